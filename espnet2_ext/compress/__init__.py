@@ -1,0 +1,1 @@
+"""Compression of unit sequences: cross-attention fusion and ESPnet frontends."""

@@ -1,0 +1,238 @@
+"""ESPnet frontends that compress unit-id sequences before the encoder.
+
+Both take the source ids the MT/discrete-ASR model hands its frontend -- ``<sos/eos>``
+followed by the unit ids, padded -- and return (B, S, D) segment vectors and S:
+
+* :class:`EntropyCompressFrontend` (``frontend: entropy_compress``): a frozen unit LM
+  gives per-unit entropies, a boundary rule turns them into segments, and
+  :class:`~espnet2_ext.compress.fusion.CrossAttentionCompressor` fuses each segment.
+* :class:`FixedPoolFrontend` (``frontend: fixed_pool``): the same fusion over
+  non-overlapping windows of ``pool_size`` units, so that the only difference is where
+  the boundaries fall.
+
+The unit LM is held outside the module tree: its weights are not trained, not in the
+optimizer, not re-initialised by ``--init`` and not saved in the model checkpoint (it
+is loaded from ``lm_train_config``/``lm_file``, which a packed model carries).
+"""
+
+import logging
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple, Union
+
+import torch
+from typeguard import typechecked
+
+from espnet2.asr.frontend.abs_frontend import AbsFrontend
+from espnet2_ext.compress.fusion import CrossAttentionCompressor
+from espnet2_ext.entropy.boundaries import check_rule, segment
+from espnet2_ext.entropy.unit_lm import UnitLM, UnitLMError, read_token_list
+
+logger = logging.getLogger(__name__)
+
+
+class _CompressFrontendBase(AbsFrontend):
+    """Shared part: ``<sos>`` stripping, id checks and the cross-attention fusion."""
+
+    def __init__(
+        self,
+        input_size: int,
+        strip_sos: bool,
+        compressor_conf: dict,
+    ):
+        super().__init__()
+        self.input_size = input_size
+        self.sos = input_size - 1
+        self.strip_sos = strip_sos
+        self.compressor = CrossAttentionCompressor(vocab_size=input_size, **compressor_conf)
+        # statistics of the last forward call (for logging / VC duration restoring)
+        self.last_durations: Optional[torch.Tensor] = None
+        self.last_num_units: int = 0
+        self.last_num_segments: int = 0
+
+    def output_size(self) -> int:
+        return self.compressor.output_size()
+
+    def _units(
+        self, input: torch.Tensor, input_lengths: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Drop the leading ``<sos>`` the MT model prepends; check ids and lengths."""
+        if input.dim() != 2:
+            raise ValueError(f"expected unit ids (B, T), got shape {tuple(input.shape)}")
+        if self.strip_sos and input.size(1) > 0 and bool((input[:, 0] == self.sos).all()):
+            input, input_lengths = input[:, 1:], input_lengths - 1
+        if bool((input_lengths <= 0).any()):
+            bad = torch.nonzero(input_lengths <= 0).flatten().tolist()
+            raise ValueError(f"empty unit sequence(s) at batch index {bad}")
+        T = int(input_lengths.max())
+        input = input[:, :T]
+        valid = torch.arange(T, device=input.device)[None, :] < input_lengths[:, None]
+        bad = valid & ((input < 0) | (input >= self.input_size))
+        if bool(bad.any()):
+            b, t = torch.nonzero(bad)[0].tolist()
+            raise ValueError(
+                f"unit id {int(input[b, t])} (batch index {b}, position {t}) is outside "
+                f"the vocabulary [0, {self.input_size})"
+            )
+        return input.masked_fill(~valid, 0), input_lengths
+
+    def _compress(self, units, lengths, seg_ids, counts):
+        out, out_lengths, durations = self.compressor(units, lengths, seg_ids, counts)
+        self.last_durations = durations.detach()
+        self.last_num_units = int(lengths.sum())
+        self.last_num_segments = int(counts.sum())
+        return out, out_lengths
+
+
+class EntropyCompressFrontend(_CompressFrontendBase):
+    """Entropy-segmented cross-attention compression of unit ids.
+
+    Args:
+        input_size: source vocabulary size (given by the task).
+        lm_train_config: the unit LM's config.yaml (from ``espnet2.bin.lm_train``).
+        lm_file: the unit LM's checkpoint (.pth).
+        token_list: the frontend's (= the task's source) token list, a file or a list;
+            must equal the LM's. ``espnet2_ext``'s MT task fills it in from
+            ``--src_token_list``.
+        rule: ``global`` | ``relative`` | ``combined``.
+        threshold: entropy threshold theta (nats).
+        rel_threshold: entropy-jump threshold theta_r (nats).
+        max_len: longest segment in units (None: unlimited).
+        min_len: shortest segment in units.
+        lm_window: LM context in tokens; longer sequences use overlapping windows.
+        lm_overlap: left context kept between windows.
+        strip_sos: drop the ``<sos/eos>`` the MT model prepends.
+        d_model, num_heads, local_layers, local_ffn, ffn, num_queries, pool,
+        max_position, dropout: see ``CrossAttentionCompressor``.
+    """
+
+    @typechecked
+    def __init__(
+        self,
+        input_size: int,
+        lm_train_config: Union[str, Path],
+        lm_file: Union[str, Path],
+        token_list: Union[str, Path, List[str], None] = None,
+        rule: str = "global",
+        threshold: Optional[float] = None,
+        rel_threshold: Optional[float] = None,
+        max_len: Optional[int] = 10,
+        min_len: int = 1,
+        lm_window: int = 256,
+        lm_overlap: int = 128,
+        strip_sos: bool = True,
+        d_model: int = 256,
+        num_heads: int = 4,
+        local_layers: int = 1,
+        local_ffn: int = 1024,
+        ffn: int = 1024,
+        num_queries: int = 1,
+        pool: str = "mean",
+        max_position: int = 64,
+        dropout: float = 0.1,
+    ):
+        check_rule(rule, threshold, rel_threshold)
+        super().__init__(
+            input_size,
+            strip_sos,
+            dict(
+                d_model=d_model, num_heads=num_heads, local_layers=local_layers,
+                local_ffn=local_ffn, ffn=ffn, num_queries=num_queries, pool=pool,
+                max_position=max_position, dropout=dropout,
+            ),
+        )
+        lm = UnitLM.from_files(lm_train_config, lm_file, window=lm_window, overlap=lm_overlap)
+        if token_list is not None:
+            lm.check_token_list(read_token_list(token_list))
+        else:
+            logger.warning(
+                "entropy_compress: no token_list given; only the vocabulary size is "
+                "checked against the unit LM"
+            )
+        if lm.vocab_size != input_size:
+            raise UnitLMError(
+                f"the source vocabulary has {input_size} tokens but the unit LM has "
+                f"{lm.vocab_size}; they must share one token list"
+            )
+        self._lm = [lm]  # a list: keeps the frozen LM out of the module tree
+        self.rule, self.threshold, self.rel_threshold = rule, threshold, rel_threshold
+        self.max_len, self.min_len = max_len, min_len
+
+    @property
+    def unit_lm(self) -> UnitLM:
+        return self._lm[0]
+
+    def _apply(self, fn, *args, **kwargs):
+        # move/cast the frozen LM with the frontend (.to(device), .half(), ...)
+        super()._apply(fn, *args, **kwargs)
+        self._lm[0]._apply(fn, *args, **kwargs)
+        return self
+
+    def segment(self, units: torch.Tensor, lengths: torch.Tensor):
+        """Units (B, T) -> (entropy (B, T), :class:`Segmentation`)."""
+        h = self.unit_lm.entropy(units, lengths)
+        seg = segment(
+            h, lengths, rule=self.rule, threshold=self.threshold,
+            rel_threshold=self.rel_threshold, max_len=self.max_len, min_len=self.min_len,
+        )
+        return h, seg
+
+    def forward(
+        self, input: torch.Tensor, input_lengths: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Unit ids (B, T) with lengths (B,) -> segment vectors (B, S*k, D) and (B,)."""
+        units, lengths = self._units(input, input_lengths)
+        _, seg = self.segment(units, lengths)
+        return self._compress(units, lengths, seg.seg_ids, seg.counts)
+
+
+class FixedPoolFrontend(_CompressFrontendBase):
+    """Cross-attention fusion over non-overlapping windows of ``pool_size`` units.
+
+    Args:
+        input_size: source vocabulary size (given by the task).
+        pool_size: units per segment (the last one may be shorter).
+        token_list: accepted for symmetry with ``entropy_compress``; unused.
+        other args: see ``CrossAttentionCompressor``.
+    """
+
+    @typechecked
+    def __init__(
+        self,
+        input_size: int,
+        pool_size: int = 4,
+        token_list: Union[str, Path, List[str], None] = None,
+        strip_sos: bool = True,
+        d_model: int = 256,
+        num_heads: int = 4,
+        local_layers: int = 1,
+        local_ffn: int = 1024,
+        ffn: int = 1024,
+        num_queries: int = 1,
+        pool: str = "mean",
+        max_position: int = 64,
+        dropout: float = 0.1,
+    ):
+        if pool_size < 1:
+            raise ValueError(f"pool_size must be >= 1, got {pool_size}")
+        super().__init__(
+            input_size,
+            strip_sos,
+            dict(
+                d_model=d_model, num_heads=num_heads, local_layers=local_layers,
+                local_ffn=local_ffn, ffn=ffn, num_queries=num_queries, pool=pool,
+                max_position=max_position, dropout=dropout,
+            ),
+        )
+        self.pool_size = pool_size
+
+    def forward(
+        self, input: torch.Tensor, input_lengths: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Unit ids (B, T) with lengths (B,) -> segment vectors (B, S*k, D) and (B,)."""
+        units, lengths = self._units(input, input_lengths)
+        T = units.size(1)
+        seg_ids = (torch.arange(T, device=units.device) // self.pool_size).expand_as(units)
+        valid = torch.arange(T, device=units.device)[None, :] < lengths[:, None]
+        seg_ids = seg_ids.masked_fill(~valid, -1)
+        counts = torch.div(lengths + self.pool_size - 1, self.pool_size, rounding_mode="floor")
+        return self._compress(units, lengths, seg_ids, counts)

@@ -1,0 +1,244 @@
+"""Cross-attention fusion of unit segments into one (or k) vector(s) per segment.
+
+The batch is re-packed from (B, T) units into (N, L) segments -- N non-empty segments
+in the batch, L the longest segment -- with one scatter, so every layer runs on all
+segments at once; nothing loops over segments or frames.
+"""
+
+import math
+from typing import Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from typeguard import typechecked
+
+from espnet2_ext.entropy.boundaries import segment_lengths_per_position
+
+
+class _Attention(torch.nn.Module):
+    """Multi-head attention over a key padding mask (scaled dot product)."""
+
+    def __init__(self, d_model: int, num_heads: int, dropout: float):
+        super().__init__()
+        if d_model % num_heads:
+            raise ValueError(f"d_model={d_model} is not divisible by num_heads={num_heads}")
+        self.h, self.dk = num_heads, d_model // num_heads
+        self.q = torch.nn.Linear(d_model, d_model)
+        self.kv = torch.nn.Linear(d_model, 2 * d_model)
+        self.out = torch.nn.Linear(d_model, d_model)
+        self.dropout = dropout
+
+    def forward(
+        self, q: torch.Tensor, kv: torch.Tensor, key_valid: Optional[torch.Tensor]
+    ) -> torch.Tensor:
+        """q: (N, Lq, D), kv: (N, Lk, D), key_valid: (N, Lk) bool or None -> (N, Lq, D)."""
+        N, Lq, D = q.shape
+        Lk = kv.size(1)
+        qh = self.q(q).view(N, Lq, self.h, self.dk).transpose(1, 2)
+        k, v = self.kv(kv).view(N, Lk, 2, self.h, self.dk).permute(2, 0, 3, 1, 4)
+        mask = None if key_valid is None else key_valid[:, None, None, :]
+        o = F.scaled_dot_product_attention(
+            qh, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0
+        )
+        return self.out(o.transpose(1, 2).reshape(N, Lq, D))
+
+
+class _FeedForward(torch.nn.Sequential):
+    def __init__(self, d_model: int, d_ff: int, dropout: float):
+        super().__init__(
+            torch.nn.Linear(d_model, d_ff),
+            torch.nn.GELU(),
+            torch.nn.Dropout(dropout),
+            torch.nn.Linear(d_ff, d_model),
+        )
+
+
+class _SelfAttentionBlock(torch.nn.Module):
+    """Pre-LN Transformer layer restricted to the tokens of one segment."""
+
+    def __init__(self, d_model: int, num_heads: int, d_ff: int, dropout: float):
+        super().__init__()
+        self.norm1 = torch.nn.LayerNorm(d_model)
+        self.att = _Attention(d_model, num_heads, dropout)
+        self.norm2 = torch.nn.LayerNorm(d_model)
+        self.ff = _FeedForward(d_model, d_ff, dropout)
+        self.drop = torch.nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, valid: Optional[torch.Tensor]) -> torch.Tensor:
+        """x: (N, L, D), valid: (N, L) bool or None -> (N, L, D)."""
+        h = self.norm1(x)
+        x = x + self.drop(self.att(h, h, valid))
+        return x + self.drop(self.ff(self.norm2(x)))
+
+
+class CrossAttentionCompressor(torch.nn.Module):
+    """Fuse each segment of units into ``num_queries`` vectors by cross-attention.
+
+    unit ids -> embedding + position-in-segment embedding -> ``local_layers`` Transformer
+    layers whose attention is restricted to the segment -> per segment, ``num_queries``
+    queries initialised from the pooled (mean or max) token states through a learned
+    projection (plus a learned per-query offset) -> multi-head cross-attention whose
+    keys/values are the token states of that segment only -> residual + feed-forward
+    -> LayerNorm.
+
+    Args:
+        vocab_size: number of unit token ids.
+        d_model: vector size D.
+        num_heads: attention heads (local encoder and cross-attention).
+        local_layers: Transformer layers of the local encoder (0: none).
+        local_ffn: feed-forward size of the local encoder.
+        ffn: feed-forward size after the cross-attention.
+        num_queries: vectors per segment (k); the output has S * k vectors.
+        pool: ``mean`` or ``max`` query initialisation.
+        max_position: positions in a segment beyond this share the last embedding.
+        dropout: dropout rate.
+    """
+
+    @typechecked
+    def __init__(
+        self,
+        vocab_size: int,
+        d_model: int = 256,
+        num_heads: int = 4,
+        local_layers: int = 1,
+        local_ffn: int = 1024,
+        ffn: int = 1024,
+        num_queries: int = 1,
+        pool: str = "mean",
+        max_position: int = 64,
+        dropout: float = 0.1,
+    ):
+        super().__init__()
+        if pool not in ("mean", "max"):
+            raise ValueError(f"pool must be 'mean' or 'max', got {pool!r}")
+        if num_queries < 1:
+            raise ValueError(f"num_queries must be >= 1, got {num_queries}")
+        self.d_model, self.num_queries, self.pool = d_model, num_queries, pool
+        self.max_position = max_position
+        self.embed = torch.nn.Embedding(vocab_size, d_model)
+        self.pos_embed = torch.nn.Embedding(max_position, d_model)
+        self.embed_drop = torch.nn.Dropout(dropout)
+        self.local = torch.nn.ModuleList(
+            [_SelfAttentionBlock(d_model, num_heads, local_ffn, dropout) for _ in range(local_layers)]
+        )
+        self.local_norm = torch.nn.LayerNorm(d_model)
+        self.query_proj = torch.nn.Linear(d_model, num_queries * d_model)
+        self.query_offset = torch.nn.Parameter(torch.zeros(num_queries, d_model))
+        self.q_norm = torch.nn.LayerNorm(d_model)
+        self.cross = _Attention(d_model, num_heads, dropout)
+        self.ff_norm = torch.nn.LayerNorm(d_model)
+        self.ff = _FeedForward(d_model, ffn, dropout)
+        self.out_norm = torch.nn.LayerNorm(d_model)
+        self.drop = torch.nn.Dropout(dropout)
+
+    def output_size(self) -> int:
+        return self.d_model
+
+    # -- the per-segment computation, shared by the batched and the reference paths --
+    def _embed(self, ids: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
+        pos = offset.clamp(max=self.max_position - 1)
+        return self.embed_drop(self.embed(ids) * math.sqrt(self.d_model) + self.pos_embed(pos))
+
+    def fuse_segments(self, x: torch.Tensor, valid: Optional[torch.Tensor]) -> torch.Tensor:
+        """Segments of embedded tokens -> query vectors.
+
+        Args:
+            x: (N, L, D) embedded tokens of N segments (padded to L).
+            valid: (N, L) bool, True at real tokens (None: all real).
+
+        Returns:
+            (N, k, D) segment vectors.
+        """
+        for layer in self.local:
+            x = layer(x, valid)
+        x = self.local_norm(x)
+        if valid is None:
+            pooled = x.mean(1) if self.pool == "mean" else x.max(1).values
+        elif self.pool == "mean":
+            m = valid.unsqueeze(-1).to(x.dtype)
+            pooled = (x * m).sum(1) / m.sum(1).clamp(min=1.0)
+        else:
+            pooled = x.masked_fill(~valid.unsqueeze(-1), float("-inf")).max(1).values
+        N = x.size(0)
+        q = self.query_proj(pooled).view(N, self.num_queries, self.d_model) + self.query_offset
+        q = q + self.drop(self.cross(self.q_norm(q), x, valid))
+        q = q + self.drop(self.ff(self.ff_norm(q)))
+        return self.out_norm(q)
+
+    def forward(
+        self,
+        ids: torch.Tensor,
+        lengths: torch.Tensor,
+        seg_ids: torch.Tensor,
+        counts: torch.Tensor,
+    ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Compress a padded batch of unit sequences.
+
+        Args:
+            ids: (B, T) unit ids.
+            lengths: (B,) valid lengths.
+            seg_ids: (B, T) segment index of each unit (non-decreasing from 0; padding
+                ignored).
+            counts: (B,) segments per utterance (S_b).
+
+        Returns:
+            out: (B, S_max * k, D) segment vectors (zeros past each utterance's end).
+            out_lengths: (B,) = counts * k.
+            durations: (B, S_max) units per segment (0 past the end).
+        """
+        B, T = ids.shape
+        valid = torch.arange(T, device=ids.device)[None, :] < lengths[:, None]
+        starts = torch.zeros_like(valid)
+        starts[:, 0] = True
+        starts[:, 1:] = seg_ids[:, 1:] != seg_ids[:, :-1]
+        starts = starts & valid
+        _, offset, _ = segment_lengths_per_position(starts, valid)
+        S = int(counts.max())
+        sid = seg_ids.clamp(min=0)
+
+        durations = torch.zeros(B, S, dtype=torch.long, device=ids.device)
+        durations.scatter_add_(1, sid, valid.long())
+        L = int(durations.max())
+
+        # scatter valid tokens into (B*S, L) segment rows
+        emb = self._embed(ids, offset)
+        row = (torch.arange(B, device=ids.device)[:, None] * S + sid)[valid]
+        col = offset[valid]
+        tokens = emb.new_zeros(B * S, L, self.d_model)
+        tokens[row, col] = emb[valid]
+        tok_valid = torch.zeros(B * S, L, dtype=torch.bool, device=ids.device)
+        tok_valid[row, col] = True
+        has_seg = (torch.arange(S, device=ids.device)[None, :] < counts[:, None]).reshape(-1)
+
+        vec = self.fuse_segments(tokens[has_seg], tok_valid[has_seg])  # (N, k, D)
+        out = vec.new_zeros(B * S, self.num_queries, self.d_model)
+        out[has_seg] = vec
+        out = out.view(B, S * self.num_queries, self.d_model)
+        return out, counts * self.num_queries, durations
+
+
+def reference_compress(
+    comp: CrossAttentionCompressor,
+    ids: torch.Tensor,
+    lengths: torch.Tensor,
+    seg_ids: torch.Tensor,
+    counts: torch.Tensor,
+) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Naive per-utterance, per-segment loop computing what ``comp.forward`` computes.
+
+    For tests and the benchmark only; never used in training.
+    """
+    B = ids.size(0)
+    S = int(counts.max())
+    k, D = comp.num_queries, comp.d_model
+    out = ids.new_zeros((B, S * k, D), dtype=torch.float32)
+    durations = torch.zeros(B, S, dtype=torch.long)
+    for b in range(B):
+        n = int(lengths[b])
+        for s in range(int(counts[b])):
+            idx = torch.nonzero(seg_ids[b, :n] == s).flatten()
+            durations[b, s] = len(idx)
+            offset = torch.arange(len(idx))
+            x = comp._embed(ids[b, idx], offset)[None]
+            out[b, s * k : (s + 1) * k] = comp.fuse_segments(x, None)[0]
+    return out, counts * k, durations

@@ -1,0 +1,184 @@
+"""Entropy boundary rules: where a new segment starts.
+
+All functions work on a padded batch (B, T) at once; nothing loops over frames or
+segments. A segment always starts at t = 0.
+
+Rules (a segment starts at t > 0 when the rule fires):
+
+* ``global``:   H_t > threshold
+* ``relative``: H_t - H_{t-1} > rel_threshold
+* ``combined``: both at once
+
+Then, in this order:
+
+* ``min_len``: a segment shorter than ``min_len`` units loses its start, i.e. it is
+  merged into its left neighbour (the first segment, which has none, absorbs its right
+  neighbour instead). Decided on the rule's segmentation in one pass.
+* ``max_len``: a segment longer than ``max_len`` units is split into
+  ``ceil(n / max_len)`` pieces of near-equal length (no tiny tail piece).
+"""
+
+import warnings
+from dataclasses import dataclass
+from typing import Optional
+
+import torch
+
+RULES = ("global", "relative", "combined")
+
+
+class NoBoundaryWarning(UserWarning):
+    """The rule fired no boundary at all in some utterance(s) of a batch."""
+
+
+@dataclass
+class Segmentation:
+    """Result of a boundary rule on a padded batch.
+
+    Attributes:
+        seg_ids: (B, T) long, segment index of each unit (non-decreasing, starts at 0);
+            -1 at padded positions.
+        counts: (B,) long, number of segments per utterance.
+        starts: (B, T) bool, True where a segment starts.
+        no_boundary: (B,) bool, True where the rule itself fired nowhere (length > 1).
+    """
+
+    seg_ids: torch.Tensor
+    counts: torch.Tensor
+    starts: torch.Tensor
+    no_boundary: torch.Tensor
+
+
+def check_rule(
+    rule: str, threshold: Optional[float], rel_threshold: Optional[float]
+) -> None:
+    """Raise ValueError if a rule misses the threshold(s) it needs."""
+    if rule not in RULES:
+        raise ValueError(f"unknown boundary rule {rule!r}; choose one of {RULES}")
+    if rule in ("global", "combined") and threshold is None:
+        raise ValueError(f"rule {rule!r} needs a threshold (entropy, nats)")
+    if rule in ("relative", "combined") and rel_threshold is None:
+        raise ValueError(f"rule {rule!r} needs rel_threshold (entropy jump, nats)")
+
+
+def rule_starts(
+    entropy: torch.Tensor,
+    lengths: torch.Tensor,
+    rule: str = "global",
+    threshold: Optional[float] = None,
+    rel_threshold: Optional[float] = None,
+) -> torch.Tensor:
+    """Segment starts from the entropy rule alone. (B, T) -> (B, T) bool."""
+    check_rule(rule, threshold, rel_threshold)
+    B, T = entropy.shape
+    valid = _valid(lengths, T)
+    fire = torch.ones_like(valid)
+    if rule in ("global", "combined"):
+        fire = fire & (entropy > threshold)
+    if rule in ("relative", "combined"):
+        jump = torch.zeros_like(entropy)
+        jump[:, 1:] = entropy[:, 1:] - entropy[:, :-1]
+        fire = fire & (jump > rel_threshold)
+    fire[:, 0] = True
+    return fire & valid
+
+
+def segment(
+    entropy: torch.Tensor,
+    lengths: torch.Tensor,
+    rule: str = "global",
+    threshold: Optional[float] = None,
+    rel_threshold: Optional[float] = None,
+    max_len: Optional[int] = 10,
+    min_len: int = 1,
+    warn: bool = True,
+) -> Segmentation:
+    """Apply a boundary rule, then ``min_len`` merging and ``max_len`` splitting.
+
+    Args:
+        entropy: (B, T) entropies in nats (padding ignored).
+        lengths: (B,) valid lengths.
+        rule: ``global`` | ``relative`` | ``combined``.
+        threshold: theta for ``global``/``combined``.
+        rel_threshold: theta_r for ``relative``/``combined``.
+        max_len: longest segment in units (None: unlimited).
+        min_len: shortest segment in units (1: no merging).
+        warn: emit :class:`NoBoundaryWarning` when the rule fires nowhere in an
+            utterance longer than one unit.
+
+    Returns:
+        :class:`Segmentation`.
+    """
+    if max_len is not None and max_len < 1:
+        raise ValueError(f"max_len must be >= 1 or None, got {max_len}")
+    if min_len < 1:
+        raise ValueError(f"min_len must be >= 1, got {min_len}")
+    B, T = entropy.shape
+    valid = _valid(lengths, T)
+    starts = rule_starts(entropy, lengths, rule, threshold, rel_threshold)
+    no_boundary = (starts[:, 1:].sum(1) == 0) & (lengths > 1)
+    if warn and bool(no_boundary.any()):
+        n = int(no_boundary.sum())
+        hmax = float(entropy.masked_fill(~valid, float("-inf")).max())
+        warnings.warn(
+            f"boundary rule {rule!r} (threshold={threshold}, rel_threshold="
+            f"{rel_threshold}) fired no boundary in {n} of {B} utterance(s) "
+            f"(largest entropy in the batch {hmax:.3f} nats); those utterances are "
+            + (
+                f"split only by max_len={max_len}"
+                if max_len is not None
+                else "a single segment each"
+            )
+            + ". Lower the threshold or calibrate it to a target rate.",
+            NoBoundaryWarning,
+            stacklevel=2,
+        )
+    if min_len > 1:
+        starts = _merge_short(starts, valid, min_len)
+    if max_len is not None:
+        starts = _split_long(starts, valid, max_len)
+    seg_ids = torch.cumsum(starts.long(), dim=1) - 1
+    seg_ids = seg_ids.masked_fill(~valid, -1)
+    counts = starts.sum(1)
+    return Segmentation(seg_ids=seg_ids, counts=counts, starts=starts, no_boundary=no_boundary)
+
+
+def segment_lengths_per_position(starts: torch.Tensor, valid: torch.Tensor):
+    """For each position: its segment's start index, its offset in the segment and the
+    segment's length. All (B, T) long (meaningless at padding)."""
+    B, T = starts.shape
+    pos = torch.arange(T, device=starts.device).expand(B, T)
+    start_pos = torch.where(starts, pos, torch.zeros_like(pos)).cummax(dim=1).values
+    offset = pos - start_pos
+    seg_ids = (torch.cumsum(starts.long(), 1) - 1).clamp(min=0)
+    seg_len = torch.zeros(B, T, dtype=torch.long, device=starts.device)
+    seg_len.scatter_add_(1, seg_ids, valid.long())
+    return start_pos, offset, seg_len.gather(1, seg_ids)
+
+
+def _merge_short(starts: torch.Tensor, valid: torch.Tensor, min_len: int) -> torch.Tensor:
+    """Drop the start of every segment shorter than ``min_len`` (one pass)."""
+    _, _, n = segment_lengths_per_position(starts, valid)
+    short_start = starts & (n < min_len)
+    keep = starts & ~short_start
+    # the first segment has no left neighbour: if it is short, it absorbs the next one
+    seg_ids = (torch.cumsum(starts.long(), 1) - 1).clamp(min=0)
+    first_short = short_start[:, :1]  # (B, 1)
+    second_start = starts & (seg_ids == 1)
+    keep = keep & ~(first_short & second_start)
+    keep[:, 0] = valid[:, 0]
+    return keep
+
+
+def _split_long(starts: torch.Tensor, valid: torch.Tensor, max_len: int) -> torch.Tensor:
+    """Split each segment of length n > max_len into ceil(n/max_len) near-equal pieces."""
+    _, offset, n = segment_lengths_per_position(starts, valid)
+    k = torch.div(n + max_len - 1, max_len, rounding_mode="floor").clamp(min=1)
+    piece = torch.div(offset * k, n.clamp(min=1), rounding_mode="floor")
+    prev_piece = torch.div((offset - 1).clamp(min=0) * k, n.clamp(min=1), rounding_mode="floor")
+    new_start = (offset > 0) & (piece != prev_piece)
+    return (starts | new_start) & valid
+
+
+def _valid(lengths: torch.Tensor, T: int) -> torch.Tensor:
+    return torch.arange(T, device=lengths.device)[None, :] < lengths[:, None]

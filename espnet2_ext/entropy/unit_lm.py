@@ -1,0 +1,252 @@
+"""Frozen unit language model: per-position predictive entropy of discrete units.
+
+The LM is one trained with ESPnet's own LM task (``espnet2.bin.lm_train``). Its token
+list is the shared unit token list (ESPnet orders it by frequency); id 0 is padding
+(``<blank>``) and the last id is ``<sos/eos>``.
+"""
+
+import logging
+import math
+from pathlib import Path
+from typing import List, Optional, Sequence, Union
+
+import torch
+from typeguard import typechecked
+
+logger = logging.getLogger(__name__)
+
+
+class UnitLMError(RuntimeError):
+    """Raised for a missing/unreadable LM, or input the LM cannot score."""
+
+
+def read_token_list(token_list: Union[str, Path, Sequence[str]]) -> List[str]:
+    """Return a token list given as a list or as a file with one token per line."""
+    if isinstance(token_list, (str, Path)):
+        path = Path(token_list)
+        if not path.is_file():
+            raise UnitLMError(f"token list file not found: {path}")
+        with path.open(encoding="utf-8") as f:
+            return [line.rstrip("\n").rstrip() for line in f if line.strip()]
+    return list(token_list)
+
+
+class UnitLM(torch.nn.Module):
+    """A frozen causal unit LM that returns predictive entropies.
+
+    ``entropy(units, lengths)[b, t]`` is ``H_t = -sum_v p(v | u_<t) log p(v | u_<t)``
+    (nats): the uncertainty about ``u_t`` before it is seen; position 0 is predicted
+    from ``<sos>`` alone. Sequences longer than ``window`` are scored with overlapping
+    windows: every position keeps at least ``overlap`` units of left context (``window``
+    units when the sequence fits), and nothing is truncated.
+
+    The module is frozen: eval mode, ``requires_grad=False``, scored under
+    ``torch.no_grad()``.
+
+    Args:
+        lm: an ``espnet2.lm.abs_model.AbsLM`` (e.g. ``TransformerLM``) whose ``forward``
+            maps ids (B, L) to logits (B, L, V); id 0 is padding.
+        token_list: the LM's token list (V entries, the last one ``<sos/eos>``).
+        window: LM context in tokens (including the ``<sos>`` of the first window).
+        overlap: left context kept when a window moves on (0 <= overlap < window).
+        max_windows_per_batch: windows scored per LM call (bounds memory).
+    """
+
+    @typechecked
+    def __init__(
+        self,
+        lm: torch.nn.Module,
+        token_list: Sequence[str],
+        window: int = 256,
+        overlap: int = 128,
+        max_windows_per_batch: int = 256,
+    ):
+        super().__init__()
+        if window < 2:
+            raise ValueError(f"window must be >= 2, got {window}")
+        if not 0 <= overlap < window:
+            raise ValueError(f"need 0 <= overlap < window, got {overlap=} {window=}")
+        self.lm = lm
+        self.token_list = list(token_list)
+        self.vocab_size = len(self.token_list)
+        self.sos = self.vocab_size - 1
+        self.window = window
+        self.overlap = overlap
+        self.max_windows_per_batch = max_windows_per_batch
+        self.freeze()
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def from_files(
+        cls,
+        lm_train_config: Union[str, Path],
+        lm_file: Union[str, Path],
+        device: str = "cpu",
+        **kwargs,
+    ) -> "UnitLM":
+        """Load an LM trained by ``espnet2.bin.lm_train`` (its config.yaml and .pth)."""
+        from espnet2.tasks.lm import LMTask
+
+        cfg, ckpt = Path(lm_train_config), Path(lm_file)
+        for what, p in (("LM config", cfg), ("LM checkpoint", ckpt)):
+            if not p.is_file():
+                raise UnitLMError(f"{what} not found: {p}")
+        try:
+            model, args = LMTask.build_model_from_file(cfg, ckpt, device)
+        except Exception as e:  # corrupt pickle, wrong keys, wrong shapes, bad yaml
+            raise UnitLMError(
+                f"cannot load the unit LM from config={cfg} checkpoint={ckpt}: "
+                f"{type(e).__name__}: {e}"
+            ) from e
+        return cls(model.lm, args.token_list, **kwargs)
+
+    def freeze(self) -> None:
+        for p in self.lm.parameters():
+            p.requires_grad_(False)
+        self.lm.eval()
+
+    def train(self, mode: bool = True) -> "UnitLM":
+        """The LM always stays in eval mode (no dropout), whatever the caller asks."""
+        super().train(False)
+        return self
+
+    # ------------------------------------------------------------------ checks
+    def check_token_list(self, token_list: Sequence[str]) -> None:
+        """Raise if ``token_list`` is not exactly the LM's token list."""
+        other = list(token_list)
+        if other == self.token_list:
+            return
+        if len(other) != len(self.token_list):
+            detail = f"sizes differ: {len(other)} vs the LM's {len(self.token_list)}"
+        else:
+            i = next(i for i, (a, b) in enumerate(zip(other, self.token_list)) if a != b)
+            detail = f"first difference at id {i}: {other[i]!r} vs the LM's {self.token_list[i]!r}"
+        raise UnitLMError(
+            "the frontend's token list differs from the unit LM's token list "
+            f"({detail}); train the LM and the model with one shared token list"
+        )
+
+    def check_units(self, units: torch.Tensor, lengths: torch.Tensor) -> None:
+        """Raise for empty sequences or ids outside the LM vocabulary."""
+        if units.dim() != 2 or lengths.dim() != 1 or units.size(0) != lengths.size(0):
+            raise UnitLMError(
+                f"expected units (B, T) and lengths (B,), got {tuple(units.shape)} "
+                f"and {tuple(lengths.shape)}"
+            )
+        if units.size(0) == 0:
+            raise UnitLMError("empty batch")
+        if bool((lengths <= 0).any()):
+            bad = torch.nonzero(lengths <= 0).flatten().tolist()
+            raise UnitLMError(f"empty unit sequence(s) at batch index {bad}")
+        if int(lengths.max()) > units.size(1):
+            raise UnitLMError(
+                f"a length ({int(lengths.max())}) exceeds the padded size {units.size(1)}"
+            )
+        valid = _valid_mask(lengths, units.size(1))
+        bad = valid & ((units < 0) | (units >= self.vocab_size))
+        if bool(bad.any()):
+            b, t = torch.nonzero(bad)[0].tolist()
+            raise UnitLMError(
+                f"unit id {int(units[b, t])} at batch index {b}, position {t} is "
+                f"outside the LM vocabulary [0, {self.vocab_size})"
+            )
+
+    # ------------------------------------------------------------------ scoring
+    @torch.no_grad()
+    def _entropy_of(self, x: torch.Tensor) -> torch.Tensor:
+        """Entropy of the next-token distribution at each position. x: (N, L) -> (N, L)."""
+        logits, _ = self.lm(x, None)
+        logp = torch.log_softmax(logits.float(), dim=-1)
+        return -(logp.exp() * logp).sum(-1)
+
+    @torch.no_grad()
+    def entropy(self, units: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Predictive entropy of each unit given its left context.
+
+        Args:
+            units: (B, T) unit ids in the LM's token list; padding is ignored.
+            lengths: (B,) valid lengths.
+
+        Returns:
+            (B, T) float entropies in nats; padded positions are 0.
+        """
+        self.check_units(units, lengths)
+        B, T = units.shape
+        valid = _valid_mask(lengths, T)
+        # LM input: <sos> u_1 .. u_{T-1}; padding id 0 (masked by the LM).
+        x = torch.zeros(B, T, dtype=torch.long, device=units.device)
+        x[:, 0] = self.sos
+        x[:, 1:] = torch.where(valid[:, :-1], units[:, :-1], torch.zeros_like(units[:, :-1]))
+        W, O = self.window, self.overlap
+        if T <= W:
+            return self._score_rows(x, lengths).masked_fill(~valid, 0.0)
+
+        hop = W - O
+        K = math.ceil((T - W) / hop) + 1  # windows needed for the longest sequence
+        padded = torch.nn.functional.pad(x, (0, (K - 1) * hop + W - T))
+        wins = padded.unfold(1, W, hop)  # (B, K, W)
+        starts = torch.arange(K, device=x.device) * hop  # (K,)
+        # windows that start past an utterance's end hold only padding: skip them
+        needed = starts[None, :] < lengths[:, None]  # (B, K)
+        win_len = (lengths[:, None] - starts[None, :]).clamp(min=0, max=W)  # (B, K)
+        h_rows = self._score_rows(wins[needed], win_len[needed])  # (N, W)
+        h_win = x.new_zeros((B, K, W), dtype=h_rows.dtype)
+        h_win[needed] = h_rows
+        # position i is read from window 0 if i < W, else from window (i - O) // hop,
+        # which gives it at least O units of left context.
+        pos = torch.arange(T, device=x.device)
+        k_of = torch.where(pos < W, torch.zeros_like(pos), torch.div(pos - O, hop, rounding_mode="floor"))
+        off = pos - k_of * hop
+        h = h_win[:, k_of, off]  # (B, T)
+        return h.masked_fill(~valid, 0.0)
+
+    def _score_rows(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Score rows (N, L) in chunks of ``max_windows_per_batch``; pads zeroed."""
+        out = []
+        for i in range(0, x.size(0), self.max_windows_per_batch):
+            xi = x[i : i + self.max_windows_per_batch]
+            li = lengths[i : i + self.max_windows_per_batch]
+            # trim to the longest row of the chunk: causal attention makes the right
+            # padding irrelevant, so this only saves work
+            L = int(li.max())
+            xi = xi[:, :L].masked_fill(~_valid_mask(li, L), 0)
+            hi = self._entropy_of(xi)
+            out.append(torch.nn.functional.pad(hi, (0, x.size(1) - L)))
+        return torch.cat(out, 0)
+
+
+def _valid_mask(lengths: torch.Tensor, T: int) -> torch.Tensor:
+    """(B,) lengths -> (B, T) bool, True at valid positions."""
+    return torch.arange(T, device=lengths.device)[None, :] < lengths[:, None]
+
+
+def write_lm_experiment(
+    out_dir: Union[str, Path],
+    token_list: Sequence[str],
+    lm_conf: Optional[dict] = None,
+    lm: str = "transformer",
+    seed: int = 0,
+) -> tuple:
+    """Write a randomly initialised unit LM exactly as ``espnet2.bin.lm_train`` lays it
+    out (``config.yaml`` + a ``.pth`` state dict), for benchmarks and tests.
+
+    Returns:
+        (config path, checkpoint path).
+    """
+    import yaml
+    from espnet2.tasks.lm import LMTask
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "tokens.txt").write_text("\n".join(token_list) + "\n", encoding="utf-8")
+    args = LMTask.get_parser().parse_args(
+        ["--token_list", str(out / "tokens.txt"), "--lm", lm, "--output_dir", str(out)]
+    )
+    args.lm_conf = dict(lm_conf or {})
+    torch.manual_seed(seed)
+    model = LMTask.build_model(args)  # turns args.token_list into a list
+    cfg, ckpt = out / "config.yaml", out / "lm.pth"
+    with cfg.open("w", encoding="utf-8") as f:
+        yaml.safe_dump(vars(args), f, sort_keys=False)
+    torch.save(model.state_dict(), ckpt)
+    return cfg, ckpt

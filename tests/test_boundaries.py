@@ -1,0 +1,140 @@
+import warnings
+
+import pytest
+import torch
+
+from espnet2_ext.entropy import (
+    CalibrationError,
+    NoBoundaryWarning,
+    calibrate_threshold,
+    segment,
+    segment_rate,
+)
+
+H = torch.tensor([[0.1, 2.0, 0.5, 0.3, 3.0, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1]])
+L = torch.tensor([12])
+
+
+def ids(seg):
+    return seg.seg_ids[0].tolist()
+
+
+def test_global_rule_hand_computed():
+    s = segment(H, L, rule="global", threshold=1.0, max_len=None)
+    assert ids(s) == [0, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2]
+    assert s.counts.tolist() == [3]
+    # lower threshold -> more segments
+    s = segment(H, L, rule="global", threshold=0.25, max_len=None)
+    assert ids(s) == [0, 1, 2, 3, 4, 4, 4, 4, 4, 4, 4, 4]
+
+
+def test_relative_rule_hand_computed():
+    h = torch.tensor([[1.0, 1.5, 0.2, 2.0, 2.1, 0.0, 0.6]])
+    # jumps: -, 0.5, -1.3, 1.8, 0.1, -2.1, 0.6
+    s = segment(h, torch.tensor([7]), rule="relative", rel_threshold=0.4, max_len=None)
+    assert ids(s) == [0, 1, 1, 2, 2, 2, 3]
+
+
+def test_combined_rule_hand_computed():
+    h = torch.tensor([[1.0, 1.5, 0.2, 2.0, 2.1, 0.0, 0.6]])
+    # global (>1.0): t=1,3,4; relative (>0.4): t=1,3,6; both: t=1,3
+    s = segment(h, torch.tensor([7]), rule="combined", threshold=1.0, rel_threshold=0.4, max_len=None)
+    assert ids(s) == [0, 1, 1, 2, 2, 2, 2]
+
+
+def test_max_len_splits_into_near_equal_pieces():
+    s = segment(H, L, threshold=1.0, max_len=4)
+    # segment of 8 units (t=4..11) -> 2 x 4
+    assert ids(s) == [0, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3]
+    s = segment(H, L, threshold=1.0, max_len=3)
+    # 3 units stay; 8 units -> ceil(8/3)=3 pieces: floor(p*3/8) gives 3/3/2
+    assert ids(s) == [0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4]
+    assert int(s.counts[0]) == 5
+
+
+def test_min_len_merges_into_left_neighbour():
+    h = torch.tensor([[0.0, 0.0, 0.0, 5.0, 5.0, 0.0, 0.0, 5.0, 0.0]])
+    # rule: starts at 0,3,4,7 -> lengths 3,1,3,2
+    s = segment(h, torch.tensor([9]), threshold=1.0, max_len=None, min_len=2)
+    assert ids(s) == [0, 0, 0, 0, 1, 1, 1, 2, 2]
+    s = segment(h, torch.tensor([9]), threshold=1.0, max_len=None, min_len=3)
+    assert ids(s) == [0, 0, 0, 0, 1, 1, 1, 1, 1]
+
+
+def test_min_len_first_segment_absorbs_right_neighbour():
+    h = torch.tensor([[0.0, 5.0, 0.0, 0.0, 5.0, 0.0, 0.0]])
+    s = segment(h, torch.tensor([7]), threshold=1.0, max_len=None, min_len=2)
+    assert ids(s) == [0, 0, 0, 0, 1, 1, 1]
+
+
+def test_padding_and_batching_do_not_change_segments():
+    g = torch.Generator().manual_seed(0)
+    h = torch.rand(4, 30, generator=g) * 4
+    lengths = torch.tensor([30, 11, 1, 25])
+    batch = segment(h, lengths, threshold=2.5, max_len=5, min_len=2, warn=False)
+    for b in range(4):
+        n = int(lengths[b])
+        alone = segment(h[b : b + 1, :n], lengths[b : b + 1], threshold=2.5, max_len=5, min_len=2, warn=False)
+        assert batch.seg_ids[b, :n].tolist() == alone.seg_ids[0].tolist()
+        assert bool((batch.seg_ids[b, n:] == -1).all())
+        assert int(batch.counts[b]) == int(alone.counts[0])
+        # non-decreasing, starting at 0, contiguous
+        sid = batch.seg_ids[b, :n]
+        assert int(sid[0]) == 0 and bool(((sid[1:] - sid[:-1]) >= 0).all())
+        assert int(sid.max()) + 1 == int(batch.counts[b])
+
+
+def test_threshold_that_fires_nowhere_warns():
+    with pytest.warns(NoBoundaryWarning, match="fired no boundary in 1 of 1"):
+        s = segment(H, L, threshold=10.0, max_len=None)
+    assert s.counts.tolist() == [1] and bool(s.no_boundary.all())
+    with pytest.warns(NoBoundaryWarning, match="split only by max_len=5"):
+        s = segment(H, L, threshold=10.0, max_len=5)
+    assert s.counts.tolist() == [3]
+    # one-unit utterances have no place for a boundary: no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        segment(torch.tensor([[9.0]]), torch.tensor([1]), threshold=10.0)
+
+
+def test_bad_rule_arguments():
+    with pytest.raises(ValueError, match="unknown boundary rule"):
+        segment(H, L, rule="nope", threshold=1.0)
+    with pytest.raises(ValueError, match="needs a threshold"):
+        segment(H, L, rule="global")
+    with pytest.raises(ValueError, match="needs rel_threshold"):
+        segment(H, L, rule="combined", threshold=1.0)
+
+
+def _fake_entropies(n_utt, seed):
+    """Entropy-like sequences: low inside units runs, spikes at random places."""
+    g = torch.Generator().manual_seed(seed)
+    lengths = torch.randint(150, 600, (n_utt,), generator=g)
+    T = int(lengths.max())
+    base = torch.rand(n_utt, T, generator=g) * 1.5
+    spikes = (torch.rand(n_utt, T, generator=g) < 0.3).float() * torch.rand(n_utt, T, generator=g) * 4
+    return base + spikes, lengths
+
+
+@pytest.mark.parametrize("rule,target", [("global", 25.0), ("global", 15.0), ("global", 8.0), ("relative", 15.0), ("combined", 12.0)])
+def test_calibration_hits_target_on_held_out_data(rule, target):
+    train_h, train_l = _fake_entropies(200, seed=1)
+    test_h, test_l = _fake_entropies(100, seed=2)
+    kw = dict(rule=rule, max_len=10)
+    if rule == "combined":
+        kw["rel_threshold"] = -0.5
+    res = calibrate_threshold(train_h, train_l, target, **kw)
+    assert abs(res.achieved_rate - target) / target < 0.01
+    if rule == "relative":
+        held = segment_rate(test_h, test_l, rel_threshold=res.threshold, **kw)
+    else:
+        held = segment_rate(test_h, test_l, threshold=res.threshold, **kw)
+    assert abs(held - target) / target <= 0.05, (held, target)
+
+
+def test_calibration_unreachable_target():
+    h, lengths = _fake_entropies(20, seed=3)
+    with pytest.raises(CalibrationError, match="outside what rule"):
+        calibrate_threshold(h, lengths, 2.0, max_len=10)  # max_len=10 forces >= 5/s
+    with pytest.raises(CalibrationError, match="outside what rule"):
+        calibrate_threshold(h, lengths, 60.0, max_len=10)  # > 50 units/s

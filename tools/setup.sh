@@ -33,8 +33,15 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
 fi
 # pip 25+ refuses any PyPI distribution that declares a direct-URL dependency, even
 # under an extra nobody asks for; espnet's dependency ci_sdr does ("all" extra).
-pip_q() { .venv/bin/python -m pip install -q "$@" 2>&1 | grep -v "is ignored: it is neither" || true; }
-.venv/bin/python -m pip install -q "pip<25" "setuptools<74" wheel 2>&1 | grep -v "is ignored: it is neither" || true
+pip_q() {  # pip install, quiet, without the noise of this machine's unused find-links
+  local log rc=0
+  log=$(mktemp)
+  .venv/bin/python -m pip install -q "$@" >"$log" 2>&1 || rc=$?
+  grep -v "is ignored: it is neither" "$log" || true
+  rm -f "$log"
+  return $rc
+}
+pip_q "pip<25" "setuptools<74" wheel
 # torch and torchaudio first, pinned as a pair; espnet is pinned beside them in setup.cfg
 # so that no later resolution ever moves torch.
 pip_q torch==2.9.1 torchaudio==2.9.1

@@ -1,0 +1,166 @@
+import pytest
+import torch
+
+from espnet2_ext.compress.frontend import EntropyCompressFrontend, FixedPoolFrontend
+from espnet2_ext.compress.fusion import CrossAttentionCompressor, reference_compress
+from espnet2_ext.entropy import segment
+from espnet2_ext.entropy.unit_lm import UnitLMError
+
+from conftest import random_units
+
+SMALL = dict(d_model=32, num_heads=4, local_ffn=64, ffn=64, dropout=0.0)
+
+
+def _batch(V, seed=0):
+    units = random_units(4, 57, V, seed=seed)
+    lengths = torch.tensor([57, 30, 1, 44])
+    h = torch.rand(4, 57, generator=torch.Generator().manual_seed(seed)) * 3
+    seg = segment(h, lengths, threshold=2.0, max_len=6, warn=False)
+    return units, lengths, seg
+
+
+@pytest.mark.parametrize("k,pool,layers", [(1, "mean", 1), (2, "max", 2), (3, "mean", 0)])
+def test_vectorised_equals_per_segment_reference(k, pool, layers):
+    torch.manual_seed(0)
+    V = 23
+    units, lengths, seg = _batch(V)
+    comp = CrossAttentionCompressor(V, num_queries=k, pool=pool, local_layers=layers, **SMALL).eval()
+    out, out_len, dur = comp(units, lengths, seg.seg_ids, seg.counts)
+    ref, ref_len, ref_dur = reference_compress(comp, units, lengths, seg.seg_ids, seg.counts)
+    assert out.shape == (4, int(seg.counts.max()) * k, 32)
+    assert (out - ref).abs().max() < 1e-5
+    assert out_len.tolist() == ref_len.tolist() == (seg.counts * k).tolist()
+    assert torch.equal(dur, ref_dur)
+    assert dur.sum(1).tolist() == lengths.tolist()
+    for b in range(4):  # nothing past each utterance's last segment
+        assert bool((out[b, int(out_len[b]) :] == 0).all())
+
+
+def test_padding_never_changes_an_utterance():
+    torch.manual_seed(0)
+    V = 23
+    units, lengths, seg = _batch(V, seed=1)
+    comp = CrossAttentionCompressor(V, local_layers=2, **SMALL).eval()
+    out, out_len, _ = comp(units, lengths, seg.seg_ids, seg.counts)
+    for b in range(4):
+        n = int(lengths[b])
+        noisy = units[b : b + 1].clone()
+        noisy[:, n:] = 7  # different padding content
+        big = torch.cat([noisy, torch.full((1, 20), 3)], 1)  # and more of it
+        sid = torch.cat([seg.seg_ids[b : b + 1], torch.full((1, 20), -1)], 1)
+        alone, alone_len, _ = comp(big, lengths[b : b + 1], sid, seg.counts[b : b + 1])
+        assert int(alone_len[0]) == int(out_len[b])
+        torch.testing.assert_close(alone[0], out[b, : int(out_len[b])], atol=1e-5, rtol=1e-5)
+
+
+def _frontend(lm_files, token_list, **kw):
+    conf = dict(SMALL, threshold=2.5, max_len=8, lm_window=16, lm_overlap=6)
+    conf.update(kw)
+    return EntropyCompressFrontend(len(token_list), *lm_files, token_list=token_list, **conf)
+
+
+def _mt_input(units, lengths, sos):
+    """What the MT model hands its frontend: <sos/eos> + units, padded with <sos/eos>."""
+    B = units.size(0)
+    x = torch.cat([torch.full((B, 1), sos), units], 1)
+    valid = torch.arange(x.size(1))[None] < (lengths + 1)[:, None]
+    return x.masked_fill(~valid, sos), lengths + 1
+
+
+def test_frontend_shapes_and_sos_stripping(lm_files, token_list):
+    fe = _frontend(lm_files, token_list).eval()
+    V = len(token_list)
+    units = random_units(3, 40, V, seed=2)
+    lengths = torch.tensor([40, 25, 9])
+    x, xl = _mt_input(units, lengths, V - 1)
+    h = fe.unit_lm.entropy(units, lengths)
+    fe.threshold = float(h[h > 0].quantile(0.7))  # ~30% of the units start a segment
+    out, out_len = fe(x, xl)
+    assert out.shape[0] == 3 and out.shape[2] == fe.output_size() == 32
+    assert out.shape[1] == int(out_len.max())
+    h, seg = fe.segment(units, lengths)
+    assert out_len.tolist() == seg.counts.tolist()
+    assert fe.last_durations.sum(1).tolist() == lengths.tolist()
+    assert bool((out_len < lengths).all())
+
+
+def test_gradients_reach_compressor_never_lm(lm_files, token_list):
+    fe = _frontend(lm_files, token_list).train()
+    V = len(token_list)
+    units = random_units(2, 30, V, seed=3)
+    x, xl = _mt_input(units, torch.tensor([30, 17]), V - 1)
+    out, out_len = fe(x, xl)
+    out.sum().backward()
+    grads = [p.grad for p in fe.compressor.parameters()]
+    assert all(g is not None for g in grads) and sum(float(g.abs().sum()) for g in grads) > 0
+    assert all(p.grad is None and not p.requires_grad for p in fe.unit_lm.parameters())
+    assert not fe.unit_lm.lm.training  # frozen LM never switches to train mode
+    # the LM is not a trainable parameter of the model nor part of its checkpoint
+    lm_ids = {id(p) for p in fe.unit_lm.parameters()}
+    assert not lm_ids & {id(p) for p in fe.parameters()}
+    assert not any(k.startswith("_lm") or ".lm." in k for k in fe.state_dict())
+
+
+def test_espnet_initialisation_does_not_touch_lm(lm_files, token_list):
+    from espnet2.torch_utils.initialize import initialize
+
+    fe = _frontend(lm_files, token_list)
+    before = {k: v.clone() for k, v in fe.unit_lm.state_dict().items()}
+    initialize(fe, "xavier_uniform")
+    after = fe.unit_lm.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_fixed_pool_frontend(token_list):
+    V = len(token_list)
+    fe = FixedPoolFrontend(V, pool_size=4, **SMALL).eval()
+    units = random_units(2, 10, V)
+    x, xl = _mt_input(units, torch.tensor([10, 5]), V - 1)
+    out, out_len = fe(x, xl)
+    assert out_len.tolist() == [3, 2] and out.shape == (2, 3, 32)
+    assert fe.last_durations.tolist() == [[4, 4, 2], [4, 1, 0]]
+    # same fusion as entropy_compress given the same boundaries
+    seg_ids = (torch.arange(10) // 4).expand(2, 10).clone()
+    seg_ids[1, 5:] = -1
+    ref, _, _ = reference_compress(fe.compressor, units, torch.tensor([10, 5]), seg_ids, out_len)
+    assert (out - ref).abs().max() < 1e-5
+
+
+def test_frontend_errors(lm_files, token_list, tmp_path):
+    V = len(token_list)
+    fe = _frontend(lm_files, token_list).eval()
+    units = random_units(2, 10, V)
+    x, xl = _mt_input(units, torch.tensor([10, 10]), V - 1)
+    x[1, 3] = V + 5
+    with pytest.raises(ValueError, match="outside the vocabulary"):
+        fe(x, xl)
+    x, xl = _mt_input(units, torch.tensor([10, 0]), V - 1)
+    with pytest.raises(ValueError, match="empty unit sequence"):
+        fe(x, xl)
+    other = list(token_list)
+    other[2], other[5] = other[5], other[2]
+    with pytest.raises(UnitLMError, match="token list differs"):
+        _frontend(lm_files, other)
+    with pytest.raises(UnitLMError, match="LM checkpoint not found"):
+        _frontend((lm_files[0], tmp_path / "missing.pth"), token_list)
+    with pytest.raises(ValueError, match="needs a threshold"):
+        _frontend(lm_files, token_list, threshold=None)
+
+
+def test_frontend_warns_when_threshold_fires_nowhere(lm_files, token_list):
+    from espnet2_ext.entropy import NoBoundaryWarning
+
+    fe = _frontend(lm_files, token_list, threshold=100.0, max_len=None).eval()
+    V = len(token_list)
+    x, xl = _mt_input(random_units(2, 12, V), torch.tensor([12, 12]), V - 1)
+    with pytest.warns(NoBoundaryWarning, match="fired no boundary in 2 of 2"):
+        out, out_len = fe(x, xl)
+    assert out_len.tolist() == [1, 1]
+
+
+def test_registered_in_espnet_mt_task():
+    import espnet2_ext  # noqa: F401
+    from espnet2.tasks.mt import frontend_choices
+
+    assert frontend_choices.get_class("entropy_compress") is EntropyCompressFrontend
+    assert frontend_choices.get_class("fixed_pool") is FixedPoolFrontend

@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Choose the entropy threshold for a target segment rate on training units.
+
+Reads Kaldi-style unit text (``utt_id tok tok ...``, tokens as in the shared token
+list), scores a random sample of utterances with the frozen unit LM, calibrates the
+threshold (``global``/``combined``: theta; ``relative``: theta_r) so that the average
+rate is ``--target_rate`` segments/s, and writes a YAML fragment of ``frontend_conf``
+keys (rule, threshold(s), max_len, min_len, and the rate achieved) that the training
+config is merged with, so that training and inference use the same value.
+
+Usage:
+    python -m espnet2_ext.bin.calibrate_threshold --lm_train_config exp/lm/config.yaml \
+        --lm_file exp/lm/valid.loss.ave.pth --units dump/units/train/units \
+        --target_rate 15 --out exp/calib/rate15.yaml
+"""
+
+import argparse
+import logging
+import random
+import sys
+from pathlib import Path
+
+import torch
+import yaml
+
+logger = logging.getLogger("calibrate_threshold")
+
+
+def read_units(path: Path, token_list):
+    """Kaldi-style text -> dict utt -> LongTensor of token ids (unknown -> <unk>)."""
+    index = {t: i for i, t in enumerate(token_list)}
+    unk = index.get("<unk>")
+    out, n_unk, n_empty = {}, 0, 0
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if not parts:
+                continue
+            if len(parts) == 1:
+                n_empty += 1
+                continue
+            ids = []
+            for tok in parts[1:]:
+                i = index.get(tok, unk)
+                if i is None:
+                    raise ValueError(f"token {tok!r} not in the token list and no <unk>")
+                n_unk += tok not in index
+                ids.append(i)
+            out[parts[0]] = torch.tensor(ids, dtype=torch.long)
+    if n_empty:
+        logger.warning("%d utterance(s) with no units skipped", n_empty)
+    if n_unk:
+        logger.warning("%d unit token(s) not in the token list mapped to <unk>", n_unk)
+    return out
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--lm_train_config", required=True)
+    p.add_argument("--lm_file", required=True)
+    p.add_argument("--units", required=True, type=Path, help="Kaldi-style unit text")
+    p.add_argument("--target_rate", required=True, type=float, help="segments per second")
+    p.add_argument("--unit_rate", type=float, default=50.0, help="units per second")
+    p.add_argument("--rule", default="global", choices=["global", "relative", "combined"])
+    p.add_argument("--rel_threshold", type=float, default=None, help="fixed theta_r for 'combined'")
+    p.add_argument("--max_len", type=int, default=10, help="0: unlimited")
+    p.add_argument("--min_len", type=int, default=1)
+    p.add_argument("--max_utts", type=int, default=2000, help="utterances sampled")
+    p.add_argument("--batch_size", type=int, default=32)
+    p.add_argument("--lm_window", type=int, default=256)
+    p.add_argument("--lm_overlap", type=int, default=128)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, type=Path, help="YAML with frontend_conf keys")
+    return p
+
+
+def main(argv=None) -> int:
+    args = get_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    from espnet2_ext.entropy.calibration import calibrate_threshold, pad_entropies
+    from espnet2_ext.entropy.unit_lm import UnitLM
+
+    lm = UnitLM.from_files(args.lm_train_config, args.lm_file, window=args.lm_window, overlap=args.lm_overlap)
+    units = read_units(args.units, lm.token_list)
+    if not units:
+        logger.error("no utterances in %s", args.units)
+        return 1
+    keys = sorted(units)
+    random.Random(args.seed).shuffle(keys)
+    keys = keys[: args.max_utts]
+    logger.info("scoring %d of %d utterances with the unit LM", len(keys), len(units))
+    ents = []
+    keys.sort(key=lambda k: len(units[k]))  # length-sorted batches: less padding
+    for i in range(0, len(keys), args.batch_size):
+        seqs = [units[k] for k in keys[i : i + args.batch_size]]
+        x, lengths = pad_entropies(seqs)
+        h = lm.entropy(x.long(), lengths)
+        ents += [h[j, : int(lengths[j])] for j in range(len(seqs))]
+    h, lengths = pad_entropies(ents)
+    max_len = args.max_len or None
+    res = calibrate_threshold(
+        h, lengths, args.target_rate, unit_rate=args.unit_rate, rule=args.rule,
+        rel_threshold=args.rel_threshold, max_len=max_len, min_len=args.min_len,
+    )
+    conf = {"rule": args.rule, "max_len": max_len, "min_len": args.min_len}
+    if args.rule == "relative":
+        conf["rel_threshold"] = round(res.threshold, 6)
+    else:
+        conf["threshold"] = round(res.threshold, 6)
+        if args.rule == "combined":
+            conf["rel_threshold"] = args.rel_threshold
+    report = {
+        "frontend_conf": conf,
+        "calibration": {
+            "target_rate": args.target_rate, "achieved_rate": round(res.achieved_rate, 4),
+            "unit_rate": args.unit_rate, "num_utterances": len(keys),
+            "num_units": res.num_units, "units": str(args.units),
+            "entropy_mean": round(float(h[h > 0].mean()), 4),
+        },
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(yaml.safe_dump(report, sort_keys=False))
+    logger.info("target %.2f seg/s -> %s=%.4f, achieved %.2f seg/s; wrote %s",
+                args.target_rate, res.param, res.threshold, res.achieved_rate, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

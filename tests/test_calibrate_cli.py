@@ -1,0 +1,32 @@
+import yaml
+
+from espnet2_ext.bin.calibrate_threshold import main
+from espnet2_ext.entropy.boundaries import segment
+from espnet2_ext.entropy.calibration import pad_entropies
+from espnet2_ext.entropy.unit_lm import UnitLM
+
+from conftest import random_units
+
+
+def test_calibrate_cli_writes_threshold_that_hits_the_rate(tmp_path, lm_files, token_list):
+    units = random_units(40, 120, len(token_list), seed=7)
+    lines = [f"utt{i:03d} " + " ".join(token_list[int(u)] for u in units[i, : 60 + i]) for i in range(40)]
+    lines.append("utt_empty")  # no units: skipped with a warning
+    (tmp_path / "units").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "calib.yaml"
+    rc = main(["--lm_train_config", str(lm_files[0]), "--lm_file", str(lm_files[1]),
+               "--units", str(tmp_path / "units"), "--target_rate", "20", "--max_len", "10",
+               "--lm_window", "32", "--lm_overlap", "8", "--out", str(out)])
+    assert rc == 0
+    rep = yaml.safe_load(out.read_text())
+    conf = rep["frontend_conf"]
+    assert conf["rule"] == "global" and conf["max_len"] == 10
+    assert abs(rep["calibration"]["achieved_rate"] - 20) / 20 < 0.05
+    # applying the written threshold reproduces the rate
+    lm = UnitLM.from_files(*lm_files, window=32, overlap=8)
+    seqs = [units[i, : 60 + i] for i in range(40)]
+    x, lengths = pad_entropies(seqs)
+    h = lm.entropy(x.long(), lengths)
+    seg = segment(h, lengths, threshold=conf["threshold"], max_len=10, warn=False)
+    rate = float(seg.counts.sum()) / (float(lengths.sum()) / 50)
+    assert abs(rate - 20) / 20 < 0.05

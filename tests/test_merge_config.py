@@ -1,0 +1,34 @@
+import yaml
+
+from espnet2_ext.bin.merge_config import main
+
+
+def test_merge_later_wins_mappings_merge_lists_replace(tmp_path):
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump({
+        "encoder": "transformer", "encoder_conf": {"output_size": 256, "num_blocks": 12},
+        "frontend_conf": {"d_model": 256, "threshold": None}, "best_model_criterion": [["valid", "acc", "max"]],
+    }))
+    (tmp_path / "recipe.yaml").write_text(yaml.safe_dump({
+        "encoder_conf": {"num_blocks": 2}, "best_model_criterion": [["valid", "loss", "min"]],
+    }))
+    (tmp_path / "calib.yaml").write_text(yaml.safe_dump({
+        "frontend_conf": {"threshold": 2.5, "rule": "global"}, "calibration": {"achieved_rate": 15.0},
+    }))
+    out = tmp_path / "exp" / "train.yaml"
+    assert main([str(tmp_path / n) for n in ("base.yaml", "recipe.yaml", "calib.yaml")]
+                + ["--out", str(out), "--drop", "calibration", "--set", "encoder_conf.output_size=128"]) == 0
+    text = out.read_text()
+    assert text.startswith("# merged by espnet2_ext.bin.merge_config")
+    conf = yaml.safe_load(text)
+    assert conf["encoder"] == "transformer"
+    assert conf["encoder_conf"] == {"output_size": 128, "num_blocks": 2}
+    assert conf["frontend_conf"] == {"d_model": 256, "threshold": 2.5, "rule": "global"}
+    assert conf["best_model_criterion"] == [["valid", "loss", "min"]]
+    assert "calibration" not in conf
+
+
+def test_missing_config_is_a_clear_error(tmp_path):
+    import pytest
+
+    with pytest.raises(FileNotFoundError, match="config not found"):
+        main([str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "o.yaml")])

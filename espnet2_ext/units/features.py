@@ -1,0 +1,311 @@
+"""Frame-level feature extractors for unit discovery (50 frames per second).
+
+Both extractors produce the same number of frames for the same audio::
+
+    T = floor((N - 400) / 320) + 1   for N >= 400 samples at 16 kHz, else 0
+
+HuBERT's convolutional front end has a 400-sample receptive field and a 320-sample
+stride (conv kernels/strides 10/5, 3/2 x4, 2/2 x2; composing the floors gives exactly
+this formula), and the MFCC extractor uses a 25 ms (400-sample) window with a 20 ms
+(320-sample) hop and no centre padding (Kaldi's ``snip-edges``). One second of audio
+gives 49 frames; frame t covers samples [320 t, 320 t + 400).
+"""
+
+import logging
+from abc import ABC, abstractmethod
+from typing import Any, Dict, Optional, Tuple
+
+import torch
+import torchaudio
+from typeguard import typechecked
+
+from espnet2_ext.units.hubert_loader import load_hubert
+
+SAMPLE_RATE = 16000
+FRAME_SHIFT = 320  # samples, 20 ms
+FRAME_LENGTH = 400  # samples, 25 ms
+
+
+def num_frames(num_samples: torch.Tensor) -> torch.Tensor:
+    """Number of 50 Hz frames for ``num_samples`` at 16 kHz (elementwise, >= 0)."""
+    return torch.clamp(
+        torch.div(num_samples - FRAME_LENGTH, FRAME_SHIFT, rounding_mode="floor") + 1,
+        min=0,
+    )
+
+
+def make_pad_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
+    """(B, max_len) bool, True at padded positions."""
+    return torch.arange(max_len, device=lengths.device)[None, :] >= lengths[:, None]
+
+
+def _repeat_last_valid(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Replace frames t >= length by frame length-1 (x: (B, T, D)).
+
+    Edge handling that equals what a single, unpadded utterance would see.
+    """
+    B, T, D = x.shape
+    idx = torch.arange(T, device=x.device)[None, :].expand(B, T)
+    idx = torch.minimum(idx, (lengths - 1).clamp(min=0)[:, None])
+    return torch.gather(x, 1, idx[:, :, None].expand(B, T, D))
+
+
+class AbsFeatureExtractor(torch.nn.Module, ABC):
+    """Waveform (16 kHz) -> frame features at ``frame_rate`` Hz.
+
+    Feature extractors are frozen: no trainable parameters are updated, and
+    ``forward`` is meant to run under ``torch.no_grad()``.
+    """
+
+    frame_rate: float = 50.0
+    sample_rate: int = SAMPLE_RATE
+
+    @abstractmethod
+    def output_size(self) -> int:
+        """Feature dimension D."""
+        raise NotImplementedError
+
+    @abstractmethod
+    def forward(
+        self, wav: torch.Tensor, lengths: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Extract features.
+
+        Args:
+            wav: (B, N) float waveform at 16 kHz, zero-padded.
+            lengths: (B,) int number of valid samples of each utterance.
+
+        Returns:
+            feats: (B, T, D) float32, padded frames set to 0.
+            feat_lengths: (B,) long, ``num_frames(lengths)``.
+        """
+        raise NotImplementedError
+
+    @staticmethod
+    def num_frames(num_samples: torch.Tensor) -> torch.Tensor:
+        return num_frames(num_samples)
+
+
+class MFCCExtractor(AbsFeatureExtractor):
+    """MFCC (+ deltas + delta-deltas) at 50 Hz, optional per-utterance CMVN.
+
+    Log-mel filterbank (Hann window 400, hop 320, no centring) -> DCT-II (ortho) ->
+    ``n_mfcc`` coefficients -> deltas and delta-deltas over ``delta_win`` frames
+    (edges replicate the utterance's own first/last frame, also in padded batches)
+    -> optional per-utterance mean/variance normalisation.
+    Output dimension: ``n_mfcc * (1 + use_delta + use_delta_delta)`` (39 by default).
+    """
+
+    @typechecked
+    def __init__(
+        self,
+        n_mfcc: int = 13,
+        n_mels: int = 40,
+        f_min: float = 20.0,
+        f_max: Optional[float] = None,
+        use_delta: bool = True,
+        use_delta_delta: bool = True,
+        delta_win: int = 5,
+        cmvn: bool = True,
+        eps: float = 1e-5,
+    ):
+        super().__init__()
+        if n_mfcc > n_mels:
+            raise ValueError(f"n_mfcc ({n_mfcc}) must be <= n_mels ({n_mels})")
+        if use_delta_delta and not use_delta:
+            raise ValueError("use_delta_delta needs use_delta")
+        self.n_mfcc = n_mfcc
+        self.use_delta = use_delta
+        self.use_delta_delta = use_delta_delta
+        self.delta_win = delta_win
+        self.cmvn = cmvn
+        self.eps = eps
+        self.mfcc = torchaudio.transforms.MFCC(
+            sample_rate=SAMPLE_RATE,
+            n_mfcc=n_mfcc,
+            dct_type=2,
+            norm="ortho",
+            log_mels=True,
+            melkwargs=dict(
+                n_fft=FRAME_LENGTH,
+                win_length=FRAME_LENGTH,
+                hop_length=FRAME_SHIFT,
+                center=False,
+                n_mels=n_mels,
+                f_min=f_min,
+                f_max=f_max,
+                power=2.0,
+            ),
+        )
+
+    def output_size(self) -> int:
+        return self.n_mfcc * (1 + int(self.use_delta) + int(self.use_delta_delta))
+
+    def _deltas(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """x: (B, T, D) -> (B, T, D) deltas with per-utterance edge replication."""
+        x = _repeat_last_valid(x, lengths)
+        d = torchaudio.functional.compute_deltas(
+            x.transpose(1, 2), win_length=self.delta_win, mode="replicate"
+        )
+        return d.transpose(1, 2)
+
+    def forward(
+        self, wav: torch.Tensor, lengths: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """(B, N), (B,) -> feats (B, T, D), feat_lengths (B,); see AbsFeatureExtractor."""
+        wav = wav.float()
+        lengths = lengths.to(wav.device).long()
+        feat_lengths = num_frames(lengths)
+        if wav.size(1) < FRAME_LENGTH:
+            return wav.new_zeros(wav.size(0), 0, self.output_size()), feat_lengths
+        feats = self.mfcc(wav).transpose(1, 2)  # (B, T, n_mfcc)
+        T = feats.size(1)
+        parts = [feats]
+        if self.use_delta:
+            d1 = self._deltas(feats, feat_lengths)
+            parts.append(d1)
+            if self.use_delta_delta:
+                parts.append(self._deltas(d1, feat_lengths))
+        feats = torch.cat(parts, dim=-1)
+        valid = (
+            (~make_pad_mask(feat_lengths, T)).unsqueeze(-1).to(feats.dtype)
+        )  # (B,T,1)
+        if self.cmvn:
+            n = feat_lengths.clamp(min=1).to(feats.dtype)[:, None, None]
+            mean = (feats * valid).sum(1, keepdim=True) / n
+            var = (((feats - mean) * valid) ** 2).sum(1, keepdim=True) / n
+            feats = (feats - mean) / torch.sqrt(var + self.eps)
+        return feats * valid, feat_lengths
+
+
+class HuBERTExtractor(AbsFeatureExtractor):
+    """Frozen HuBERT, output of transformer layer ``layer`` (1-based), 50 Hz.
+
+    ``layer`` counts like fairseq's ``output_layer`` in the HuBERT k-means recipe
+    (``dump_hubert_feature.py``): layer 9 is the output of the 9th transformer block,
+    before any final layer norm. Layers above ``layer`` are deleted after loading.
+
+    Padding: in a batch, the transformer masks padded frames in attention. HuBERT Base's
+    first conv block uses a GroupNorm over time, which padding would change, so for such
+    models (``extractor_mode == group_norm``) the conv front end runs utterance by
+    utterance and only the transformer runs batched; each utterance's features then
+    match the unbatched result (up to float rounding). Waveform normalisation (Large,
+    XLarge; fairseq ``task.normalize``) is per utterance over its valid samples.
+    Utterances are not chunked: memory grows with the square of the longest duration.
+
+    Args:
+        checkpoint: ``random``, a ``torchaudio.pipelines`` name such as
+            ``torchaudio:HUBERT_BASE`` (downloads), or a local fairseq / torchaudio /
+            transformers checkpoint file; see :mod:`espnet2_ext.units.hubert_loader`.
+        arch: ``base`` / ``large`` / ``xlarge`` (used for ``random`` only).
+        layer: 1-based transformer layer whose output is returned.
+        normalize_waveform: override the checkpoint's waveform normalisation.
+        seed: initialisation seed for ``random``.
+        allow_pickle: allow ``torch.load(weights_only=False)`` for fairseq checkpoints.
+        num_heads, layer_norm_first: architecture overrides for local checkpoints whose
+            config does not say (see :func:`~espnet2_ext.units.hubert_loader.load_hubert`).
+    """
+
+    @typechecked
+    def __init__(
+        self,
+        checkpoint: str = "torchaudio:HUBERT_BASE",
+        arch: str = "base",
+        layer: int = 9,
+        normalize_waveform: Optional[bool] = None,
+        seed: int = 0,
+        allow_pickle: bool = True,
+        num_heads: Optional[int] = None,
+        layer_norm_first: Optional[bool] = None,
+    ):
+        super().__init__()
+        model, normalize, desc = load_hubert(
+            checkpoint,
+            arch=arch,
+            seed=seed,
+            allow_pickle=allow_pickle,
+            num_heads=num_heads,
+            layer_norm_first=layer_norm_first,
+        )
+        n_layers = len(model.encoder.transformer.layers)
+        if not 1 <= layer <= n_layers:
+            raise ValueError(
+                f"layer must be in [1, {n_layers}] for this model, got {layer}"
+            )
+        model.encoder.transformer.layers = model.encoder.transformer.layers[:layer]
+        model.aux = None
+        for p in model.parameters():
+            p.requires_grad_(False)
+        self.model = model.eval()
+        self.layer = layer
+        self.normalize_waveform = (
+            normalize if normalize_waveform is None else normalize_waveform
+        )
+        self._dim = int(model.encoder.feature_projection.projection.out_features)
+        first = model.feature_extractor.conv_layers[0]
+        self._group_norm = isinstance(
+            getattr(first, "layer_norm", None), torch.nn.GroupNorm
+        )
+        logging.info("HuBERTExtractor: %s, layer %d, dim %d", desc, layer, self._dim)
+
+    def output_size(self) -> int:
+        return self._dim
+
+    def train(self, mode: bool = True):
+        # always frozen / deterministic (no dropout, no layer drop)
+        return super().train(False)
+
+    def _normalize(self, wav: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        valid = (~make_pad_mask(lengths, wav.size(1))).to(wav.dtype)
+        n = lengths.clamp(min=1).to(wav.dtype)[:, None]
+        mean = (wav * valid).sum(1, keepdim=True) / n
+        var = (((wav - mean) * valid) ** 2).sum(1, keepdim=True) / n
+        return (wav - mean) / torch.sqrt(var + 1e-5) * valid
+
+    @torch.no_grad()
+    def forward(
+        self, wav: torch.Tensor, lengths: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """(B, N), (B,) -> feats (B, T, D), feat_lengths (B,); see AbsFeatureExtractor."""
+        wav = wav.float()
+        lengths = lengths.to(wav.device).long()
+        if bool((lengths < FRAME_LENGTH).any()):
+            raise ValueError(
+                f"every utterance needs >= {FRAME_LENGTH} samples, got {lengths.tolist()}"
+            )
+        if self.normalize_waveform:
+            wav = self._normalize(wav, lengths)
+        fe = self.model.feature_extractor
+        if self._group_norm and bool((lengths < wav.size(1)).any()):
+            per_utt = [
+                fe(wav[i : i + 1, : int(lengths[i])], None)[0][0]
+                for i in range(wav.size(0))
+            ]
+            x = torch.nn.utils.rnn.pad_sequence(per_utt, batch_first=True)
+            feat_lengths = num_frames(lengths)
+        else:
+            x, feat_lengths = fe(wav, lengths)
+        feats = self.model.encoder.extract_features(
+            x, feat_lengths, num_layers=self.layer
+        )[-1]
+        valid = (
+            (~make_pad_mask(feat_lengths, feats.size(1))).unsqueeze(-1).to(feats.dtype)
+        )
+        return feats * valid, feat_lengths
+
+
+_EXTRACTORS = {"mfcc": MFCCExtractor, "hubert": HuBERTExtractor}
+
+
+def build_feature_extractor(name: str, **conf: Any) -> AbsFeatureExtractor:
+    """``build_feature_extractor("mfcc", n_mfcc=20)`` / ``("hubert", checkpoint=..., layer=9)``."""
+    key = name.lower()
+    if key not in _EXTRACTORS:
+        raise ValueError(
+            f"unknown feature extractor {name!r}; choose from {sorted(_EXTRACTORS)}"
+        )
+    return _EXTRACTORS[key](**conf)
+
+
+def feature_extractor_choices() -> Dict[str, type]:
+    return dict(_EXTRACTORS)

@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# Shared staged script: discrete-unit ASR with entropy-compressed units.
+#
+#   stages 1-7: units.sh (data, features, k-means, unit dumps, token list, unit LM,
+#               threshold calibration); options not listed here are passed on to it
+#   stage 8:  BPE (sentencepiece) on the training transcripts, target token list
+#   stage 9:  training of every experiment in --asr_exps (ESPnet's trainer through
+#             espnet2_ext.bin.mt_train); the merged config is saved in exp/asr_<tag>/
+#   stage 10: decoding of every test set (espnet2_ext.bin.mt_inference), nj shards
+#   stage 11: scoring (WER) and encoder input rates
+#   stage 12: RESULTS.md from the scores (espnet2_ext.bin.asr_results)
+#   stage 13: packing each model into a zip that espnet_model_zoo unpacks
+#   stage 14: upload to a Hugging Face model repo (only with --hf_repo)
+#
+# Experiments (--asr_exps): dense | fixed_pool<N> | entropy_rate<R> [...], where <R> is
+# one of --target_rates (calibrated in stage 7) and <N> a pool size in units.
+set -euo pipefail
+
+stage=1
+stop_stage=100
+nj=2                       # parallel jobs for units and decoding
+inference_nj=""            # default: nj
+ngpu=0
+python=python3
+dumpdir=dump
+expdir=exp
+train_set=train
+valid_set=dev
+test_sets="test"
+asr_exps="dense entropy_rate15"
+asr_args=""                # extra args for espnet2_ext.bin.mt_train (e.g. --max_epoch 5)
+asr_config_overrides=""    # space-separated key.sub=value applied to every experiment
+nbpe=300
+bpemode=unigram
+decode_config=""           # default: <repo>/conf/decode_asr.yaml + conf/decode_asr.yaml
+decode_args=""
+inference_model=valid.acc.ave.pth
+hf_repo=""                 # e.g. user/espnet2_ext_mini_synth_asr; empty: no upload
+force=false
+
+help_message="Usage: $0 [options]   (stage list at the top of $0; units options: see units.sh)"
+
+TEMPLATE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+REPO=$(cd "${TEMPLATE}/../.." && pwd)
+# options of units.sh are forwarded; collect the ones we do not know
+units_opts=()
+args=()
+while [ $# -gt 0 ]; do
+    name=${1#--}; name=${name%%=*}; name=${name//-/_}
+    if [[ "$1" == --* ]] && ! declare -p "${name}" >/dev/null 2>&1 && [ "${name}" != help ] && [ "${name}" != config ]; then
+        if [[ "$1" == *=* ]]; then units_opts+=("$1"); shift; else units_opts+=("$1" "$2"); shift 2; fi
+    else
+        args+=("$1"); shift
+    fi
+done
+set -- "${args[@]+"${args[@]}"}"
+. "${TEMPLATE}/utils/parse_options.sh"
+. "${TEMPLATE}/utils/log.sh"
+[ -f ./path.sh ] && . ./path.sh
+[ -f ./cmd.sh ] && . ./cmd.sh
+: "${train_cmd:=${TEMPLATE}/utils/launch.sh --backend local}"
+: "${decode_cmd:=${train_cmd}}"
+: "${cuda_cmd:=${train_cmd}}"
+: "${inference_nj:=${nj}}"
+
+unitdir=${dumpdir}/units
+src_token_list=${dumpdir}/token_list/units/tokens.txt
+bpedir=${dumpdir}/token_list/bpe_${bpemode}${nbpe}
+bpemodel=${bpedir}/bpe.model
+tgt_token_list=${bpedir}/tokens.txt
+all_sets="${train_set} ${valid_set} ${test_sets}"
+
+# config files of an experiment tag: shared default, then the recipe's override
+exp_configs() {
+    local tag=$1 kind
+    case "${tag}" in
+        dense) kind=dense ;;
+        fixed_pool*) kind=fixed_pool ;;
+        entropy_rate*) kind=entropy ;;
+        *) log "unknown experiment tag '${tag}' (dense | fixed_pool<N> | entropy_rate<R>)"; return 1 ;;
+    esac
+    local f
+    for f in "${REPO}/conf/asr.yaml" conf/asr.yaml "${REPO}/conf/frontend/${kind}.yaml" "conf/frontend/${kind}.yaml"; do
+        [ -f "${f}" ] && echo "${f}"
+    done
+    if [ "${kind}" = entropy ]; then
+        local calib=${expdir}/unit_lm/calib/rate${tag#entropy_rate}.yaml
+        [ -f "${calib}" ] || { log "missing ${calib}: add ${tag#entropy_rate} to --target_rates and run stage 7"; return 1; }
+        echo "${calib}"
+    fi
+}
+exp_sets() {
+    local tag=$1 s
+    for s in ${asr_config_overrides}; do echo "--set ${s}"; done
+    case "${tag}" in fixed_pool*) echo "--set frontend_conf.pool_size=${tag#fixed_pool}" ;; esac
+}
+
+if [ "${stage}" -le 7 ]; then
+    "${TEMPLATE}/units.sh" --stage "${stage}" --stop_stage "$(( stop_stage < 7 ? stop_stage : 7 ))" \
+        --nj "${nj}" --ngpu "${ngpu}" --python "${python}" --dumpdir "${dumpdir}" --expdir "${expdir}" \
+        --train_set "${train_set}" --valid_set "${valid_set}" --test_sets "${test_sets}" \
+        --force "${force}" "${units_opts[@]+"${units_opts[@]}"}"
+elif [ ${#units_opts[@]} -gt 0 ]; then
+    log "ignoring units.sh options (stage > 7): ${units_opts[*]}"
+fi
+
+if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
+    stage_banner 8 "BPE (${bpemode}, ${nbpe}) on data/${train_set}/text -> ${bpedir}"
+    mkdir -p "${bpedir}"
+    cut -f 2- -d " " "data/${train_set}/text" > "${bpedir}/train.txt"
+    ${python} -c "import sentencepiece as spm, sys; spm.SentencePieceTrainer.train(input=sys.argv[1], model_prefix=sys.argv[2], vocab_size=int(sys.argv[3]), model_type=sys.argv[4], character_coverage=1.0, input_sentence_size=100000000, minloglevel=2)" \
+        "${bpedir}/train.txt" "${bpedir}/bpe" "${nbpe}" "${bpemode}"
+    ${python} -m espnet2.bin.tokenize_text --token_type bpe --bpemodel "${bpemodel}" \
+        --input "data/${train_set}/text" --output "${bpedir}/train.tok" --field 2- \
+        --write_vocabulary true --add_symbol "<blank>:0" --add_symbol "<unk>:1" \
+        --add_symbol "<sos/eos>:-1" > "${tgt_token_list}"
+    for dset in ${all_sets}; do
+        ${python} -m espnet2.bin.tokenize_text --token_type bpe --bpemodel "${bpemodel}" \
+            --input "${unitdir}/${dset}/text" --output - --field 2- \
+            | awk '{ print NF }' | paste -d " " <(cut -f 1 -d " " "${unitdir}/${dset}/text") - \
+            > "${unitdir}/${dset}/text_shape.bpe"
+    done
+    rm -f "${bpedir}/train.tok" "${bpedir}/train.txt"
+    log "target token list: $(wc -l < "${tgt_token_list}") entries"
+fi
+
+if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
+    for tag in ${asr_exps}; do
+        dir=${expdir}/asr_${tag}
+        stage_banner 9 "training ${tag} -> ${dir}"
+        if [ -f "${dir}/${inference_model}" ] && [ "${force}" != true ]; then
+            log "${dir}/${inference_model} exists: skipping (--force true to retrain)"
+            continue
+        fi
+        mkdir -p "${dir}"
+        mapfile -t confs < <(exp_configs "${tag}")
+        # shellcheck disable=SC2046
+        ${python} -m espnet2_ext.bin.merge_config "${confs[@]}" --drop calibration \
+            $(exp_sets "${tag}") --out "${dir}/train.yaml"
+        start=$(date +%s)
+        # shellcheck disable=SC2086
+        ${cuda_cmd} --gpu "${ngpu}" "${dir}/train.log" \
+            ${python} -m espnet2_ext.bin.mt_train --config "${dir}/train.yaml" --ngpu "${ngpu}" \
+                --use_tensorboard false --use_matplotlib false --resume true \
+                --src_token_list "${src_token_list}" --token_list "${tgt_token_list}" \
+                --src_token_type word --token_type bpe --bpemodel "${bpemodel}" \
+                --output_dir "${dir}" \
+                --train_data_path_and_name_and_type "${unitdir}/${train_set}/units,src_text,text" \
+                --train_data_path_and_name_and_type "${unitdir}/${train_set}/text,text,text" \
+                --valid_data_path_and_name_and_type "${unitdir}/${valid_set}/units,src_text,text" \
+                --valid_data_path_and_name_and_type "${unitdir}/${valid_set}/text,text,text" \
+                --train_shape_file "${unitdir}/${train_set}/units_shape" \
+                --train_shape_file "${unitdir}/${train_set}/text_shape.bpe" \
+                --valid_shape_file "${unitdir}/${valid_set}/units_shape" \
+                --valid_shape_file "${unitdir}/${valid_set}/text_shape.bpe" \
+                --fold_length 500 --fold_length 150 ${asr_args}
+        echo $(( $(date +%s) - start )) > "${dir}/train_seconds"
+        log "${tag}: trained in $(cat "${dir}/train_seconds") s"
+    done
+fi
+
+if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
+    dconfs=()
+    if [ -n "${decode_config}" ]; then dconfs=("${decode_config}"); else
+        for f in "${REPO}/conf/decode_asr.yaml" conf/decode_asr.yaml; do [ -f "${f}" ] && dconfs+=("${f}"); done
+    fi
+    for tag in ${asr_exps}; do
+        dir=${expdir}/asr_${tag}
+        ${python} -m espnet2_ext.bin.merge_config "${dconfs[@]}" --out "${dir}/decode.yaml"
+        for dset in ${test_sets}; do
+            out=${dir}/decode_${dset}
+            stage_banner 10 "decoding ${dset} with ${tag} -> ${out}"
+            if [ -f "${out}/text" ] && [ "${force}" != true ]; then
+                log "${out}/text exists: skipping"; continue
+            fi
+            mkdir -p "${out}/log"
+            "${TEMPLATE}/utils/split_scp.sh" --nj "${inference_nj}" "${unitdir}/${dset}/units" "${out}/split"
+            start=$(date +%s)
+            # shellcheck disable=SC2086
+            ${decode_cmd} JOB=1:${inference_nj} "${out}/log/decode.JOB.log" \
+                ${python} -m espnet2_ext.bin.mt_inference --config "${dir}/decode.yaml" --ngpu 0 \
+                    --mt_train_config "${dir}/config.yaml" --mt_model_file "${dir}/${inference_model}" \
+                    --data_path_and_name_and_type "${out}/split/JOB/units,src_text,text" \
+                    --output_dir "${out}/output.JOB" ${decode_args}
+            echo $(( $(date +%s) - start )) > "${out}/decode_seconds"
+            for j in $(seq "${inference_nj}"); do cat "${out}/output.${j}/1best_recog/text"; done \
+                | LC_ALL=C sort -k1,1 > "${out}/text"
+            log "${tag} ${dset}: $(wc -l < "${out}/text") hypotheses for $(wc -l < "${unitdir}/${dset}/units") utterances in $(cat "${out}/decode_seconds") s"
+        done
+    done
+fi
+
+if [ "${stage}" -le 11 ] && [ "${stop_stage}" -ge 11 ]; then
+    for tag in ${asr_exps}; do
+        dir=${expdir}/asr_${tag}
+        for dset in ${test_sets}; do
+            stage_banner 11 "scoring ${tag} on ${dset}"
+            ${python} -m espnet2_ext.bin.asr_score --ref "data/${dset}/text" \
+                --hyp "${dir}/decode_${dset}/text" --out "${dir}/decode_${dset}/score.json" \
+                --mt_train_config "${dir}/config.yaml" --mt_model_file "${dir}/${inference_model}" \
+                --units "${unitdir}/${dset}/units" --decode_seconds_file "${dir}/decode_${dset}/decode_seconds"
+        done
+    done
+fi
+
+if [ "${stage}" -le 12 ] && [ "${stop_stage}" -ge 12 ]; then
+    stage_banner 12 "RESULTS.md"
+    ${python} -m espnet2_ext.bin.asr_results --expdir "${expdir}" --exps ${asr_exps} \
+        --test_sets ${test_sets} --out RESULTS.md --command "$0 $*"
+    cat RESULTS.md
+fi
+
+if [ "${stage}" -le 13 ] && [ "${stop_stage}" -ge 13 ]; then
+    for tag in ${asr_exps}; do
+        dir=${expdir}/asr_${tag}
+        stage_banner 13 "packing ${dir}"
+        ${python} -m espnet2_ext.bin.pack_model --asr_train_config "${dir}/config.yaml" \
+            --asr_model_file "${dir}/${inference_model}" --units_config "${expdir}/kmeans/units.yaml" \
+            --outpath "${dir}/packed.zip"
+    done
+fi
+
+if [ "${stage}" -le 14 ] && [ "${stop_stage}" -ge 14 ]; then
+    if [ -z "${hf_repo}" ]; then
+        log "stage 14: no --hf_repo given: skipping the upload"
+    else
+        for tag in ${asr_exps}; do
+            stage_banner 14 "uploading ${tag} to ${hf_repo}"
+            ${python} -m espnet2_ext.bin.upload_model --model "${expdir}/asr_${tag}/packed.zip" \
+                --hf_repo "${hf_repo}" --tag "${tag}"
+        done
+    fi
+fi
+log "asr.sh finished (stages ${stage}-${stop_stage})"

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Shared staged script: audio data dirs -> discrete units -> unit LM -> thresholds.
+#
+#   stage 1: data preparation (the recipe's local/data.sh)
+#   stage 2: feature extraction (MFCC or HuBERT layer), nj shards
+#   stage 3: k-means on a random subset of the training features
+#   stage 4: unit dumps for every set (Kaldi-style text: utt u u u ...)
+#   stage 5: unit token list (ESPnet order: by frequency) and shape files
+#   stage 6: unit LM training (espnet2.bin.lm_train)
+#   stage 7: entropy threshold calibration to the target rates
+#
+# Recipes call it from their run.sh; every option below can be given as --name value.
+set -euo pipefail
+
+stage=1
+stop_stage=100
+nj=2                      # parallel jobs for feature extraction / unit dumps
+ngpu=0
+python=python3
+dumpdir=dump
+expdir=exp
+train_set=train
+valid_set=dev
+test_sets="test"
+local_data_opts=""
+feature=mfcc              # mfcc | hubert
+feature_conf=""           # space-separated key=value, e.g. "layer=9 checkpoint=/x.pt"
+n_clusters=500
+km_max_frames=1000000
+km_seed=0
+unit_lm_config=conf/unit_lm.yaml   # recipe override, merged over <repo>/conf/unit_lm.yaml
+unit_lm_args=""           # extra args for espnet2.bin.lm_train
+rule=global               # boundary rule calibrated in stage 7
+target_rates="25 15 8"    # segments per second
+max_len=10
+min_len=1
+unit_rate=50
+calib_max_utts=2000
+force=false               # redo stages whose outputs exist
+
+help_message="Usage: $0 [options]   (see the stage list at the top of $0)"
+
+TEMPLATE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+REPO=$(cd "${TEMPLATE}/../.." && pwd)
+. "${TEMPLATE}/utils/parse_options.sh"
+. "${TEMPLATE}/utils/log.sh"
+[ -f ./path.sh ] && . ./path.sh
+[ -f ./cmd.sh ] && . ./cmd.sh
+: "${train_cmd:=${TEMPLATE}/utils/launch.sh --backend local}"
+: "${cuda_cmd:=${train_cmd}}"
+
+all_sets="${train_set} ${valid_set} ${test_sets}"
+featdir=${dumpdir}/feats
+unitdir=${dumpdir}/units
+km=${expdir}/kmeans/km_${feature}_${n_clusters}.pkl
+token_list=${dumpdir}/token_list/units/tokens.txt
+lm_exp=${expdir}/unit_lm
+
+if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
+    stage_banner 1 "data preparation: local/data.sh ${local_data_opts}"
+    # shellcheck disable=SC2086
+    local/data.sh ${local_data_opts}
+fi
+
+if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
+    stage_banner 2 "features (${feature}) for ${all_sets}, ${nj} shards each"
+    for dset in ${all_sets}; do
+        out=${featdir}/${feature}/${dset}
+        mkdir -p "${out}/log"
+        # shellcheck disable=SC2086
+        ${train_cmd} JOB=1:${nj} "${out}/log/dump.JOB.log" \
+            bash -c "${python} -m espnet2_ext.bin.dump_features --wav_scp data/${dset}/wav.scp \
+                --feature ${feature} ${feature_conf:+--feature_conf ${feature_conf}} \
+                --nshard ${nj} --rank \$((JOB - 1)) --out_dir ${out}"
+        grep -h -o "in=[0-9]* out=[0-9]* skipped=[0-9]*.*" "${out}"/log/dump.*.log | sed "s|^|  ${dset} shard: |" >&2 || true
+        count_report "features ${dset}" "data/${dset}/wav.scp" "$(cat "${out}"/feats.*.scp | wc -l)"
+    done
+fi
+
+if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
+    stage_banner 3 "k-means K=${n_clusters} on <= ${km_max_frames} frames of ${train_set}"
+    if [ -f "${km}" ] && [ "${force}" != true ]; then
+        log "k-means model exists: ${km} (--force true to redo)"
+    else
+        mkdir -p "$(dirname "${km}")"
+        ${train_cmd} "$(dirname "${km}")/learn_kmeans.log" \
+            ${python} -m espnet2_ext.bin.learn_kmeans \
+                --feats_scp ${featdir}/${feature}/${train_set}/feats.*.scp \
+                --n_clusters "${n_clusters}" --max_frames "${km_max_frames}" \
+                --seed "${km_seed}" --out "${km}" --overwrite
+    fi
+    # what inference needs to turn audio into the same units (read by pack/transcribe)
+    {
+        echo "feature: ${feature}"
+        echo "feature_conf:"
+        for kv in ${feature_conf}; do echo "    ${kv%%=*}: ${kv#*=}"; done
+        [ -n "${feature_conf}" ] || echo "    {}"
+        echo "kmeans: ${km}"
+        echo "n_clusters: ${n_clusters}"
+        echo "unit_rate: ${unit_rate}"
+        echo "token_list: ${token_list}"
+    } > "${expdir}/kmeans/units.yaml"
+fi
+
+if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
+    stage_banner 4 "unit dumps for ${all_sets}"
+    for dset in ${all_sets}; do
+        out=${unitdir}/${dset}
+        mkdir -p "${out}/log"
+        # shellcheck disable=SC2086
+        ${train_cmd} JOB=1:${nj} "${out}/log/apply.JOB.log" \
+            bash -c "${python} -m espnet2_ext.bin.apply_kmeans \
+                --feats_scp ${featdir}/${feature}/${dset}/feats.\$((JOB - 1)).scp \
+                --km ${km} --out ${out}/units.JOB.txt"
+        cat "${out}"/units.*.txt | LC_ALL=C sort -k1,1 > "${out}/units"
+        # transcripts of the utterances that have units (skips were logged above)
+        awk 'NR == FNR { keep[$1]; next } ($1 in keep)' "${out}/units" "data/${dset}/text" > "${out}/text"
+        count_report "units ${dset}" "data/${dset}/wav.scp" "${out}/units"
+    done
+fi
+
+if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
+    stage_banner 5 "unit token list (${token_list}) and shape files"
+    mkdir -p "$(dirname "${token_list}")"
+    ${python} -m espnet2.bin.tokenize_text --token_type word --input "${unitdir}/${train_set}/units" \
+        --output "$(dirname "${token_list}")/train_units.tok" --field 2- \
+        --write_vocabulary true --add_symbol "<blank>:0" --add_symbol "<unk>:1" \
+        --add_symbol "<sos/eos>:-1" > "${token_list}"
+    rm -f "$(dirname "${token_list}")/train_units.tok"
+    for dset in ${all_sets}; do
+        awk '{ print $1, NF - 1 }' "${unitdir}/${dset}/units" > "${unitdir}/${dset}/units_shape"
+    done
+    log "token list: $(wc -l < "${token_list}") entries"
+fi
+
+if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
+    stage_banner 6 "unit LM (${unit_lm_config}) -> ${lm_exp}"
+    mkdir -p "${lm_exp}"
+    # shared default, then the recipe's override: the merged file is the one used
+    lm_confs=("${REPO}/conf/unit_lm.yaml")
+    [ -f "${unit_lm_config}" ] && lm_confs+=("${unit_lm_config}")
+    ${python} -m espnet2_ext.bin.merge_config "${lm_confs[@]}" --out "${lm_exp}/train.yaml"
+    # shellcheck disable=SC2086
+    ${cuda_cmd} --gpu "${ngpu}" "${lm_exp}/train.log" \
+        ${python} -m espnet2.bin.lm_train --config "${lm_exp}/train.yaml" --ngpu "${ngpu}" --resume true \
+            --token_list "${token_list}" --token_type word --output_dir "${lm_exp}" \
+            --train_data_path_and_name_and_type "${unitdir}/${train_set}/units,text,text" \
+            --valid_data_path_and_name_and_type "${unitdir}/${valid_set}/units,text,text" \
+            --train_shape_file "${unitdir}/${train_set}/units_shape" \
+            --valid_shape_file "${unitdir}/${valid_set}/units_shape" \
+            --fold_length 500 --use_tensorboard false --use_matplotlib false ${unit_lm_args}
+fi
+
+if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
+    stage_banner 7 "threshold calibration (${rule}) to ${target_rates} segments/s"
+    for rate in ${target_rates}; do
+        ${train_cmd} "${lm_exp}/calib/rate${rate}.log" \
+            ${python} -m espnet2_ext.bin.calibrate_threshold \
+                --lm_train_config "${lm_exp}/config.yaml" --lm_file "${lm_exp}/valid.loss.ave.pth" \
+                --units "${unitdir}/${train_set}/units" --target_rate "${rate}" --rule "${rule}" \
+                --max_len "${max_len}" --min_len "${min_len}" --unit_rate "${unit_rate}" \
+                --max_utts "${calib_max_utts}" --out "${lm_exp}/calib/rate${rate}.yaml"
+        log "rate ${rate}: $(grep -E 'threshold|achieved_rate' "${lm_exp}/calib/rate${rate}.yaml" | tr -s ' ' | paste -sd' ')"
+    done
+fi
+log "units.sh finished (stages ${stage}-${stop_stage})"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# mini_synth data preparation: synthesize the corpus (espeak-ng, deterministic from the
+# seed) in LibriSpeech layout, then run the LibriSpeech data preparation on it.
+set -euo pipefail
+seed=0
+nj=2
+synth_opts=""             # extra options for local/synth_corpus.py (e.g. to scale down)
+corpus=downloads/mini_synth
+python=python3
+help_message="Usage: $0 [--seed 0] [--nj 2] [--synth_opts '...'] [--corpus dir]"
+. utils/parse_options.sh
+. utils/log.sh
+repo=$(cd ../../.. && pwd)
+
+log "synthesizing the corpus into ${corpus} (seed ${seed})"
+# shellcheck disable=SC2086
+${python} "${repo}/local/synth_corpus.py" --out "${corpus}" --seed "${seed}" --nj "${nj}" ${synth_opts}
+for split in train dev test test_unseen_voices; do
+    ${python} "${repo}/local/data_prep_librispeech.py" --src "${corpus}/${split}" --dst "data/${split}"
+    ${python} "${repo}/local/validate_data_dir.py" "data/${split}"
+done
+log "data dirs ready: $(for s in train dev test test_unseen_voices; do printf '%s=%s ' "$s" "$(wc -l < data/$s/wav.scp)"; done)"

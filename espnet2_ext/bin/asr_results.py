@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Write a recipe's RESULTS.md from its experiments' score files (stage 11 output)."""
+
+import argparse
+import datetime
+import json
+import sys
+from pathlib import Path
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--expdir", type=Path, default=Path("exp"))
+    p.add_argument("--exps", nargs="+", required=True)
+    p.add_argument("--test_sets", nargs="+", required=True)
+    p.add_argument("--out", type=Path, default=Path("RESULTS.md"))
+    p.add_argument("--command", default="", help="the command that produced the results")
+    return p
+
+
+def main(argv=None) -> int:
+    args = get_parser().parse_args(argv)
+    head = ["method", "tokens/s into encoder", "compression vs 50 Hz", "params (trainable)"]
+    head += [f"WER {t} (%)" for t in args.test_sets]
+    head += ["train time (s)", "decode time (s, all test sets)"]
+    rows, missing = [], []
+    for tag in args.exps:
+        d = args.expdir / f"asr_{tag}"
+        scores = {}
+        for t in args.test_sets:
+            f = d / f"decode_{t}" / "score.json"
+            if f.is_file():
+                scores[t] = json.loads(f.read_text())
+            else:
+                missing.append(str(f))
+        if not scores:
+            continue
+        first = next(iter(scores.values()))
+        train_s = (d / "train_seconds").read_text().strip() if (d / "train_seconds").is_file() else "-"
+        dec = sum(s.get("decode_seconds", 0.0) for s in scores.values())
+        row = [tag, f"{first.get('tokens_per_sec', float('nan')):.1f}",
+               f"{first.get('compression', float('nan')):.2f}x", f"{first.get('params', 0) / 1e6:.2f} M"]
+        row += [f"{scores[t]['wer']:.2f}" if t in scores else "-" for t in args.test_sets]
+        row += [train_s, f"{dec:.0f}"]
+        rows.append(row)
+    lines = [
+        "# RESULTS", "",
+        f"Produced by `espnet2_ext.bin.asr_results` on {datetime.date.today()} from `{args.expdir}`"
+        + (f", after `{args.command}`" if args.command else "") + ".", "",
+        "tokens/s and compression are measured on the first test set by running each model's",
+        "own frontend; times are wall-clock on the machine that ran the recipe.", "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    if missing:
+        lines += ["", "Missing score files: " + ", ".join(missing)]
+    args.out.write_text("\n".join(lines) + "\n")
+    return 0 if rows else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

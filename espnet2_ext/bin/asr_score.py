@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Score a decoding: WER against the reference, and the encoder input rate.
+
+* WER: word-level edit distance between ``--ref`` and ``--hyp`` (Kaldi-style text,
+  compared case-insensitively after whitespace normalisation). Utterances missing
+  from the hypotheses count as all-deletion errors and are reported.
+* Encoder input rate: the model's own frontend is run on the test units and the
+  lengths it hands the encoder are summed: tokens per second into the encoder and the
+  compression ratio against the 50 Hz units.
+
+Writes a JSON summary (``--out``) and prints one line.
+"""
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+logger = logging.getLogger("asr_score")
+
+
+def read_text(path: Path) -> dict:
+    out = {}
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            parts = line.rstrip("\n").split(maxsplit=1)
+            if parts:
+                out[parts[0]] = parts[1] if len(parts) > 1 else ""
+    return out
+
+
+def wer(ref: dict, hyp: dict) -> dict:
+    """Corpus WER with substitution/deletion/insertion counts."""
+    import editdistance
+
+    errors = words = missing = 0
+    per_utt = {}
+    for utt, r in ref.items():
+        rw = r.upper().split()
+        if utt not in hyp:
+            missing += 1
+        hw = hyp.get(utt, "").upper().split()
+        e = editdistance.eval(rw, hw)
+        per_utt[utt] = e
+        errors += e
+        words += len(rw)
+    extra = sorted(set(hyp) - set(ref))
+    return {
+        "wer": 100.0 * errors / max(words, 1), "errors": errors, "words": words,
+        "utterances": len(ref), "missing_hypotheses": missing, "extra_hypotheses": len(extra),
+    }
+
+
+def encoder_rate(config: str, model_file: str, units: Path, unit_rate: float, batch: int = 16) -> dict:
+    """Tokens per second that the model's frontend hands the encoder on these units."""
+    import torch
+
+    from espnet2_ext.tasks.mt import CompressMTTask
+
+    model, args = CompressMTTask.build_model_from_file(config, model_file, "cpu")
+    model.eval()
+    index = {t: i for i, t in enumerate(args.src_token_list)}
+    unk = index["<unk>"]
+    seqs = []
+    with units.open(encoding="utf-8") as f:
+        for line in f:
+            toks = line.split()[1:]
+            if toks:
+                seqs.append(torch.tensor([index.get(t, unk) for t in toks]))
+    seqs.sort(key=len)
+    n_units = n_tokens = 0
+    with torch.no_grad():
+        for i in range(0, len(seqs), batch):
+            chunk = seqs[i : i + batch]
+            lengths = torch.tensor([len(s) for s in chunk])
+            x = torch.nn.utils.rnn.pad_sequence(chunk, batch_first=True, padding_value=-1)
+            _, feats_lengths = model._extract_feats(x, lengths)
+            n_units += int(lengths.sum())
+            n_tokens += int(feats_lengths.sum())
+    seconds = n_units / unit_rate
+    params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return {
+        "tokens_per_sec": n_tokens / seconds, "compression": n_units / max(n_tokens, 1),
+        "units": n_units, "encoder_tokens": n_tokens, "audio_seconds": seconds, "params": params,
+    }
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--ref", required=True, type=Path)
+    p.add_argument("--hyp", required=True, type=Path)
+    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--mt_train_config")
+    p.add_argument("--mt_model_file")
+    p.add_argument("--units", type=Path, help="the decoded units (for the encoder rate)")
+    p.add_argument("--unit_rate", type=float, default=50.0)
+    p.add_argument("--decode_seconds_file", type=Path)
+    return p
+
+
+def main(argv=None) -> int:
+    args = get_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    ref, hyp = read_text(args.ref), read_text(args.hyp)
+    res = wer(ref, hyp)
+    if res["missing_hypotheses"]:
+        logger.warning("%d reference utterances have no hypothesis (scored as deletions)", res["missing_hypotheses"])
+    if args.units and args.mt_train_config:
+        res.update(encoder_rate(args.mt_train_config, args.mt_model_file, args.units, args.unit_rate))
+        if args.decode_seconds_file and args.decode_seconds_file.is_file():
+            res["decode_seconds"] = float(args.decode_seconds_file.read_text())
+            res["decode_rtf_wall"] = res["decode_seconds"] / res["audio_seconds"]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(res, indent=2) + "\n")
+    print(f"{args.hyp}: WER {res['wer']:.2f}% ({res['errors']}/{res['words']}), "
+          + (f"{res['tokens_per_sec']:.1f} tokens/s into the encoder" if "tokens_per_sec" in res else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -111,16 +111,16 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
     ${python} -c "import sentencepiece as spm, sys; spm.SentencePieceTrainer.train(input=sys.argv[1], model_prefix=sys.argv[2], vocab_size=int(sys.argv[3]), model_type=sys.argv[4], character_coverage=1.0, input_sentence_size=100000000, minloglevel=2)" \
         "${bpedir}/train.txt" "${bpedir}/bpe" "${nbpe}" "${bpemode}"
     ${python} -m espnet2.bin.tokenize_text --token_type bpe --bpemodel "${bpemodel}" \
-        --input "data/${train_set}/text" --output "${bpedir}/train.tok" --field 2- \
+        --input "data/${train_set}/text" --output "${tgt_token_list}" --field 2- \
         --write_vocabulary true --add_symbol "<blank>:0" --add_symbol "<unk>:1" \
-        --add_symbol "<sos/eos>:-1" > "${tgt_token_list}"
+        --add_symbol "<sos/eos>:-1"
     for dset in ${all_sets}; do
         ${python} -m espnet2.bin.tokenize_text --token_type bpe --bpemodel "${bpemodel}" \
             --input "${unitdir}/${dset}/text" --output - --field 2- \
             | awk '{ print NF }' | paste -d " " <(cut -f 1 -d " " "${unitdir}/${dset}/text") - \
             > "${unitdir}/${dset}/text_shape.bpe"
     done
-    rm -f "${bpedir}/train.tok" "${bpedir}/train.txt"
+    rm -f "${bpedir}/train.txt"
     log "target token list: $(wc -l < "${tgt_token_list}") entries"
 fi
 

@@ -123,10 +123,9 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
     stage_banner 5 "unit token list (${token_list}) and shape files"
     mkdir -p "$(dirname "${token_list}")"
     ${python} -m espnet2.bin.tokenize_text --token_type word --input "${unitdir}/${train_set}/units" \
-        --output "$(dirname "${token_list}")/train_units.tok" --field 2- \
+        --output "${token_list}" --field 2- \
         --write_vocabulary true --add_symbol "<blank>:0" --add_symbol "<unk>:1" \
-        --add_symbol "<sos/eos>:-1" > "${token_list}"
-    rm -f "$(dirname "${token_list}")/train_units.tok"
+        --add_symbol "<sos/eos>:-1"
     for dset in ${all_sets}; do
         awk '{ print $1, NF - 1 }' "${unitdir}/${dset}/units" > "${unitdir}/${dset}/units_shape"
     done

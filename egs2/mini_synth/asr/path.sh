@@ -4,4 +4,3 @@ if [ -x "${_repo}/.venv/bin/python" ]; then
     export PATH="${_repo}/.venv/bin:${PATH}"
 fi
 export PYTHONIOENCODING=UTF-8
-export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}

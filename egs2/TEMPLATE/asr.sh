@@ -49,6 +49,8 @@ while [ $# -gt 0 ]; do
     name=${1#--}; name=${name%%=*}; name=${name//-/_}
     if [[ "$1" == --* ]] && ! declare -p "${name}" >/dev/null 2>&1 && [ "${name}" != help ] && [ "${name}" != config ]; then
         if [[ "$1" == *=* ]]; then units_opts+=("$1"); shift; else units_opts+=("$1" "$2"); shift 2; fi
+    elif [[ "$1" == --* ]] && [[ "$1" != *=* ]] && [ "${name}" != help ] && [ $# -ge 2 ]; then
+        args+=("$1" "$2"); shift 2   # a known option and its value (which may start with --)
     else
         args+=("$1"); shift
     fi

@@ -34,8 +34,9 @@ nbpe=300
 bpemode=unigram
 decode_config=""           # default: <repo>/conf/decode_asr.yaml + conf/decode_asr.yaml
 decode_args=""
+decode_threads=1           # torch threads per decoding job
 inference_model=valid.acc.ave.pth
-hf_repo=""                 # e.g. user/espnet2_ext_mini_synth_asr; empty: no upload
+hf_repo=""                 # e.g. user/mini_synth_asr (+ _<tag> per experiment); empty: no upload
 force=false
 
 help_message="Usage: $0 [options]   (stage list at the top of $0; units options: see units.sh)"
@@ -178,9 +179,11 @@ if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
             mkdir -p "${out}/log"
             "${TEMPLATE}/utils/split_scp.sh" --nj "${inference_nj}" "${unitdir}/${dset}/units" "${out}/split"
             start=$(date +%s)
+            # one thread per decoding job: beam search at batch size 1 gains nothing from
+            # more, and parallel jobs would oversubscribe the cores
             # shellcheck disable=SC2086
             ${decode_cmd} JOB=1:${inference_nj} "${out}/log/decode.JOB.log" \
-                ${python} -m espnet2_ext.bin.mt_inference --config "${dir}/decode.yaml" --ngpu 0 \
+                env OMP_NUM_THREADS=${decode_threads} ${python} -m espnet2_ext.bin.mt_inference --config "${dir}/decode.yaml" --ngpu 0 \
                     --mt_train_config "${dir}/config.yaml" --mt_model_file "${dir}/${inference_model}" \
                     --data_path_and_name_and_type "${out}/split/JOB/units,src_text,text" \
                     --output_dir "${out}/output.JOB" ${decode_args}
@@ -226,10 +229,14 @@ if [ "${stage}" -le 14 ] && [ "${stop_stage}" -ge 14 ]; then
     if [ -z "${hf_repo}" ]; then
         log "stage 14: no --hf_repo given: skipping the upload"
     else
+        n_exps=$(echo ${asr_exps} | wc -w)
         for tag in ${asr_exps}; do
-            stage_banner 14 "uploading ${tag} to ${hf_repo}"
+            # one model repo per experiment: <hf_repo> alone, or <hf_repo>_<tag> for several
+            repo=${hf_repo}
+            [ "${n_exps}" -gt 1 ] && repo=${hf_repo}_${tag}
+            stage_banner 14 "uploading ${tag} to ${repo}"
             ${python} -m espnet2_ext.bin.upload_model --model "${expdir}/asr_${tag}/packed.zip" \
-                --hf_repo "${hf_repo}" --tag "${tag}"
+                --hf_repo "${repo}" --tag "${tag}" --results RESULTS.md
         done
     fi
 fi

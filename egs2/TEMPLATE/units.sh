@@ -58,8 +58,8 @@ lm_exp=${expdir}/unit_lm
 
 if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
     stage_banner 1 "data preparation: local/data.sh ${local_data_opts}"
-    # shellcheck disable=SC2086
-    local/data.sh ${local_data_opts}
+    # eval: quotes inside --local_data_opts group words as the user wrote them
+    eval "local/data.sh ${local_data_opts}"
 fi
 
 if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then

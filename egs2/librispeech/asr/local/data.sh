@@ -9,7 +9,7 @@ help_message="Usage: $0 [--train_subset 100|960]"
 . utils/parse_options.sh
 . utils/log.sh
 . ./db.sh
-repo=$(cd ../../.. && pwd)
+repo=$(cd "$(dirname "$(readlink -f utils)")/../.." && pwd)  # utils -> <repo>/egs2/TEMPLATE/utils
 root=${LIBRISPEECH}/LibriSpeech
 [ -d "${root}" ] || die "LibriSpeech not found: ${root} (set LIBRISPEECH in db.sh)"
 

@@ -10,7 +10,7 @@ python=python3
 help_message="Usage: $0 [--seed 0] [--nj 2] [--synth_opts '...'] [--corpus dir]"
 . utils/parse_options.sh
 . utils/log.sh
-repo=$(cd ../../.. && pwd)
+repo=$(cd "$(dirname "$(readlink -f utils)")/../.." && pwd)  # utils -> <repo>/egs2/TEMPLATE/utils
 
 log "synthesizing the corpus into ${corpus} (seed ${seed})"
 # shellcheck disable=SC2086

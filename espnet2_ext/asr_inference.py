@@ -1,0 +1,602 @@
+"""Raw audio -> text with a packed (or freshly trained) discrete-unit ASR model.
+
+::
+
+    from espnet2_ext.asr_inference import Speech2Text
+
+    s2t = Speech2Text(model="exp/asr_x/packed.zip")           # or an unpacked directory
+    s2t("utt.flac")                                            # any rate / channel count
+    s2t(samples, sample_rate=44100)                            # (N,), (N, C) or (C, N)
+    s2t.batch(["a.wav", "b.wav"])
+
+    # straight from an experiment (paths in the configs relative to the recipe dir)
+    s2t = Speech2Text(asr_train_config="exp/asr_x/config.yaml",
+                      asr_model_file="exp/asr_x/valid.acc.ave.pth",
+                      units_config="exp/kmeans/units.yaml", base_dir="egs2/x/asr")
+
+    # what espnet_model_zoo returns can be passed on as it is
+    from espnet_model_zoo.downloader import ModelDownloader
+    s2t = Speech2Text(**ModelDownloader().unpack_local_file("packed.zip"))
+
+The pipeline is the training one: audio -> mono 16 kHz (channels averaged, windowed-sinc
+resampling, as :func:`espnet2_ext.units.audio.load_audio` does) -> the features named in
+``units.yaml`` (MFCC or HuBERT, 50 Hz) -> nearest k-means centroid -> cluster id ``k``
+-> token ``str(k)`` -> source token id (``<unk>`` for a unit the training data never
+had) -> ESPnet's ``espnet2.bin.mt_inference.Text2Text`` (attention + CTC beam search)
+-> text. ``maxlenratio`` is explicit (default 3.0): the compressed source the decoder
+attends to can be shorter than the transcript.
+"""
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+import yaml
+
+import espnet2_ext  # noqa: F401  (registers the frontends in ESPnet's MT task)
+from espnet2_ext.bin.pack_model import (
+    ARCHIVE_SUFFIXES,
+    ASR_CONFIG,
+    ASR_MODEL,
+    BPEMODEL,
+    KMEANS_MODEL,
+    UNIT_LM_CONFIG,
+    UNIT_LM_FILE,
+    UNITS_CONFIG,
+    config_refs,
+    load_yaml,
+    model_src_token_list,
+    read_token_file,
+    set_in,
+)
+from espnet2_ext.units.audio import (
+    REASON_EMPTY,
+    REASON_FORMAT,
+    REASON_INVALID,
+    REASON_TOO_LONG,
+    REASON_TOO_SHORT,
+    AudioError,
+    load_audio,
+)
+
+logger = logging.getLogger(__name__)
+
+PathLike = Union[str, Path]
+AudioInput = Union[str, Path, np.ndarray, torch.Tensor]
+
+SAMPLE_RATE = 16000
+MIN_SAMPLES = 400  # one 25 ms analysis window at 16 kHz (MFCC and HuBERT)
+
+
+class ModelLoadError(RuntimeError):
+    """The model files cannot be found, unpacked or loaded."""
+
+
+# --------------------------------------------------------------------------- paths
+class _Resolver:
+    """Maps the path strings inside configs to existing files.
+
+    A relative path is looked up under each root in turn. In a packed-model directory
+    (``members`` = the files under it) a path also matches a member it ends with, so a
+    directory unpacked by ESPnet (absolute paths) still works after it was moved.
+    """
+
+    def __init__(self, roots: Sequence[Path], members: Optional[Sequence[str]] = None):
+        self.roots = [Path(os.path.abspath(r)) for r in roots]
+        self.members = sorted(members or [], key=len, reverse=True)
+
+    def __call__(self, value: str) -> Optional[str]:
+        if not isinstance(value, str) or not value:
+            return None
+        p = Path(value).expanduser()
+        posix = p.as_posix()
+        if self.members:
+            root = self.roots[0]
+            if not p.is_absolute() and posix in self.members:
+                return str(root / posix)
+            for m in self.members:
+                if posix.endswith("/" + m):
+                    return str(root / m)
+        if p.is_absolute():
+            return str(p) if p.is_file() else None
+        for r in self.roots:
+            if (r / p).is_file():
+                return str(r / p)
+        return None
+
+    def describe(self) -> str:
+        return ", ".join(map(str, self.roots))
+
+
+def _resolve_config(cfg: Dict[str, Any], kind: str, what: str, resolve: _Resolver,
+                    skip: Sequence[Tuple] = ()) -> None:
+    for keys, value, required in config_refs(cfg, kind):
+        if keys in skip:  # given explicitly by the caller
+            continue
+        path = resolve(value)
+        if path is None:
+            if required:
+                raise ModelLoadError(
+                    f"{what}: {'.'.join(map(str, keys))} = {value!r}: file not found "
+                    f"(looked under {resolve.describe()})"
+                )
+            continue
+        set_in(cfg, keys, path)
+
+
+def _is_archive(path: Path) -> bool:
+    return path.is_file() and any(path.name.endswith(s) for s in ARCHIVE_SUFFIXES)
+
+
+def list_members(directory: Path) -> List[str]:
+    out = []
+    for dirpath, _, filenames in os.walk(directory, followlinks=True):
+        for f in filenames:
+            out.append(Path(os.path.relpath(os.path.join(dirpath, f), directory)).as_posix())
+    return out
+
+
+def unpack_model(archive: PathLike, outdir: PathLike) -> Path:
+    """Unpack a packed model with ESPnet's ``unpack`` (the YAML paths become absolute)."""
+    from espnet2.main_funcs.pack_funcs import unpack
+
+    archive, outdir = Path(archive), Path(os.path.abspath(outdir))
+    try:
+        unpack(archive, outdir, use_cache=False)  # never a stale copy of another archive
+    except Exception as e:
+        raise ModelLoadError(f"cannot unpack {archive}: {type(e).__name__}: {e}") from e
+    return outdir
+
+
+def read_meta(directory: PathLike) -> Dict[str, str]:
+    """``{key: path}`` of a packed-model directory (its ``meta.yaml``), paths absolute."""
+    directory = Path(directory)
+    meta_path = directory / "meta.yaml"
+    if not meta_path.is_file():
+        raise ModelLoadError(
+            f"{directory} is not a packed model directory (no meta.yaml); give the "
+            "archive, or asr_train_config / asr_model_file / units_config"
+        )
+    meta = load_yaml(meta_path, "meta.yaml")
+    out = {}
+    for section in ("yaml_files", "files"):
+        for k, v in (meta.get(section) or {}).items():
+            p = Path(v)
+            out[k] = str(p if p.is_absolute() and p.is_file() else directory / p)
+    return out
+
+
+class ResolvedModel:
+    """All files of a model, with every config path made absolute.
+
+    ``asr_config``, ``lm_config`` and ``units_config`` are the resolved dictionaries;
+    :meth:`write_configs` writes the ASR and LM ones where ESPnet's loaders read them.
+    """
+
+    def __init__(
+        self,
+        model: Optional[PathLike] = None,
+        asr_train_config: Optional[PathLike] = None,
+        asr_model_file: Optional[PathLike] = None,
+        units_config: Optional[PathLike] = None,
+        unit_lm_train_config: Optional[PathLike] = None,
+        unit_lm_file: Optional[PathLike] = None,
+        kmeans_model: Optional[PathLike] = None,
+        bpemodel: Optional[PathLike] = None,
+        base_dir: Optional[PathLike] = None,
+        unpack_dir: Optional[PathLike] = None,
+    ):
+        self._tmp: Optional[tempfile.TemporaryDirectory] = None
+        self.model_dir: Optional[Path] = None
+        paths: Dict[str, Optional[str]] = {}
+        if model is not None:
+            mpath = Path(model)
+            if _is_archive(mpath):
+                if unpack_dir is None:
+                    self._tmp = tempfile.TemporaryDirectory(prefix="espnet2_ext_model_")
+                    unpack_dir = self._tmp.name
+                self.model_dir = unpack_model(mpath, unpack_dir)
+            elif mpath.is_dir():
+                self.model_dir = Path(os.path.abspath(mpath))
+            elif mpath.exists():
+                raise ModelLoadError(
+                    f"{mpath}: not a packed model (expected an archive with one of the "
+                    f"suffixes {', '.join(ARCHIVE_SUFFIXES)} or a directory)"
+                )
+            else:
+                raise ModelLoadError(f"model not found: {mpath}")
+            paths.update(read_meta(self.model_dir))
+            resolve = _Resolver([self.model_dir], list_members(self.model_dir))
+        else:
+            missing = [n for n, v in (("asr_train_config", asr_train_config),
+                                      ("asr_model_file", asr_model_file),
+                                      ("units_config", units_config)) if v is None]
+            if missing:
+                raise ModelLoadError(
+                    "give a packed model (model=...) or all of asr_train_config, "
+                    f"asr_model_file, units_config (missing: {', '.join(missing)})"
+                )
+            if base_dir is not None:
+                roots = [Path(base_dir)]
+            else:  # the working directory, then the directories above the config
+                cfg_dir = Path(os.path.abspath(asr_train_config)).parent
+                roots = [Path.cwd()] + [cfg_dir] + list(cfg_dir.parents)
+            resolve = _Resolver(roots)
+        explicit = {ASR_CONFIG: asr_train_config, ASR_MODEL: asr_model_file,
+                    UNITS_CONFIG: units_config, UNIT_LM_CONFIG: unit_lm_train_config,
+                    UNIT_LM_FILE: unit_lm_file, KMEANS_MODEL: kmeans_model, BPEMODEL: bpemodel}
+        for k, v in explicit.items():
+            if v is not None:  # relative: to the working directory, else to base_dir
+                v = Path(v).expanduser()
+                if not v.exists() and not v.is_absolute() and base_dir is not None:
+                    v = Path(base_dir) / v
+                paths[k] = str(v)
+                explicit[k] = str(v)
+        for k in (ASR_CONFIG, ASR_MODEL, UNITS_CONFIG):
+            if not paths.get(k):
+                raise ModelLoadError(f"{self.model_dir}: meta.yaml names no {k}")
+        self.asr_model_file = paths[ASR_MODEL]
+        if not os.path.isfile(self.asr_model_file):
+            raise ModelLoadError(f"ASR model file not found: {self.asr_model_file}")
+
+        # ASR config (+ the unit LM it references)
+        self.asr_config = self._load(paths[ASR_CONFIG], "ASR config")
+        fconf = self.asr_config.get("frontend_conf")
+        given = []
+        for keys, k in ((("frontend_conf", "lm_train_config"), UNIT_LM_CONFIG),
+                        (("frontend_conf", "lm_file"), UNIT_LM_FILE), (("bpemodel",), BPEMODEL)):
+            if explicit.get(k) is not None:
+                if keys[0] == "frontend_conf" and not isinstance(fconf, dict):
+                    raise ModelLoadError(f"{k} given, but the ASR config has no frontend_conf")
+                set_in(self.asr_config, keys, os.path.abspath(explicit[k]))
+                given.append(keys)
+        _resolve_config(self.asr_config, "asr", f"ASR config {paths[ASR_CONFIG]}", resolve,
+                        skip=given)
+        self.lm_config: Optional[Dict[str, Any]] = None
+        if isinstance(fconf, dict) and fconf.get("lm_train_config"):
+            self.lm_config = self._load(fconf["lm_train_config"], "unit LM config")
+            _resolve_config(self.lm_config, "lm", f"unit LM config {fconf['lm_train_config']}",
+                            resolve)
+
+        # units.yaml (+ explicit k-means override)
+        self.units_config = self._load(paths[UNITS_CONFIG], "units config")
+        given = []
+        if explicit.get(KMEANS_MODEL) is not None:
+            self.units_config["kmeans"] = os.path.abspath(explicit[KMEANS_MODEL])
+            given.append(("kmeans",))
+        if model is None and base_dir is None:  # units.yaml may sit elsewhere
+            udir = Path(os.path.abspath(paths[UNITS_CONFIG])).parent
+            resolve = _Resolver(resolve.roots + [udir] + list(udir.parents))
+        if not self.units_config.get("kmeans"):
+            raise ModelLoadError(f"units config {paths[UNITS_CONFIG]}: 'kmeans' is not set")
+        _resolve_config(self.units_config, "units", f"units config {paths[UNITS_CONFIG]}",
+                        resolve, skip=given)
+
+    @staticmethod
+    def _load(path: PathLike, what: str) -> Dict[str, Any]:
+        try:
+            return load_yaml(path, what)
+        except (FileNotFoundError, RuntimeError) as e:
+            raise ModelLoadError(str(e)) from e
+
+    def write_configs(self, directory: PathLike) -> Tuple[str, Optional[str]]:
+        """Write the resolved ASR config (pointing at the resolved LM config) there."""
+        d = Path(directory)
+        cfg = dict(self.asr_config)
+        lm_path = None
+        if self.lm_config is not None:
+            lm_path = str(d / "unit_lm_config.yaml")
+            with open(lm_path, "w", encoding="utf-8") as f:
+                yaml.safe_dump(self.lm_config, f, sort_keys=False, allow_unicode=True)
+            cfg["frontend_conf"] = dict(cfg["frontend_conf"], lm_train_config=lm_path)
+        asr_path = str(d / "asr_config.yaml")
+        with open(asr_path, "w", encoding="utf-8") as f:
+            yaml.safe_dump(cfg, f, sort_keys=False, allow_unicode=True)
+        return asr_path, lm_path
+
+
+# --------------------------------------------------------------------------- audio
+def waveform_from_array(
+    audio: Union[np.ndarray, torch.Tensor],
+    sample_rate: int,
+    min_duration: float = 0.1,
+    max_duration: Optional[float] = None,
+    name: str = "<array>",
+) -> torch.Tensor:
+    """Samples -> mono float32 16 kHz waveform (channels averaged, then resampled).
+
+    ``audio``: (N,), or 2-D with the channel axis the shorter one ((N, C) as soundfile
+    gives, or (C, N) as torchaudio gives). Integer samples are scaled to [-1, 1).
+    """
+    import torchaudio
+
+    if isinstance(audio, torch.Tensor):
+        audio = audio.detach().cpu().numpy()
+    x = np.asarray(audio)
+    if sample_rate is None:
+        raise ValueError("sample_rate is required for array input")
+    if int(sample_rate) <= 0:
+        raise AudioError(REASON_FORMAT, name, f"invalid sample rate {sample_rate}")
+    if x.ndim == 0 or x.ndim > 2:
+        raise AudioError(REASON_FORMAT, name,
+                         f"expected (N,), (N, C) or (C, N) samples, got shape {x.shape}")
+    if x.size == 0:
+        raise AudioError(REASON_EMPTY, name, "no samples")
+    if np.issubdtype(x.dtype, np.integer):
+        info = np.iinfo(x.dtype)
+        if info.min == 0:  # unsigned (8-bit wav)
+            x = (x.astype(np.float32) - (info.max + 1) / 2) / ((info.max + 1) / 2)
+        else:
+            x = x.astype(np.float32) / float(info.max + 1)
+    elif not np.issubdtype(x.dtype, np.floating):
+        raise AudioError(REASON_FORMAT, name, f"unsupported sample type {x.dtype}")
+    x = x.astype(np.float32, copy=False)
+    if x.ndim == 2:
+        x = x.mean(axis=0 if x.shape[0] <= x.shape[1] else 1, dtype=np.float32)
+    if not np.isfinite(x).all():
+        raise AudioError(REASON_INVALID, name, "NaN or inf samples")
+    duration = x.shape[0] / sample_rate
+    if duration < min_duration:
+        raise AudioError(REASON_TOO_SHORT, name,
+                         f"{duration:.3f} s < min_duration {min_duration} s")
+    if max_duration is not None and duration > max_duration:
+        raise AudioError(REASON_TOO_LONG, name, f"{duration:.1f} s > max_duration {max_duration} s")
+    wav = torch.from_numpy(np.ascontiguousarray(x))
+    if int(sample_rate) != SAMPLE_RATE:
+        wav = torchaudio.functional.resample(wav, orig_freq=int(sample_rate), new_freq=SAMPLE_RATE)
+    return wav.contiguous()
+
+
+# --------------------------------------------------------------------------- main class
+class Speech2Text:
+    """Speech -> text with a discrete-unit ASR model (see the module docstring).
+
+    Args:
+        model: a packed model (archive from ``espnet2_ext.bin.pack_model``) or the
+            directory it was unpacked to (by espnet_model_zoo, ESPnet's ``unpack`` or
+            plain unzip).
+        asr_train_config, asr_model_file, units_config: explicit files instead of (or,
+            with ``model``, overriding) the packed ones.
+        unit_lm_train_config, unit_lm_file, kmeans_model, bpemodel: optional overrides
+            (these are also the keys ``espnet_model_zoo`` returns for a packed model).
+        base_dir: the recipe directory that relative paths in explicit configs are
+            relative to (default: the working directory, then the directories above
+            the config).
+        unpack_dir: where to unpack an archive (default: a temporary directory removed
+            with this object).
+        device: ``cpu`` or ``cuda``.
+        beam_size, ctc_weight, maxlenratio, minlenratio, penalty, nbest,
+        normalize_length, dtype: ESPnet's ``Text2Text`` decoding options.
+        min_duration, max_duration: seconds; shorter/longer audio raises ``AudioError``.
+        feature_batch_size: utterances per feature-extraction batch in :meth:`batch`.
+    """
+
+    def __init__(
+        self,
+        model: Optional[PathLike] = None,
+        asr_train_config: Optional[PathLike] = None,
+        asr_model_file: Optional[PathLike] = None,
+        units_config: Optional[PathLike] = None,
+        unit_lm_train_config: Optional[PathLike] = None,
+        unit_lm_file: Optional[PathLike] = None,
+        kmeans_model: Optional[PathLike] = None,
+        bpemodel: Optional[PathLike] = None,
+        base_dir: Optional[PathLike] = None,
+        unpack_dir: Optional[PathLike] = None,
+        device: str = "cpu",
+        beam_size: int = 10,
+        ctc_weight: float = 0.3,
+        maxlenratio: float = 3.0,
+        minlenratio: float = 0.0,
+        penalty: float = 0.0,
+        nbest: int = 1,
+        normalize_length: bool = False,
+        dtype: str = "float32",
+        min_duration: float = 0.1,
+        max_duration: Optional[float] = None,
+        feature_batch_size: int = 8,
+    ):
+        from espnet2.bin.mt_inference import Text2Text
+
+        from espnet2_ext.units.features import build_feature_extractor
+        from espnet2_ext.units.kmeans import KMeansModel
+
+        if maxlenratio <= 0:
+            raise ValueError("maxlenratio must be > 0: with 0 ESPnet caps the output at the "
+                             "compressed source length, which can be shorter than the text")
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise ValueError(f"device={device!r} but CUDA is not available")
+        self.files = ResolvedModel(
+            model=model, asr_train_config=asr_train_config, asr_model_file=asr_model_file,
+            units_config=units_config, unit_lm_train_config=unit_lm_train_config,
+            unit_lm_file=unit_lm_file, kmeans_model=kmeans_model, bpemodel=bpemodel,
+            base_dir=base_dir, unpack_dir=unpack_dir,
+        )
+        self.device = device
+        self.min_duration = max(float(min_duration), MIN_SAMPLES / SAMPLE_RATE)
+        self.max_duration = max_duration
+        self.feature_batch_size = max(1, int(feature_batch_size))
+        self._cfg_dir = tempfile.TemporaryDirectory(prefix="espnet2_ext_s2t_")
+        asr_cfg = self.files.asr_config
+
+        # units: features + k-means + unit -> source token id table
+        ucfg = self.files.units_config
+        feature = ucfg.get("feature")
+        if not feature:
+            raise ModelLoadError("units config: 'feature' is not set (mfcc or hubert)")
+        try:
+            self.kmeans = KMeansModel.load(ucfg["kmeans"])
+        except Exception as e:
+            raise ModelLoadError(f"cannot load the k-means model {ucfg['kmeans']}: {e}") from e
+        try:
+            conf = ucfg.get("feature_conf") or {}
+            self.extractor = build_feature_extractor(str(feature), **conf)
+        except (ValueError, TypeError) as e:
+            raise ModelLoadError(f"units config: cannot build the {feature!r} feature "
+                                 f"extractor: {e}") from e
+        self.extractor = self.extractor.to(device).eval()
+        if self.extractor.output_size() != self.kmeans.dim:
+            raise ModelLoadError(
+                f"the {feature} features have dimension {self.extractor.output_size()} but "
+                f"the k-means model expects {self.kmeans.dim}"
+            )
+        src_tokens = model_src_token_list(asr_cfg)
+        if src_tokens is None:
+            raise ModelLoadError("the ASR config has no source token list")
+        if ucfg.get("token_list"):
+            if read_token_file(ucfg["token_list"]) != src_tokens:
+                raise ModelLoadError("the units config's token_list differs from the ASR "
+                                     "model's source token list")
+        self.src_token_list = src_tokens
+        self.unit_to_id = self._unit_table(src_tokens, self.kmeans.n_clusters)
+
+        # ESPnet's MT inference (discrete ASR is an MT model)
+        if asr_cfg.get("model") != "discrete_asr" and ctc_weight != 0.0:
+            logger.warning("model %r has no CTC: decoding with ctc_weight=0", asr_cfg.get("model"))
+            ctc_weight = 0.0
+        cfg_path, _ = self.files.write_configs(self._cfg_dir.name)
+        bpe = asr_cfg.get("bpemodel")
+        try:
+            self.text2text = Text2Text(
+                mt_train_config=cfg_path, mt_model_file=self.files.asr_model_file,
+                bpemodel=str(bpe) if bpe else None, device=device, maxlenratio=maxlenratio,
+                minlenratio=minlenratio, beam_size=beam_size, ctc_weight=ctc_weight,
+                penalty=penalty, nbest=nbest, normalize_length=normalize_length, dtype=dtype,
+            )
+        except Exception as e:
+            raise ModelLoadError(f"cannot build the ASR model from {self.files.asr_model_file}: "
+                                 f"{type(e).__name__}: {e}") from e
+        self.maxlenratio, self.minlenratio, self.ctc_weight = maxlenratio, minlenratio, ctc_weight
+        if ctc_weight > 0.0 and maxlenratio > 1.0:
+            logger.info("ctc_weight=%s: hypotheses are at most as long as the encoder output "
+                        "(CTC); maxlenratio=%s applies with ctc_weight=0", ctc_weight, maxlenratio)
+        tok = self.text2text.tokenizer
+        if tok is not None and hasattr(tok, "tokens2text"):
+            tok.tokens2text([])  # loads a sentencepiece model now, not at the first call
+
+    @staticmethod
+    def _unit_table(tokens: Sequence[str], n_clusters: int) -> np.ndarray:
+        """k-means id -> source token id (``<unk>`` for units the token list lacks)."""
+        t2i = {t: i for i, t in enumerate(tokens)}
+        if "<unk>" not in t2i:
+            raise ModelLoadError("the source token list has no <unk>")
+        table = np.full(n_clusters, t2i["<unk>"], dtype=np.int64)
+        for k in range(n_clusters):
+            if str(k) in t2i:
+                table[k] = t2i[str(k)]
+        return table
+
+    # ------------------------------------------------------------------ steps
+    def load_waveform(self, audio: AudioInput, sample_rate: Optional[int] = None) -> torch.Tensor:
+        """A path or samples -> (N,) mono float32 at 16 kHz; raises ``AudioError``."""
+        if isinstance(audio, (str, Path)):
+            if sample_rate is not None:
+                logger.debug("sample_rate ignored for a file (%s): its header says", audio)
+            return load_audio(str(audio), target_sr=SAMPLE_RATE, min_duration=self.min_duration,
+                              max_duration=self.max_duration, allow_pipe=False)
+        if isinstance(audio, (np.ndarray, torch.Tensor)):
+            if sample_rate is None:
+                raise ValueError("sample_rate is required when audio is an array")
+            return waveform_from_array(audio, sample_rate, self.min_duration, self.max_duration)
+        raise TypeError(f"audio must be a path or an array, got {type(audio).__name__}")
+
+    @torch.no_grad()
+    def units_batch(self, wavs: Sequence[torch.Tensor]) -> List[np.ndarray]:
+        """16 kHz waveforms -> k-means unit ids (T,) each (50 Hz), batched by length."""
+        out: List[Optional[np.ndarray]] = [None] * len(wavs)
+        order = sorted(range(len(wavs)), key=lambda i: wavs[i].numel())
+        for s in range(0, len(order), self.feature_batch_size):
+            idx = order[s:s + self.feature_batch_size]
+            lengths = torch.tensor([wavs[i].numel() for i in idx], dtype=torch.long)
+            padded = torch.nn.utils.rnn.pad_sequence([wavs[i].float() for i in idx],
+                                                     batch_first=True)
+            feats, flens = self.extractor(padded.to(self.device), lengths.to(self.device))
+            for row, i in enumerate(idx):
+                n = int(flens[row])
+                if n == 0:
+                    raise AudioError(REASON_TOO_SHORT, f"<input {i}>", "shorter than one frame")
+                out[i] = self.kmeans.predict(feats[row, :n], device=self.device)
+        return out  # type: ignore[return-value]
+
+    def units(self, audio: AudioInput, sample_rate: Optional[int] = None) -> np.ndarray:
+        """The k-means unit ids of one utterance."""
+        return self.units_batch([self.load_waveform(audio, sample_rate)])[0]
+
+    def token_ids(self, units: np.ndarray) -> np.ndarray:
+        """k-means ids -> the model's source token ids."""
+        units = np.asarray(units, dtype=np.int64)
+        if units.size and (units.min() < 0 or units.max() >= len(self.unit_to_id)):
+            raise ValueError(f"unit ids must be in [0, {len(self.unit_to_id)})")
+        return self.unit_to_id[units]
+
+    @torch.no_grad()
+    def decode_units(self, units: np.ndarray) -> List[Tuple[str, List[str], List[int], Any]]:
+        """k-means ids -> ESPnet's n-best list ``[(text, tokens, token ids, hyp)]``.
+
+        As ``Text2Text.__call__``, except for the output length bound: at most
+        ``maxlenratio`` x the encoder length, and -- when CTC scores the hypotheses --
+        at most the encoder length (CTC emits at most one token per frame; ESPnet's
+        CTC prefix scorer fails beyond it).
+        """
+        if len(units) == 0:
+            raise AudioError(REASON_TOO_SHORT, "<units>", "no units")
+        t2t = self.text2text
+        src = torch.from_numpy(self.token_ids(units)).unsqueeze(0).to(self.device)
+        lengths = torch.tensor([src.size(1)], dtype=torch.long, device=self.device)
+        enc, _ = t2t.mt_model.encode(src_text=src, src_text_lengths=lengths)
+        if isinstance(enc, tuple):
+            enc = enc[0]
+        T = enc.size(1)
+        maxlen = max(1, int(self.maxlenratio * T))
+        if self.ctc_weight > 0.0:
+            maxlen = min(maxlen, T)
+        hyps = t2t.beam_search(x=enc[0], maxlenratio=-float(maxlen), minlenratio=self.minlenratio)
+        out = []
+        special = {t2t.mt_model.sos, t2t.mt_model.eos, 0}
+        for hyp in hyps[: t2t.nbest]:
+            token_int = [int(t) for t in hyp.yseq.tolist() if int(t) not in special]
+            token = t2t.converter.ids2tokens(token_int)
+            if t2t.tokenizer is not None:
+                text = t2t.tokenizer.tokens2text(token)
+            else:  # no detokenizer (e.g. bpe without a model)
+                text = " ".join(token)
+            out.append((text, token, token_int, hyp))
+        return out
+
+    def units_to_text(self, units: np.ndarray) -> str:
+        results = self.decode_units(units)
+        return results[0][0] if results else ""
+
+    # ------------------------------------------------------------------ API
+    def __call__(self, audio: AudioInput, sample_rate: Optional[int] = None) -> str:
+        """One utterance (a path or samples) -> text."""
+        return self.units_to_text(self.units(audio, sample_rate))
+
+    def batch(
+        self,
+        audios: Sequence[AudioInput],
+        sample_rates: Union[int, Sequence[Optional[int]], None] = None,
+    ) -> List[str]:
+        """Several utterances -> texts (features batched; decoding one by one, as
+        ESPnet's MT inference does). Raises on the first unusable input."""
+        if sample_rates is None or isinstance(sample_rates, int):
+            sample_rates = [sample_rates] * len(audios)
+        if len(sample_rates) != len(audios):
+            raise ValueError("sample_rates must have one entry per input")
+        wavs = [self.load_waveform(a, r) for a, r in zip(audios, sample_rates)]
+        return [self.units_to_text(u) for u in self.units_batch(wavs)]
+
+    @staticmethod
+    def from_pretrained(model_tag: str, cachedir: Optional[PathLike] = None,
+                        **kwargs: Any) -> "Speech2Text":
+        """A local archive/directory, or a name espnet_model_zoo can download (e.g. a
+        Hugging Face repo id uploaded by ``espnet2_ext.bin.upload_model``)."""
+        if Path(model_tag).exists():
+            return Speech2Text(model=model_tag, **kwargs)
+        from espnet_model_zoo.downloader import ModelDownloader
+
+        return Speech2Text(model=ModelDownloader(cachedir).download(model_tag), **kwargs)

@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Transcribe audio files with a packed discrete-unit ASR model.
+
+    python -m espnet2_ext.bin.transcribe --model exp/asr_x/packed.zip a.wav b.flac ...
+    python -m espnet2_ext.bin.transcribe --model unpacked_dir/ --output hyp.tsv *.wav
+
+Prints one ``path<TAB>text`` line per file, in the order given (to ``--output`` if
+set). Any format libsndfile reads, any sample rate and channel count (resampled to
+16 kHz, mixed down). Files that cannot be used (missing, empty, unreadable, too
+short/long, ...) are skipped with a warning naming the reason, and a summary of the
+skipped files by reason is logged at the end; the exit status is 1 only when no file
+could be transcribed (or the model cannot be loaded).
+"""
+
+import argparse
+import logging
+import sys
+from typing import List, Optional, Sequence
+
+from espnet2_ext.utils.shards import Tally
+
+REASON_DECODE = "decode_failed"
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        description="Transcribe audio files with a packed discrete-unit ASR model",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("--model", required=True,
+                   help="packed model (archive from espnet2_ext.bin.pack_model) or its "
+                   "unpacked directory")
+    p.add_argument("audio", nargs="+", help="audio files")
+    p.add_argument("--output", default=None, help="write the path<TAB>text lines here "
+                   "instead of standard output")
+    p.add_argument("--beam_size", type=int, default=10)
+    p.add_argument("--ctc_weight", type=float, default=0.3)
+    p.add_argument("--maxlenratio", type=float, default=3.0,
+                   help="max output length / encoder length (> 0)")
+    p.add_argument("--minlenratio", type=float, default=0.0)
+    p.add_argument("--penalty", type=float, default=0.0)
+    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:0, ...")
+    p.add_argument("--num_threads", type=int, default=None,
+                   help="torch CPU threads (default: torch's); 1 is fastest for small models")
+    p.add_argument("--batch_size", type=int, default=8,
+                   help="files per feature-extraction batch")
+    p.add_argument("--min_duration", type=float, default=0.1, help="seconds")
+    p.add_argument("--max_duration", type=float, default=None, help="seconds")
+    p.add_argument("--unpack_dir", default=None,
+                   help="where to unpack an archive (default: a temporary directory)")
+    p.add_argument("--log_level", default="WARNING",
+                   choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])
+    return p
+
+
+def transcribe_files(s2t, paths: Sequence[str], tally: Tally, batch_size: int = 8):
+    """Yield ``(path, text)`` in input order; unusable files go to ``tally.skip``."""
+    import torch
+
+    from espnet2_ext.units.audio import AudioError
+
+    for start in range(0, len(paths), batch_size):
+        chunk = paths[start:start + batch_size]
+        wavs: List[Optional[torch.Tensor]] = []
+        for path in chunk:
+            tally.add_in()
+            try:
+                wavs.append(s2t.load_waveform(path))
+            except AudioError as e:
+                tally.skip(path, e.reason, e.detail)
+                wavs.append(None)
+        ok = [i for i, w in enumerate(wavs) if w is not None]
+        try:
+            units = dict(zip(ok, s2t.units_batch([wavs[i] for i in ok])))
+        except (AudioError, RuntimeError):  # retry one by one to find the culprit
+            units = {}
+            for i in ok:
+                try:
+                    units[i] = s2t.units_batch([wavs[i]])[0]
+                except AudioError as e:
+                    tally.skip(chunk[i], e.reason, e.detail)
+                except RuntimeError as e:
+                    tally.skip(chunk[i], "feature_extraction_failed", str(e).splitlines()[0])
+        for i in sorted(units):
+            try:
+                text = s2t.units_to_text(units[i])
+            except Exception as e:  # one bad utterance must not stop the others
+                tally.skip(chunk[i], REASON_DECODE, f"{type(e).__name__}: {e}")
+                continue
+            tally.add_out()
+            yield chunk[i], text
+
+
+def main(cmd: Optional[Sequence[str]] = None) -> int:
+    args = get_parser().parse_args(cmd)
+    logging.basicConfig(level=args.log_level,
+                        format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s")
+    if args.maxlenratio <= 0:
+        logging.error("--maxlenratio must be > 0")
+        return 2
+    import torch
+
+    from espnet2_ext.asr_inference import ModelLoadError, Speech2Text
+
+    if args.num_threads is not None:
+        torch.set_num_threads(args.num_threads)
+
+    try:
+        s2t = Speech2Text(
+            model=args.model, unpack_dir=args.unpack_dir, device=args.device,
+            beam_size=args.beam_size, ctc_weight=args.ctc_weight,
+            maxlenratio=args.maxlenratio, minlenratio=args.minlenratio, penalty=args.penalty,
+            min_duration=args.min_duration, max_duration=args.max_duration,
+            feature_batch_size=args.batch_size,
+        )
+    except (ModelLoadError, ValueError) as e:
+        logging.error("cannot load the model: %s", e)
+        return 1
+
+    tally = Tally("transcribe")
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    try:
+        for path, text in transcribe_files(s2t, args.audio, tally, args.batch_size):
+            out.write(f"{path}\t{text}\n")
+            out.flush()
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    logging.info("%s", tally.summary())
+    if tally.n_skipped:  # a warning: shown at the default log level
+        logging.warning("skipped %d of %d files: %s", tally.n_skipped, tally.n_in,
+                        ", ".join(f"{r}={n}" for r, n in sorted(tally.skipped.items())))
+    if tally.n_out == 0:
+        logging.error("no file could be transcribed")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -41,6 +41,7 @@ force=false
 
 help_message="Usage: $0 [options]   (stage list at the top of $0; units options: see units.sh)"
 
+cmdline="$0 $*"            # as given, for RESULTS.md
 TEMPLATE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 REPO=$(cd "${TEMPLATE}/../.." && pwd)
 # options of units.sh are forwarded; collect the ones we do not know
@@ -211,7 +212,7 @@ fi
 if [ "${stage}" -le 12 ] && [ "${stop_stage}" -ge 12 ]; then
     stage_banner 12 "RESULTS.md"
     ${python} -m espnet2_ext.bin.asr_results --expdir "${expdir}" --exps ${asr_exps} \
-        --test_sets ${test_sets} --out RESULTS.md --command "$0 $*"
+        --test_sets ${test_sets} --out RESULTS.md --command "${cmdline}"
     cat RESULTS.md
 fi
 

@@ -17,7 +17,7 @@ is loaded from ``lm_train_config``/``lm_file``, which a packed model carries).
 
 import logging
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Tuple, Union
 
 import torch
 from typeguard import typechecked

@@ -12,8 +12,10 @@
 #   stage 13: packing each model into a zip that espnet_model_zoo unpacks
 #   stage 14: upload to a Hugging Face model repo (only with --hf_repo)
 #
-# Experiments (--asr_exps): dense | fixed_pool<N> | entropy_rate<R> [...], where <R> is
-# one of --target_rates (calibrated in stage 7) and <N> a pool size in units.
+# Experiments (--asr_exps): dense | dense_conv2x | dedup | fixed_pool<N> | entropy_rate<R>
+# [...], where <R> is one of --target_rates (calibrated in stage 7) and <N> a pool size
+# in units. dense_conv2x: dense with the encoder's 2x convolutional subsampling; dedup:
+# consecutive repeats removed on the fly (frontend: dedup).
 set -euo pipefail
 
 stage=1
@@ -78,10 +80,11 @@ all_sets="${train_set} ${valid_set} ${test_sets}"
 exp_configs() {
     local tag=$1 kind
     case "${tag}" in
-        dense) kind=dense ;;
+        dense|dense_conv2x) kind=dense ;;
+        dedup) kind=dedup ;;
         fixed_pool*) kind=fixed_pool ;;
         entropy_rate*) kind=entropy ;;
-        *) log "unknown experiment tag '${tag}' (dense | fixed_pool<N> | entropy_rate<R>)"; return 1 ;;
+        *) log "unknown experiment tag '${tag}' (dense | dense_conv2x | dedup | fixed_pool<N> | entropy_rate<R>)"; return 1 ;;
     esac
     local f
     for f in "${REPO}/conf/asr.yaml" conf/asr.yaml "${REPO}/conf/frontend/${kind}.yaml" "conf/frontend/${kind}.yaml"; do
@@ -96,7 +99,10 @@ exp_configs() {
 exp_sets() {
     local tag=$1 s
     for s in ${asr_config_overrides}; do echo "--set ${s}"; done
-    case "${tag}" in fixed_pool*) echo "--set frontend_conf.pool_size=${tag#fixed_pool}" ;; esac
+    case "${tag}" in
+        fixed_pool*) echo "--set frontend_conf.pool_size=${tag#fixed_pool}" ;;
+        dense_conv2x) echo "--set encoder_conf.input_layer=conv2d2" ;;  # ESPnet's 2x conv subsampling
+    esac
 }
 
 if [ "${stage}" -le 7 ]; then

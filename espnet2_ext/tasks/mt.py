@@ -5,11 +5,13 @@ import argparse
 
 from espnet2.tasks.mt import MTTask, frontend_choices
 
+from espnet2_ext.compress.dedup import DedupEmbedFrontend
 from espnet2_ext.compress.frontend import EntropyCompressFrontend, FixedPoolFrontend
 
 OUR_FRONTENDS = {
     "entropy_compress": EntropyCompressFrontend,
     "fixed_pool": FixedPoolFrontend,
+    "dedup": DedupEmbedFrontend,
 }
 for _name, _cls in OUR_FRONTENDS.items():
     frontend_choices.classes[_name] = _cls
@@ -24,7 +26,7 @@ class CompressMTTask(MTTask):
     @classmethod
     def build_model(cls, args: argparse.Namespace):
         if (
-            getattr(args, "frontend", None) in OUR_FRONTENDS
+            getattr(args, "frontend", None) in ("entropy_compress", "fixed_pool")
             and args.frontend_conf.get("token_list") is None
             and getattr(args, "src_token_list", None) is not None
         ):

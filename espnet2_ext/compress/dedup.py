@@ -1,0 +1,59 @@
+"""Baseline frontend ``dedup``: consecutive repeated units removed, then embedded.
+
+The usual first step of ESPnet's discrete-unit recipes, done on the fly and vectorised
+(one cumulative sum and one scatter per batch), so that the same unit dumps serve the
+dense, dedup and compressed experiments.
+"""
+
+from typing import Tuple
+
+import torch
+from typeguard import typechecked
+
+from espnet2.asr.frontend.abs_frontend import AbsFrontend
+from espnet2.mt.frontend.embedding import Embedding
+
+
+def dedup(ids: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Remove consecutive repeats from a padded batch.
+
+    Args:
+        ids: (B, T) token ids.
+        lengths: (B,) valid lengths.
+
+    Returns:
+        (B, T') ids with repeats removed (padded with 0), and (B,) new lengths.
+    """
+    B, T = ids.shape
+    valid = torch.arange(T, device=ids.device)[None, :] < lengths[:, None]
+    keep = valid.clone()
+    keep[:, 1:] &= ids[:, 1:] != ids[:, :-1]
+    new_len = keep.sum(1)
+    pos = torch.cumsum(keep.long(), 1) - 1
+    out = ids.new_zeros(B, max(int(new_len.max()), 1))
+    rows = torch.arange(B, device=ids.device)[:, None].expand(B, T)
+    out[rows[keep], pos[keep]] = ids[keep]
+    return out, new_len
+
+
+class DedupEmbedFrontend(AbsFrontend):
+    """``frontend: dedup``: remove consecutive repeats, then ESPnet's embedding frontend.
+
+    Args:
+        input_size: source vocabulary size (given by the task).
+        embed_dim: embedding size D.
+        positional_dropout_rate: dropout after the positional encoding.
+    """
+
+    @typechecked
+    def __init__(self, input_size: int, embed_dim: int = 256, positional_dropout_rate: float = 0.1):
+        super().__init__()
+        self.embed = Embedding(input_size, embed_dim, positional_dropout_rate=positional_dropout_rate)
+
+    def output_size(self) -> int:
+        return self.embed.output_size()
+
+    def forward(self, input: torch.Tensor, input_lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """(B, T) ids, (B,) lengths -> (B, T', D) embeddings of the deduplicated ids, (B,)."""
+        ids, lengths = dedup(input, input_lengths)
+        return self.embed(ids, lengths)

@@ -1,8 +1,10 @@
 """Cross-attention fusion of unit segments into one (or k) vector(s) per segment.
 
-The batch is re-packed from (B, T) units into (N, L) segments -- N non-empty segments
-in the batch, L the longest segment -- with one scatter, so every layer runs on all
-segments at once; nothing loops over segments or frames.
+Per-token work (embeddings, LayerNorms, projections, feed-forward layers) runs on the
+M valid units of the batch as one flat (M, D) tensor, so no compute is spent on
+padding. Only the attention itself runs on the segments packed as (N, L) -- N
+non-empty segments in the batch, L the longest segment -- with one scatter and one
+gather per attention; nothing loops over segments or frames.
 """
 
 import math
@@ -28,6 +30,12 @@ class _Attention(torch.nn.Module):
         self.out = torch.nn.Linear(d_model, d_model)
         self.dropout = dropout
 
+    def _core(self, qh: torch.Tensor, k: torch.Tensor, v: torch.Tensor, key_valid) -> torch.Tensor:
+        mask = None if key_valid is None else key_valid[:, None, None, :]
+        return F.scaled_dot_product_attention(
+            qh, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0
+        )
+
     def forward(
         self, q: torch.Tensor, kv: torch.Tensor, key_valid: Optional[torch.Tensor]
     ) -> torch.Tensor:
@@ -36,11 +44,53 @@ class _Attention(torch.nn.Module):
         Lk = kv.size(1)
         qh = self.q(q).view(N, Lq, self.h, self.dk).transpose(1, 2)
         k, v = self.kv(kv).view(N, Lk, 2, self.h, self.dk).permute(2, 0, 3, 1, 4)
-        mask = None if key_valid is None else key_valid[:, None, None, :]
-        o = F.scaled_dot_product_attention(
-            qh, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0
-        )
+        o = self._core(qh, k, v, key_valid)
         return self.out(o.transpose(1, 2).reshape(N, Lq, D))
+
+    def forward_flat(
+        self, q: Optional[torch.Tensor], kv: torch.Tensor, pack: "_Packing"
+    ) -> torch.Tensor:
+        """Attention within segments, with flat token tensors.
+
+        Args:
+            q: (M, D) flat token queries (self-attention), or (N, Lq, D) packed segment
+                queries; None: ``kv`` itself as flat queries.
+            kv: (M, D) flat tokens, keys and values.
+            pack: where each flat token sits in the (N, L) packed segments.
+
+        Returns:
+            (M, D) for flat queries, (N, Lq, D) for packed ones.
+        """
+        D = kv.size(-1)
+        kvp = pack.scatter(self.kv(kv))  # (N, L, 2D): projections on real tokens only
+        k, v = kvp.view(pack.N, pack.L, 2, self.h, self.dk).permute(2, 0, 3, 1, 4)
+        if q is None or q.dim() == 2:
+            qp = pack.scatter(self.q(kv if q is None else q))  # (N, L, D)
+            qh = qp.view(pack.N, pack.L, self.h, self.dk).transpose(1, 2)
+            o = self._core(qh, k, v, pack.valid).transpose(1, 2).reshape(pack.N, pack.L, D)
+            return self.out(pack.gather(o))
+        N, Lq, _ = q.shape
+        qh = self.q(q).view(N, Lq, self.h, self.dk).transpose(1, 2)
+        o = self._core(qh, k, v, pack.valid)
+        return self.out(o.transpose(1, 2).reshape(N, Lq, D))
+
+
+class _Packing:
+    """Positions of M flat tokens in N segments padded to L: (row, col) per token."""
+
+    def __init__(self, row: torch.Tensor, col: torch.Tensor, N: int, L: int):
+        self.row, self.col, self.N, self.L = row, col, N, L
+        self.valid = torch.zeros(N, L, dtype=torch.bool, device=row.device)
+        self.valid[row, col] = True
+
+    def scatter(self, x: torch.Tensor) -> torch.Tensor:
+        """(M, C) -> (N, L, C), zeros at padding."""
+        out = x.new_zeros(self.N, self.L, x.size(-1))
+        return out.index_put((self.row, self.col), x)
+
+    def gather(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, L, C) -> (M, C)."""
+        return x[self.row, self.col]
 
 
 class _FeedForward(torch.nn.Sequential):
@@ -68,6 +118,11 @@ class _SelfAttentionBlock(torch.nn.Module):
         """x: (N, L, D), valid: (N, L) bool or None -> (N, L, D)."""
         h = self.norm1(x)
         x = x + self.drop(self.att(h, h, valid))
+        return x + self.drop(self.ff(self.norm2(x)))
+
+    def forward_flat(self, x: torch.Tensor, pack: _Packing) -> torch.Tensor:
+        """x: (M, D) flat tokens -> (M, D); attention within each token's segment."""
+        x = x + self.drop(self.att.forward_flat(None, self.norm1(x), pack))
         return x + self.drop(self.ff(self.norm2(x)))
 
 
@@ -200,21 +255,36 @@ class CrossAttentionCompressor(torch.nn.Module):
         durations.scatter_add_(1, sid, valid.long())
         L = int(durations.max())
 
-        # scatter valid tokens into (B*S, L) segment rows
-        emb = self._embed(ids, offset)
-        row = (torch.arange(B, device=ids.device)[:, None] * S + sid)[valid]
-        col = offset[valid]
-        tokens = emb.new_zeros(B * S, L, self.d_model)
-        tokens[row, col] = emb[valid]
-        tok_valid = torch.zeros(B * S, L, dtype=torch.bool, device=ids.device)
-        tok_valid[row, col] = True
+        # flat valid tokens (M, D) and their place in the N existing segments
         has_seg = (torch.arange(S, device=ids.device)[None, :] < counts[:, None]).reshape(-1)
-
-        vec = self.fuse_segments(tokens[has_seg], tok_valid[has_seg])  # (N, k, D)
+        compact = torch.cumsum(has_seg.long(), 0) - 1  # row among existing segments
+        row = compact[(torch.arange(B, device=ids.device)[:, None] * S + sid)[valid]]
+        pack = _Packing(row, offset[valid], int(has_seg.sum()), L)
+        x = self._embed(ids[valid], offset[valid])  # (M, D)
+        for layer in self.local:
+            x = layer.forward_flat(x, pack)
+        x = self.local_norm(x)
+        N = pack.N
+        if self.pool == "mean":
+            dur = pack.valid.sum(1, keepdim=True).to(x.dtype)
+            pooled = x.new_zeros(N, self.d_model).index_add(0, row, x) / dur
+        else:
+            pooled = x.new_full((N, self.d_model), float("-inf")).index_reduce(
+                0, row, x, "amax", include_self=True
+            )
+        vec = self._fuse(pooled, x, pack)  # (N, k, D)
         out = vec.new_zeros(B * S, self.num_queries, self.d_model)
-        out[has_seg] = vec
+        out = out.index_put((torch.nonzero(has_seg).flatten(),), vec)
         out = out.view(B, S * self.num_queries, self.d_model)
         return out, counts * self.num_queries, durations
+
+    def _fuse(self, pooled: torch.Tensor, x: torch.Tensor, pack: _Packing) -> torch.Tensor:
+        """pooled: (N, D), x: (M, D) flat local states -> (N, k, D) segment vectors."""
+        N = pooled.size(0)
+        q = self.query_proj(pooled).view(N, self.num_queries, self.d_model) + self.query_offset
+        q = q + self.drop(self.cross.forward_flat(self.q_norm(q), x, pack))
+        q = q + self.drop(self.ff(self.ff_norm(q)))
+        return self.out_norm(q)
 
 
 def reference_compress(

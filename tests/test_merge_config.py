@@ -32,3 +32,18 @@ def test_missing_config_is_a_clear_error(tmp_path):
 
     with pytest.raises(FileNotFoundError, match="config not found"):
         main([str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "o.yaml")])
+
+
+def test_merge_to_stdout(tmp_path, capsys):
+    from espnet2_ext.bin.merge_config import main
+
+    a = tmp_path / "a.yaml"
+    a.write_text("frontend_conf: {rule: global, max_len: 10}\n")
+    b = tmp_path / "b.yaml"
+    b.write_text("frontend_conf: {rule: combined, rel_threshold: 0.0}\n")
+    assert main([str(a), str(b), "--out", "-"]) == 0
+    import yaml
+
+    conf = yaml.safe_load(capsys.readouterr().out)
+    assert conf == {"frontend_conf": {"rule": "combined", "max_len": 10, "rel_threshold": 0.0}}
+    assert not (tmp_path / "-").exists()

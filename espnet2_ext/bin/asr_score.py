@@ -4,9 +4,12 @@
 * WER: word-level edit distance between ``--ref`` and ``--hyp`` (Kaldi-style text,
   compared case-insensitively after whitespace normalisation). Utterances missing
   from the hypotheses count as all-deletion errors and are reported.
-* Encoder input rate: the model's own frontend is run on the test units and the
-  lengths it hands the encoder are summed: tokens per second into the encoder and the
-  compression ratio against the 50 Hz units.
+* Encoder rate: the model's own frontend and the encoder's input layer are run on the
+  test units and the lengths the encoder's layers work on are summed (after any
+  convolutional subsampling of the encoder, e.g. ``conv2d2``): tokens per second in
+  the encoder and the compression ratio against the 50 Hz units. The audio duration
+  comes from ``--duration_units`` (the 50 Hz units) when the model's input is not
+  the units themselves (e.g. BPE over deduplicated units).
 
 Writes a JSON summary (``--out``) and prints one line.
 """
@@ -16,6 +19,7 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Optional
 
 logger = logging.getLogger("asr_score")
 
@@ -52,8 +56,21 @@ def wer(ref: dict, hyp: dict) -> dict:
     }
 
 
-def encoder_rate(config: str, model_file: str, units: Path, unit_rate: float, batch: int = 16) -> dict:
-    """Tokens per second that the model's frontend hands the encoder on these units."""
+def read_lengths(path: Path) -> dict:
+    """Number of tokens per utterance of a Kaldi-style text."""
+    with path.open(encoding="utf-8") as f:
+        return {p[0]: len(p) - 1 for p in (line.split() for line in f) if p}
+
+
+def encoder_rate(
+    config: str,
+    model_file: str,
+    units: Path,
+    unit_rate: float,
+    batch: int = 16,
+    duration_units: Optional[Path] = None,
+) -> dict:
+    """Tokens per second that the encoder's layers work on, for these inputs."""
     import torch
 
     from espnet2_ext.tasks.mt import CompressMTTask
@@ -62,28 +79,61 @@ def encoder_rate(config: str, model_file: str, units: Path, unit_rate: float, ba
     model.eval()
     index = {t: i for i, t in enumerate(args.src_token_list)}
     unk = index["<unk>"]
-    seqs = []
+    ids, seqs = [], []
     with units.open(encoding="utf-8") as f:
         for line in f:
-            toks = line.split()[1:]
-            if toks:
-                seqs.append(torch.tensor([index.get(t, unk) for t in toks]))
-    seqs.sort(key=len)
-    n_units = n_tokens = 0
+            parts = line.split()
+            if len(parts) > 1:
+                ids.append(parts[0])
+                seqs.append(torch.tensor([index.get(t, unk) for t in parts[1:]]))
+    order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
+    n_inputs = n_tokens = 0
     with torch.no_grad():
-        for i in range(0, len(seqs), batch):
-            chunk = seqs[i : i + batch]
+        for i in range(0, len(order), batch):
+            chunk = [seqs[j] for j in order[i : i + batch]]
             lengths = torch.tensor([len(s) for s in chunk])
             x = torch.nn.utils.rnn.pad_sequence(chunk, batch_first=True, padding_value=-1)
-            _, feats_lengths = model._extract_feats(x, lengths)
-            n_units += int(lengths.sum())
-            n_tokens += int(feats_lengths.sum())
+            feats, feats_lengths = model._extract_feats(x, lengths)
+            enc_lengths = encoder_layer_lengths(model.encoder, feats, feats_lengths)
+            n_inputs += int(lengths.sum())
+            n_tokens += int(enc_lengths.sum())
+    if duration_units is not None:
+        dur = read_lengths(duration_units)
+        missing = [u for u in ids if u not in dur]
+        if missing:
+            raise ValueError(f"{len(missing)} utterances of {units} are not in {duration_units}, e.g. {missing[0]}")
+        n_units = sum(dur[u] for u in ids)
+    else:
+        n_units = n_inputs
     seconds = n_units / unit_rate
     params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     return {
         "tokens_per_sec": n_tokens / seconds, "compression": n_units / max(n_tokens, 1),
-        "units": n_units, "encoder_tokens": n_tokens, "audio_seconds": seconds, "params": params,
+        "units": n_units, "inputs": n_inputs, "encoder_tokens": n_tokens, "audio_seconds": seconds, "params": params,
     }
+
+
+def encoder_layer_lengths(encoder, feats, feats_lengths):
+    """Lengths after the encoder's input layer (its convolutional subsampling, if any).
+
+    Runs only the input layer (``encoder.embed``), not the encoder blocks.
+    """
+    import torch
+    from espnet.nets.pytorch_backend.nets_utils import make_pad_mask
+
+    embed = getattr(encoder, "embed", None)
+    # ESPnet's subsampling layers take (x, mask); plain input layers (linear, embed)
+    # are Sequential and keep the length
+    if embed is None or isinstance(embed, torch.nn.Sequential):
+        return feats_lengths
+
+    masks = (~make_pad_mask(feats_lengths, maxlen=feats.size(1)))[:, None, :].to(feats.device)
+    out = embed(feats, masks)
+    if isinstance(out, tuple) and len(out) == 2 and out[1] is not None:
+        m = out[1]
+        if isinstance(m, torch.Tensor) and m.dim() == 3:
+            return m.squeeze(1).sum(-1)
+    return feats_lengths
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -94,6 +144,9 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--mt_train_config")
     p.add_argument("--mt_model_file")
     p.add_argument("--units", type=Path, help="the decoded units (for the encoder rate)")
+    p.add_argument("--duration_units", type=Path, default=None,
+                   help="the 50 Hz units of the same utterances, for the audio duration "
+                   "(default: --units)")
     p.add_argument("--unit_rate", type=float, default=50.0)
     p.add_argument("--decode_seconds_file", type=Path)
     return p
@@ -107,7 +160,8 @@ def main(argv=None) -> int:
     if res["missing_hypotheses"]:
         logger.warning("%d reference utterances have no hypothesis (scored as deletions)", res["missing_hypotheses"])
     if args.units and args.mt_train_config:
-        res.update(encoder_rate(args.mt_train_config, args.mt_model_file, args.units, args.unit_rate))
+        res.update(encoder_rate(args.mt_train_config, args.mt_model_file, args.units, args.unit_rate,
+                                duration_units=args.duration_units))
         if args.decode_seconds_file and args.decode_seconds_file.is_file():
             res["decode_seconds"] = float(args.decode_seconds_file.read_text())
             res["decode_rtf_wall"] = res["decode_seconds"] / res["audio_seconds"]

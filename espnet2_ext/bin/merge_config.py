@@ -44,7 +44,7 @@ def merge(paths: Sequence[Path], sets: Sequence[str] = (), drop: Sequence[str] =
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("configs", nargs="+", type=Path, help="YAML files, later ones win")
-    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--out", required=True, help="output YAML; '-' writes to stdout")
     p.add_argument("--set", dest="sets", action="append", default=[], help="key.sub=value")
     p.add_argument("--drop", action="append", default=[],
                    help="top-level key to ignore in every file (e.g. 'calibration')")
@@ -54,11 +54,16 @@ def get_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[List[str]] = None) -> int:
     args = get_parser().parse_args(argv)
     conf = merge(args.configs, args.sets, args.drop)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     header = "# merged by espnet2_ext.bin.merge_config from (later wins):\n" + "".join(
         f"#   {p}\n" for p in args.configs
     ) + "".join(f"#   --set {s}\n" for s in args.sets)
-    args.out.write_text(header + OmegaConf.to_yaml(OmegaConf.create(conf)), encoding="utf-8")
+    text = header + OmegaConf.to_yaml(OmegaConf.create(conf))
+    if args.out == "-":
+        sys.stdout.write(text)
+        return 0
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
     return 0
 
 

@@ -1,0 +1,29 @@
+"""asr_score: WER, and the rate the encoder's layers work at (after its own subsampling),
+with the audio duration taken from the 50 Hz units when the input is something else."""
+
+import torch
+from espnet2.asr.encoder.transformer_encoder import TransformerEncoder
+
+from espnet2_ext.bin.asr_score import encoder_layer_lengths, read_lengths, read_text, wer
+
+
+def test_encoder_layer_lengths_follow_the_input_layer():
+    x = torch.randn(2, 50, 16)
+    lengths = torch.tensor([50, 31])
+    for input_layer in ("linear", "conv2d2", "conv2d"):
+        enc = TransformerEncoder(16, output_size=16, num_blocks=1, input_layer=input_layer).eval()
+        with torch.no_grad():
+            _, ref, _ = enc(x, lengths)
+            got = encoder_layer_lengths(enc, x, lengths)
+        assert got.tolist() == ref.tolist(), input_layer
+    assert got.tolist()[0] < 50 // 3  # conv2d subsamples by 4
+
+
+def test_wer_and_lengths(tmp_path):
+    ref = tmp_path / "ref"
+    ref.write_text("a HELLO world\nb one two three\nc x\n")
+    hyp = tmp_path / "hyp"
+    hyp.write_text("a hello word\nb one three\n")
+    res = wer(read_text(ref), read_text(hyp))
+    assert res["errors"] == 1 + 1 + 1 and res["words"] == 6 and res["missing_hypotheses"] == 1
+    assert read_lengths(ref) == {"a": 2, "b": 3, "c": 1}

@@ -67,3 +67,76 @@ def test_units_stages_and_resume(recipe):
     assert "already done" in log0 and "skipping" in log0
     assert "already done" not in log1 and "in=" in log1
     assert sorted(p.name for p in featdir.iterdir()) == before
+
+
+def _run_script(recipe: Path, script: str, *args: str) -> str:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    p = subprocess.run([f"./{script}", *args], cwd=recipe, env=env, capture_output=True, text=True)
+    out = p.stdout + p.stderr
+    assert p.returncode == 0, out[-6000:]
+    return out
+
+
+def test_variant_calibration_dedup_bpe_and_parallel_training(recipe):
+    """Stage 7 calibrates an entropy variant from its conf; asr.sh builds the dedup + BPE
+    input, trains two experiments at once (one per tag kind), decodes and scores them."""
+    from espnet2_ext.entropy.unit_lm import write_lm_experiment
+
+    if not (recipe / "dump/units/train/units").is_file():
+        pytest.skip("needs the units of test_units_stages_and_resume")
+    tokens = (recipe / "dump/token_list/units/tokens.txt").read_text().split()
+    cfg, ckpt = write_lm_experiment(recipe / "exp/unit_lm", tokens,
+                                    lm_conf={"att_unit": 16, "embed_unit": 16, "unit": 32, "head": 2, "layer": 1})
+    shutil.copy(ckpt, recipe / "exp/unit_lm/valid.loss.ave.pth")
+    for name in ("asr.sh", "benchmark.sh"):
+        if not (recipe / name).exists():
+            (recipe / name).symlink_to(REPO / "egs2" / "TEMPLATE" / name)
+    conf = recipe / "conf"
+    (conf / "frontend").mkdir(parents=True, exist_ok=True)
+    (conf / "asr.yaml").write_text(
+        "encoder_conf: {output_size: 32, attention_heads: 2, linear_units: 32, num_blocks: 1}\n"
+        "decoder_conf: {attention_heads: 2, linear_units: 32, num_blocks: 1}\n"
+        "batch_bins: 4000\nmax_epoch: 1\nkeep_nbest_models: 1\nnum_workers: 0\n")
+    for kind in ("dense", "dedup"):
+        (conf / "frontend" / f"{kind}.yaml").write_text("frontend_conf: {embed_dim: 32}\n")
+    (conf / "frontend/entropy.yaml").write_text(
+        "frontend_conf: {d_model: 32, num_heads: 2, local_layers: 0, ffn: 32}\n")
+    (conf / "decode_asr.yaml").write_text("beam_size: 2\n")
+
+    common = ["--python", sys.executable, "--valid_set", "dev", "--test_sets", "test", "--nj", "2"]
+    out = _run_script(recipe, "units.sh", "--stage", "7", "--stop_stage", "7", *common,
+                      "--target_rates", "15", "--entropy_variants", "combined")
+    import yaml
+
+    calib = yaml.safe_load((recipe / "exp/unit_lm/calib/combined_rate15.yaml").read_text())
+    assert calib["frontend_conf"]["rule"] == "combined"
+    assert calib["frontend_conf"]["rel_threshold"] == 0.0
+    assert "combined_rate15" in out and (recipe / "exp/unit_lm/calib/rate15.yaml").is_file()
+
+    tags = "dedup_bpe entropy_combined_rate15"
+    out = _run_script(recipe, "asr.sh", "--stage", "8", "--stop_stage", "11", *common,
+                      "--nbpe", "30", "--dedup_nbpe", "12", "--asr_exps", tags,
+                      "--train_jobs", "2", "--train_threads", "1", "--asr_exp_prefix", "t")
+    din = recipe / "dump/units_dedup_bpe12"
+    assert (din / "train/units").is_file() and (din / "rates.json").is_file()
+    assert "starting entropy_combined_rate15 (1 other training job(s) running)" in out
+    ecfg = yaml.safe_load((recipe / "exp/t_entropy_combined_rate15/config.yaml").read_text())
+    assert ecfg["frontend_conf"]["rule"] == "combined"
+    assert ecfg["frontend_conf"]["threshold"] == calib["frontend_conf"]["threshold"]
+    bcfg = yaml.safe_load((recipe / "exp/t_dedup_bpe/config.yaml").read_text())
+    assert bcfg["src_token_list"][-1] == "<sos/eos>" and len(bcfg["src_token_list"]) == 12
+    assert bcfg["train_data_path_and_name_and_type"][0][0] == "dump/units_dedup_bpe12/train/units"
+    import json
+
+    for tag in tags.split():
+        score = json.loads((recipe / f"exp/t_{tag}/decode_test/score.json").read_text())
+        assert score["utterances"] == score["words"] * 0 + len((recipe / "data/test/text").read_text().splitlines())
+        # the audio duration comes from the 50 Hz units, whatever the model's input
+        n50 = sum(len(ln.split()) - 1 for ln in (recipe / "dump/units/test/units").read_text().splitlines())
+        assert score["units"] == n50 and score["tokens_per_sec"] < 50.0
+
+    # an unknown variant is a clear error
+    p = subprocess.run(["./asr.sh", "--stage", "9", "--stop_stage", "9", *common, "--asr_exps", "entropy_nosuch_rate15"],
+                       cwd=recipe, capture_output=True, text=True,
+                       env=dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}"))
+    assert p.returncode != 0 and "no conf/frontend/entropy_nosuch.yaml" in p.stdout + p.stderr

@@ -3,19 +3,25 @@
 #
 #   stages 1-7: units.sh (data, features, k-means, unit dumps, token list, unit LM,
 #               threshold calibration); options not listed here are passed on to it
-#   stage 8:  BPE (sentencepiece) on the training transcripts, target token list
+#   stage 8:  BPE (sentencepiece) on the training transcripts, target token list; with a
+#             dedup_bpe experiment also the dedup + BPE input (espnet2_ext.bin.prep_dedup_bpe)
 #   stage 9:  training of every experiment in --asr_exps (ESPnet's trainer through
-#             espnet2_ext.bin.mt_train); the merged config is saved in exp/asr_<tag>/
+#             espnet2_ext.bin.mt_train), --train_jobs at a time; the merged config is
+#             saved in exp/asr_<tag>/
 #   stage 10: decoding of every test set (espnet2_ext.bin.mt_inference), nj shards
 #   stage 11: scoring (WER) and encoder input rates
 #   stage 12: RESULTS.md from the scores (espnet2_ext.bin.asr_results)
 #   stage 13: packing each model into a zip that espnet_model_zoo unpacks
 #   stage 14: upload to a Hugging Face model repo (only with --hf_repo)
 #
-# Experiments (--asr_exps): dense | dense_conv2x | dedup | fixed_pool<N> | entropy_rate<R>
-# [...], where <R> is one of --target_rates (calibrated in stage 7) and <N> a pool size
-# in units. dense_conv2x: dense with the encoder's 2x convolutional subsampling; dedup:
-# consecutive repeats removed on the fly (frontend: dedup).
+# Experiments (--asr_exps): dense | dense_conv2x | dedup | dedup_bpe | fixed_pool<N> |
+# entropy_rate<R> | entropy_<variant>_rate<R> [...], where <R> is one of --target_rates
+# (calibrated in stage 7) and <N> a pool size in units. dense_conv2x: dense with the
+# encoder's 2x convolutional subsampling; dedup: consecutive repeats removed on the fly
+# (frontend: dedup); dedup_bpe: sentencepiece (--dedup_nbpe) over deduplicated units,
+# as ESPnet's discrete ASR recipes do; entropy_<variant>_rate<R>: the entropy frontend
+# with conf/frontend/entropy_<variant>.yaml merged on top, calibrated in stage 7 with
+# --entropy_variants "<variant> ..." (an option of units.sh).
 set -euo pipefail
 
 stage=1
@@ -34,6 +40,13 @@ asr_args=""                # extra args for espnet2_ext.bin.mt_train (e.g. --max
 asr_config_overrides=""    # space-separated key.sub=value applied to every experiment
 nbpe=300
 bpemode=unigram
+dedup_nbpe=500             # sentencepiece size over deduplicated units (dedup_bpe)
+dedup_bpemode=bpe
+asr_conf_dirs=conf         # recipe config dirs merged over <repo>/conf, in order (later wins):
+                           # <dir>/asr.yaml, <dir>/frontend/<kind>.yaml, <dir>/decode_asr.yaml
+asr_exp_prefix=asr         # experiment directories: <expdir>/<prefix>_<tag>
+train_jobs=1               # experiments trained at the same time (stage 9)
+train_threads=""           # torch threads per training job (OMP_NUM_THREADS); empty: default
 decode_config=""           # default: <repo>/conf/decode_asr.yaml + conf/decode_asr.yaml
 decode_args=""
 decode_threads=1           # torch threads per decoding job
@@ -76,25 +89,45 @@ bpemodel=${bpedir}/bpe.model
 tgt_token_list=${bpedir}/tokens.txt
 all_sets="${train_set} ${valid_set} ${test_sets}"
 
+dedup_bpe_unitdir=${dumpdir}/units_dedup_${dedup_bpemode}${dedup_nbpe}
+dedup_bpe_token_list=${dumpdir}/token_list/units_dedup_${dedup_bpemode}${dedup_nbpe}/tokens.txt
+
 # config files of an experiment tag: shared default, then the recipe's override
 exp_configs() {
-    local tag=$1 kind
+    local tag=$1 kind variant="" calib_name
     case "${tag}" in
-        dense|dense_conv2x) kind=dense ;;
+        dense|dense_conv2x|dedup_bpe) kind=dense ;;
         dedup) kind=dedup ;;
         fixed_pool*) kind=fixed_pool ;;
-        entropy_rate*) kind=entropy ;;
-        *) log "unknown experiment tag '${tag}' (dense | dense_conv2x | dedup | fixed_pool<N> | entropy_rate<R>)"; return 1 ;;
+        entropy_rate*) kind=entropy; calib_name=rate${tag#entropy_rate} ;;
+        entropy_*_rate*) kind=entropy; variant=${tag#entropy_}; variant=${variant%_rate*}
+                         calib_name=${variant}_rate${tag##*_rate} ;;
+        *) log "unknown experiment tag '${tag}' (dense | dense_conv2x | dedup | dedup_bpe | fixed_pool<N> | entropy_rate<R> | entropy_<variant>_rate<R>)"; return 1 ;;
     esac
-    local f
-    for f in "${REPO}/conf/asr.yaml" conf/asr.yaml "${REPO}/conf/frontend/${kind}.yaml" "conf/frontend/${kind}.yaml"; do
+    local f d
+    for f in "${REPO}/conf/asr.yaml" $(for d in ${asr_conf_dirs}; do echo "${d}/asr.yaml"; done) \
+             "${REPO}/conf/frontend/${kind}.yaml" $(for d in ${asr_conf_dirs}; do echo "${d}/frontend/${kind}.yaml"; done); do
         [ -f "${f}" ] && echo "${f}"
     done
+    if [ -n "${variant}" ]; then
+        local found=false
+        for f in "${REPO}/conf/frontend/entropy_${variant}.yaml" $(for d in ${asr_conf_dirs}; do echo "${d}/frontend/entropy_${variant}.yaml"; done); do
+            [ -f "${f}" ] && { echo "${f}"; found=true; }
+        done
+        ${found} || { log "experiment ${tag}: no conf/frontend/entropy_${variant}.yaml"; return 1; }
+    fi
     if [ "${kind}" = entropy ]; then
-        local calib=${expdir}/unit_lm/calib/rate${tag#entropy_rate}.yaml
-        [ -f "${calib}" ] || { log "missing ${calib}: add ${tag#entropy_rate} to --target_rates and run stage 7"; return 1; }
+        local calib=${expdir}/unit_lm/calib/${calib_name}.yaml
+        [ -f "${calib}" ] || { log "missing ${calib}: add the rate to --target_rates (and the variant to --entropy_variants) and run stage 7"; return 1; }
         echo "${calib}"
     fi
+}
+# input units and their token list: "<unitdir> <src_token_list>"
+exp_inputs() {
+    case "$1" in
+        dedup_bpe) echo "${dedup_bpe_unitdir} ${dedup_bpe_token_list}" ;;
+        *) echo "${unitdir} ${src_token_list}" ;;
+    esac
 }
 exp_sets() {
     local tag=$1 s
@@ -132,50 +165,90 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
     done
     rm -f "${bpedir}/train.txt"
     log "target token list: $(wc -l < "${tgt_token_list}") entries"
+    if [[ " ${asr_exps} " == *" dedup_bpe "* ]]; then
+        log "dedup + BPE input (${dedup_bpemode}, ${dedup_nbpe}) -> ${dedup_bpe_unitdir}"
+        ${python} -m espnet2_ext.bin.prep_dedup_bpe --unitdir "${unitdir}" --sets ${all_sets} \
+            --train_set "${train_set}" --nbpe "${dedup_nbpe}" --model_type "${dedup_bpemode}" \
+            --outdir "${dedup_bpe_unitdir}" --token_list_dir "$(dirname "${dedup_bpe_token_list}")"
+    fi
 fi
 
+train_one() {
+    local tag=$1 dir=${expdir}/${asr_exp_prefix}_${1} in_dir tok start conf_list confs
+    read -r in_dir tok < <(exp_inputs "${tag}")
+    conf_list=$(exp_configs "${tag}") || return 1
+    mapfile -t confs <<< "${conf_list}"
+    # shellcheck disable=SC2046
+    ${python} -m espnet2_ext.bin.merge_config "${confs[@]}" --drop calibration \
+        $(exp_sets "${tag}") --out "${dir}/train.yaml" || return 1
+    start=$(date +%s)
+    # shellcheck disable=SC2086
+    ${cuda_cmd} --gpu "${ngpu}" "${dir}/train.log" \
+        env ${train_threads:+OMP_NUM_THREADS=${train_threads}} \
+        ${python} -m espnet2_ext.bin.mt_train --config "${dir}/train.yaml" --ngpu "${ngpu}" \
+            --use_tensorboard false --use_matplotlib false --resume true \
+            --src_token_list "${tok}" --token_list "${tgt_token_list}" \
+            --src_token_type word --token_type bpe --bpemodel "${bpemodel}" \
+            --output_dir "${dir}" \
+            --train_data_path_and_name_and_type "${in_dir}/${train_set}/units,src_text,text" \
+            --train_data_path_and_name_and_type "${in_dir}/${train_set}/text,text,text" \
+            --valid_data_path_and_name_and_type "${in_dir}/${valid_set}/units,src_text,text" \
+            --valid_data_path_and_name_and_type "${in_dir}/${valid_set}/text,text,text" \
+            --train_shape_file "${in_dir}/${train_set}/units_shape" \
+            --train_shape_file "${in_dir}/${train_set}/text_shape.bpe" \
+            --valid_shape_file "${in_dir}/${valid_set}/units_shape" \
+            --valid_shape_file "${in_dir}/${valid_set}/text_shape.bpe" \
+            --fold_length 500 --fold_length 150 ${asr_args} || return 1
+    echo $(( $(date +%s) - start )) > "${dir}/train_seconds"
+    log "${tag}: trained in $(cat "${dir}/train_seconds") s (${dir}/train.log)"
+}
+
 if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
+    declare -A running=()   # pid -> tag of the training jobs in flight
+    failed=()
+    reap_one() {            # wait for whichever training job ends first
+        local pid rc=0
+        wait -n -p pid "${!running[@]}" || rc=$?
+        [ "${rc}" -eq 0 ] || failed+=("${running[${pid}]}")
+        unset "running[${pid}]"
+    }
+    if [ "${train_jobs}" -gt 1 ] && (( BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] < 501 )); then
+        log "--train_jobs ${train_jobs} needs bash >= 5.1 (wait -n -p); training one at a time"
+        train_jobs=1
+    fi
     for tag in ${asr_exps}; do
-        dir=${expdir}/asr_${tag}
+        dir=${expdir}/${asr_exp_prefix}_${tag}
         stage_banner 9 "training ${tag} -> ${dir}"
         if [ -f "${dir}/${inference_model}" ] && [ "${force}" != true ]; then
             log "${dir}/${inference_model} exists: skipping (--force true to retrain)"
             continue
         fi
         mkdir -p "${dir}"
-        mapfile -t confs < <(exp_configs "${tag}")
-        # shellcheck disable=SC2046
-        ${python} -m espnet2_ext.bin.merge_config "${confs[@]}" --drop calibration \
-            $(exp_sets "${tag}") --out "${dir}/train.yaml"
-        start=$(date +%s)
-        # shellcheck disable=SC2086
-        ${cuda_cmd} --gpu "${ngpu}" "${dir}/train.log" \
-            ${python} -m espnet2_ext.bin.mt_train --config "${dir}/train.yaml" --ngpu "${ngpu}" \
-                --use_tensorboard false --use_matplotlib false --resume true \
-                --src_token_list "${src_token_list}" --token_list "${tgt_token_list}" \
-                --src_token_type word --token_type bpe --bpemodel "${bpemodel}" \
-                --output_dir "${dir}" \
-                --train_data_path_and_name_and_type "${unitdir}/${train_set}/units,src_text,text" \
-                --train_data_path_and_name_and_type "${unitdir}/${train_set}/text,text,text" \
-                --valid_data_path_and_name_and_type "${unitdir}/${valid_set}/units,src_text,text" \
-                --valid_data_path_and_name_and_type "${unitdir}/${valid_set}/text,text,text" \
-                --train_shape_file "${unitdir}/${train_set}/units_shape" \
-                --train_shape_file "${unitdir}/${train_set}/text_shape.bpe" \
-                --valid_shape_file "${unitdir}/${valid_set}/units_shape" \
-                --valid_shape_file "${unitdir}/${valid_set}/text_shape.bpe" \
-                --fold_length 500 --fold_length 150 ${asr_args}
-        echo $(( $(date +%s) - start )) > "${dir}/train_seconds"
-        log "${tag}: trained in $(cat "${dir}/train_seconds") s"
+        if [ "${train_jobs}" -le 1 ]; then
+            train_one "${tag}" || failed+=("${tag}")
+            continue
+        fi
+        while [ ${#running[@]} -ge "${train_jobs}" ]; do reap_one; done
+        log "starting ${tag} (${#running[@]} other training job(s) running)"
+        train_one "${tag}" &
+        running[$!]=${tag}
     done
+    while [ ${#running[@]} -gt 0 ]; do reap_one; done
+    if [ ${#failed[@]} -gt 0 ]; then
+        log "training failed: ${failed[*]} (see ${expdir}/${asr_exp_prefix}_<tag>/train.log)"; exit 1
+    fi
 fi
 
 if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
     dconfs=()
     if [ -n "${decode_config}" ]; then dconfs=("${decode_config}"); else
-        for f in "${REPO}/conf/decode_asr.yaml" conf/decode_asr.yaml; do [ -f "${f}" ] && dconfs+=("${f}"); done
+        for f in "${REPO}/conf/decode_asr.yaml" $(for d in ${asr_conf_dirs}; do echo "${d}/decode_asr.yaml"; done); do
+            [ -f "${f}" ] && dconfs+=("${f}")
+        done
     fi
     for tag in ${asr_exps}; do
-        dir=${expdir}/asr_${tag}
+        dir=${expdir}/${asr_exp_prefix}_${tag}
+        read -r in_dir _ < <(exp_inputs "${tag}")
         ${python} -m espnet2_ext.bin.merge_config "${dconfs[@]}" --out "${dir}/decode.yaml"
         for dset in ${test_sets}; do
             out=${dir}/decode_${dset}
@@ -184,7 +257,7 @@ if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
                 log "${out}/text exists: skipping"; continue
             fi
             mkdir -p "${out}/log"
-            "${TEMPLATE}/utils/split_scp.sh" --nj "${inference_nj}" "${unitdir}/${dset}/units" "${out}/split"
+            "${TEMPLATE}/utils/split_scp.sh" --nj "${inference_nj}" "${in_dir}/${dset}/units" "${out}/split"
             start=$(date +%s)
             # one thread per decoding job: beam search at batch size 1 gains nothing from
             # more, and parallel jobs would oversubscribe the cores
@@ -197,20 +270,22 @@ if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
             echo $(( $(date +%s) - start )) > "${out}/decode_seconds"
             for j in $(seq "${inference_nj}"); do cat "${out}/output.${j}/1best_recog/text"; done \
                 | LC_ALL=C sort -k1,1 > "${out}/text"
-            log "${tag} ${dset}: $(wc -l < "${out}/text") hypotheses for $(wc -l < "${unitdir}/${dset}/units") utterances in $(cat "${out}/decode_seconds") s"
+            log "${tag} ${dset}: $(wc -l < "${out}/text") hypotheses for $(wc -l < "${in_dir}/${dset}/units") utterances in $(cat "${out}/decode_seconds") s"
         done
     done
 fi
 
 if [ "${stage}" -le 11 ] && [ "${stop_stage}" -ge 11 ]; then
     for tag in ${asr_exps}; do
-        dir=${expdir}/asr_${tag}
+        dir=${expdir}/${asr_exp_prefix}_${tag}
+        read -r in_dir _ < <(exp_inputs "${tag}")
         for dset in ${test_sets}; do
             stage_banner 11 "scoring ${tag} on ${dset}"
             ${python} -m espnet2_ext.bin.asr_score --ref "data/${dset}/text" \
                 --hyp "${dir}/decode_${dset}/text" --out "${dir}/decode_${dset}/score.json" \
                 --mt_train_config "${dir}/config.yaml" --mt_model_file "${dir}/${inference_model}" \
-                --units "${unitdir}/${dset}/units" --decode_seconds_file "${dir}/decode_${dset}/decode_seconds"
+                --units "${in_dir}/${dset}/units" --duration_units "${unitdir}/${dset}/units" \
+                --decode_seconds_file "${dir}/decode_${dset}/decode_seconds"
         done
     done
 fi
@@ -218,14 +293,20 @@ fi
 if [ "${stage}" -le 12 ] && [ "${stop_stage}" -ge 12 ]; then
     stage_banner 12 "RESULTS.md"
     ${python} -m espnet2_ext.bin.asr_results --expdir "${expdir}" --exps ${asr_exps} \
+        --exp_prefix "${asr_exp_prefix}" \
         --test_sets ${test_sets} --out RESULTS.md --command "${cmdline}"
     cat RESULTS.md
 fi
 
 if [ "${stage}" -le 13 ] && [ "${stop_stage}" -ge 13 ]; then
     for tag in ${asr_exps}; do
-        dir=${expdir}/asr_${tag}
+        dir=${expdir}/${asr_exp_prefix}_${tag}
         stage_banner 13 "packing ${dir}"
+        if [ "${tag}" = dedup_bpe ]; then
+            # its input is sentencepiece over deduplicated units, which Speech2Text does not make
+            log "skipping ${tag}: the packed model's audio-to-units front does not produce its input"
+            continue
+        fi
         ${python} -m espnet2_ext.bin.pack_model --asr_train_config "${dir}/config.yaml" \
             --asr_model_file "${dir}/${inference_model}" --units_config "${expdir}/kmeans/units.yaml" \
             --outpath "${dir}/packed.zip"
@@ -242,7 +323,7 @@ if [ "${stage}" -le 14 ] && [ "${stop_stage}" -ge 14 ]; then
             repo=${hf_repo}
             [ "${n_exps}" -gt 1 ] && repo=${hf_repo}_${tag}
             stage_banner 14 "uploading ${tag} to ${repo}"
-            ${python} -m espnet2_ext.bin.upload_model --model "${expdir}/asr_${tag}/packed.zip" \
+            ${python} -m espnet2_ext.bin.upload_model --model "${expdir}/${asr_exp_prefix}_${tag}/packed.zip" \
                 --hf_repo "${repo}" --tag "${tag}" --results RESULTS.md
         done
     fi

@@ -31,6 +31,8 @@ km_seed=0
 unit_lm_config=conf/unit_lm.yaml   # recipe override, merged over <repo>/conf/unit_lm.yaml
 unit_lm_args=""           # extra args for espnet2.bin.lm_train
 rule=global               # boundary rule calibrated in stage 7
+entropy_variants=""       # also calibrate conf/frontend/entropy_<v>.yaml (rule, rel_threshold,
+                          # min_len, max_len from there) -> calib/<v>_rate<R>.yaml
 target_rates="25 15 8"    # segments per second
 max_len=10
 min_len=1
@@ -150,16 +152,35 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
             --fold_length 500 --use_tensorboard false --use_matplotlib false ${unit_lm_args}
 fi
 
+calibrate() {  # name rate args...
+    local name=$1 rate=$2; shift 2
+    ${train_cmd} "${lm_exp}/calib/${name}.log" \
+        ${python} -m espnet2_ext.bin.calibrate_threshold \
+            --lm_train_config "${lm_exp}/config.yaml" --lm_file "${lm_exp}/valid.loss.ave.pth" \
+            --units "${unitdir}/${train_set}/units" --target_rate "${rate}" --unit_rate "${unit_rate}" \
+            --max_utts "${calib_max_utts}" --out "${lm_exp}/calib/${name}.yaml" "$@"
+    log "${name}: $(grep -E 'threshold|achieved_rate' "${lm_exp}/calib/${name}.yaml" | tr -s ' ' | paste -sd' ')"
+}
+
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
-    stage_banner 7 "threshold calibration (${rule}) to ${target_rates} segments/s"
+    stage_banner 7 "threshold calibration (${rule}${entropy_variants:+; variants: ${entropy_variants}}) to ${target_rates} segments/s"
     for rate in ${target_rates}; do
-        ${train_cmd} "${lm_exp}/calib/rate${rate}.log" \
-            ${python} -m espnet2_ext.bin.calibrate_threshold \
-                --lm_train_config "${lm_exp}/config.yaml" --lm_file "${lm_exp}/valid.loss.ave.pth" \
-                --units "${unitdir}/${train_set}/units" --target_rate "${rate}" --rule "${rule}" \
-                --max_len "${max_len}" --min_len "${min_len}" --unit_rate "${unit_rate}" \
-                --max_utts "${calib_max_utts}" --out "${lm_exp}/calib/rate${rate}.yaml"
-        log "rate ${rate}: $(grep -E 'threshold|achieved_rate' "${lm_exp}/calib/rate${rate}.yaml" | tr -s ' ' | paste -sd' ')"
+        calibrate "rate${rate}" "${rate}" --rule "${rule}" --max_len "${max_len}" --min_len "${min_len}"
+    done
+    for v in ${entropy_variants}; do
+        vconfs=()
+        for f in "${REPO}/conf/frontend/entropy.yaml" conf/frontend/entropy.yaml \
+                 "${REPO}/conf/frontend/entropy_${v}.yaml" "conf/frontend/entropy_${v}.yaml"; do
+            [ -f "${f}" ] && vconfs+=("${f}")
+        done
+        [[ " ${vconfs[*]} " == *"entropy_${v}.yaml "* ]] || { log "variant ${v}: no conf/frontend/entropy_${v}.yaml"; exit 1; }
+        # the rule options of the variant's merged frontend_conf, as calibrate_threshold options
+        vopts=$(${python} -m espnet2_ext.bin.merge_config "${vconfs[@]}" --out - \
+            | ${python} -c "import sys, yaml; c = yaml.safe_load(sys.stdin)['frontend_conf']; print(' '.join(f'--{k} {c[k] if c[k] is not None else 0}' for k in ('rule', 'rel_threshold', 'max_len', 'min_len', 'lm_window', 'lm_overlap') if k in c and (k != 'rel_threshold' or c[k] is not None)))")
+        for rate in ${target_rates}; do
+            # shellcheck disable=SC2086
+            calibrate "${v}_rate${rate}" "${rate}" ${vopts}
+        done
     done
 fi
 log "units.sh finished (stages ${stage}-${stop_stage})"

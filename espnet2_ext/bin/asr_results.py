@@ -7,11 +7,15 @@ import json
 import sys
 from pathlib import Path
 
+# RESULTS.md from this line on is kept when the file is rewritten (see bench_report)
+KEEP_MARKER = "<!-- benchmark: written by espnet2_ext.bin.bench_report -->"
+
 
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--expdir", type=Path, default=Path("exp"))
     p.add_argument("--exps", nargs="+", required=True)
+    p.add_argument("--exp_prefix", default="asr", help="experiment dirs are <expdir>/<prefix>_<tag>")
     p.add_argument("--test_sets", nargs="+", required=True)
     p.add_argument("--out", type=Path, default=Path("RESULTS.md"))
     p.add_argument("--command", default="", help="the command that produced the results")
@@ -25,7 +29,7 @@ def main(argv=None) -> int:
     head += ["train time (s)", "decode time (s, all test sets)"]
     rows, missing = [], []
     for tag in args.exps:
-        d = args.expdir / f"asr_{tag}"
+        d = args.expdir / f"{args.exp_prefix}_{tag}"
         scores = {}
         for t in args.test_sets:
             f = d / f"decode_{t}" / "score.json"
@@ -55,6 +59,11 @@ def main(argv=None) -> int:
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     if missing:
         lines += ["", "Missing score files: " + ", ".join(missing)]
+    # keep a section that another tool maintains (run_benchmark.sh's table)
+    if args.out.is_file():
+        old = args.out.read_text()
+        if KEEP_MARKER in old:
+            lines += ["", old[old.index(KEEP_MARKER):].rstrip("\n")]
     args.out.write_text("\n".join(lines) + "\n")
     return 0 if rows else 1
 

@@ -1,0 +1,239 @@
+#!/usr/bin/env python3
+"""Collect a benchmark run into ``results.csv``, a markdown table and a PNG.
+
+For every method (``--method NAME=DIR``, DIR its experiment directory) it reads
+
+* ``DIR/decode_<set>/score.json`` (``espnet2_ext.bin.asr_score``): WER per test
+  set, tokens per second in the encoder and the compression against the 50 Hz units
+  (summed over the test sets), trainable parameters;
+* the JSON of ``espnet2_ext.bin.bench_speed`` (``--speed``): training step time and
+  decoding real-time factor, measured side by side in one process.
+
+Writes ``<outdir>/results.csv`` with the columns
+``method,tokens_per_sec,compression,wer_test,wer_test_unseen_voices,train_step_ms,decode_rtf,params``
+(the WER columns are named after ``--test_sets``), ``<outdir>/results.md`` (the table,
+ratios against the reference method and the targets of the benchmark checked from the
+numbers) and ``<outdir>/results.png`` (WER against tokens per second, one line per
+method family, one panel per test set).
+"""
+
+import argparse
+import csv
+import json
+import logging
+import re
+import sys
+from collections import OrderedDict
+from pathlib import Path
+from typing import Dict, List, Optional
+
+logger = logging.getLogger("bench_report")
+
+
+def family(method: str) -> str:
+    """Line a method belongs to in the plot: the name without its trailing rate."""
+    m = re.match(r"^(.*)_(\d+(?:\.\d+)?)$", method)
+    return m.group(1) if m else method
+
+
+def collect(methods: Dict[str, str], test_sets: List[str], speed: dict) -> List[dict]:
+    rows = []
+    for name, expdir in methods.items():
+        row = OrderedDict(method=name)
+        tokens = seconds = units = 0.0
+        params = None
+        wers = {}
+        for dset in test_sets:
+            path = Path(expdir) / f"decode_{dset}" / "score.json"
+            if not path.is_file():
+                raise FileNotFoundError(f"{name}: no {path} (run the decoding and scoring stages)")
+            s = json.loads(path.read_text())
+            if s.get("missing_hypotheses"):
+                logger.warning("%s %s: %d utterances without hypothesis (counted as deletions)",
+                               name, dset, s["missing_hypotheses"])
+            wers[dset] = s["wer"]
+            tokens += s["encoder_tokens"]
+            seconds += s["audio_seconds"]
+            units += s["units"]
+            params = s.get("params", params)
+        sp = speed.get("methods", {}).get(name)
+        if sp is None:
+            raise KeyError(f"{name}: not in the speed measurements (bench_speed --exp {name}=...)")
+        row["tokens_per_sec"] = tokens / seconds
+        row["compression"] = units / tokens
+        for dset in test_sets:
+            row[f"wer_{dset}"] = wers[dset]
+        row["train_step_ms"] = sp["train_step_ms"]
+        row["decode_rtf"] = sp["decode_rtf"]
+        row["params"] = sp.get("params", params)
+        rows.append(row)
+    return rows
+
+
+def write_csv(rows: List[dict], path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()), lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: (f"{v:.4g}" if isinstance(v, float) else v) for k, v in r.items()})
+
+
+def targets(rows: List[dict], test_sets: List[str], ref: str, main: str) -> List[str]:
+    """The benchmark's targets, each checked from the numbers: one line per target."""
+    by = {r["method"]: r for r in rows}
+    out = []
+    if ref not in by or main not in by:
+        return [f"- targets not checked: {ref!r} or {main!r} missing"]
+    d, e = by[ref], by[main]
+
+    def mark(ok: bool) -> str:
+        return "met" if ok else "**missed**"
+
+    for dset in test_sets:
+        k = f"wer_{dset}"
+        out.append(f"- {main} WER <= {ref} WER on {dset}: {e[k]:.2f} vs {d[k]:.2f}: {mark(e[k] <= d[k])}")
+    fam = family(main)
+    rate = main[len(fam) + 1:]
+    fp = by.get(f"fixed_pool_{rate}")
+    if fp:
+        ok = all(e[f"wer_{s}"] < fp[f"wer_{s}"] for s in test_sets)
+        out.append(f"- {main} beats fixed_pool_{rate} (WER "
+                   + ", ".join(f"{e[f'wer_{s}']:.2f} vs {fp[f'wer_{s}']:.2f}" for s in test_sets)
+                   + f"; {e['tokens_per_sec']:.1f} vs {fp['tokens_per_sec']:.1f} tokens/s): {mark(ok)}")
+    db = by.get("dedup_bpe")
+    if db:
+        ok = all(e[f"wer_{s}"] < db[f"wer_{s}"] for s in test_sets)
+        rate_ok = e["tokens_per_sec"] <= db["tokens_per_sec"] * 1.02
+        out.append(f"- {main} beats dedup_bpe at an equal or lower rate (WER "
+                   + ", ".join(f"{e[f'wer_{s}']:.2f} vs {db[f'wer_{s}']:.2f}" for s in test_sets)
+                   + f"; {e['tokens_per_sec']:.1f} vs {db['tokens_per_sec']:.1f} tokens/s): "
+                   + (mark(ok) if rate_ok else "not comparable (higher rate)"))
+    r = e["train_step_ms"] / d["train_step_ms"]
+    out.append(f"- training step {main} / {ref} = {r:.2f} (target <= 0.5): {mark(r <= 0.5)}")
+    r = e["decode_rtf"] / d["decode_rtf"]
+    out.append(f"- decoding time, unit LM included, {main} / {ref} = {r:.2f} (target <= 0.6): {mark(r <= 0.6)}")
+    return out
+
+
+def write_markdown(rows: List[dict], path: Path, test_sets: List[str], ref: str, main: str,
+                   command: Optional[str], speed: dict) -> None:
+    cols = list(rows[0].keys())
+    d = next((r for r in rows if r["method"] == ref), None)
+    lines = []
+    if command:
+        lines += [f"Produced by: `{command}`", ""]
+    n_dec = len(speed.get("decode_utt_ids", [])) or speed.get("decode_utts", "?")
+    lines += [
+        f"Speed columns: median training step (forward, backward, optimizer step) on the same "
+        f"{speed.get('batch_size', '?')}-utterance batches, and decoding real-time factor on the same "
+        f"{n_dec} test utterances (unit LM included), all methods interleaved "
+        f"in one process with {speed.get('threads', '?')} thread(s). `x{ref}`: ratio to {ref}.",
+        "",
+        "| " + " | ".join(cols + ["train x" + ref, "decode x" + ref]) + " |",
+        "|" + "---|" * (len(cols) + 2),
+    ]
+    for r in rows:
+        cells = []
+        for c in cols:
+            v = r[c]
+            if c == "params":
+                cells.append(f"{v / 1e6:.2f} M")
+            elif c.startswith("wer_") or c in ("tokens_per_sec", "train_step_ms"):
+                cells.append(f"{v:.1f}" if c != "train_step_ms" else f"{v:.0f}")
+            elif isinstance(v, float):
+                cells.append(f"{v:.3f}" if c == "decode_rtf" else f"{v:.2f}")
+            else:
+                cells.append(str(v))
+        if d:
+            cells.append(f"{r['train_step_ms'] / d['train_step_ms']:.2f}")
+            cells.append(f"{r['decode_rtf'] / d['decode_rtf']:.2f}")
+        else:
+            cells += ["", ""]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Targets (checked from the table):", ""] + targets(rows, test_sets, ref, main)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def plot(rows: List[dict], path: Path, test_sets: List[str]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fams = OrderedDict()
+    for r in rows:
+        fams.setdefault(family(r["method"]), []).append(r)
+    fig, axes = plt.subplots(1, len(test_sets), figsize=(6 * len(test_sets), 4.5), squeeze=False)
+    for ax, dset in zip(axes[0], test_sets):
+        for fam, rs in fams.items():
+            rs = sorted(rs, key=lambda r: r["tokens_per_sec"])
+            x = [r["tokens_per_sec"] for r in rs]
+            y = [r[f"wer_{dset}"] for r in rs]
+            ax.plot(x, y, marker="o", linestyle="-" if len(rs) > 1 else "none", label=fam)
+            if len(rs) == 1:
+                ax.annotate(fam, (x[0], y[0]), textcoords="offset points", xytext=(4, 4), fontsize=7)
+        ax.set_xlabel("tokens per second in the encoder")
+        ax.set_ylabel("WER (%)")
+        ax.set_title(dset)
+        ax.grid(alpha=0.3)
+    axes[0][-1].legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def update_results_md(path: Path, outdir: Path, command: Optional[str]) -> None:
+    """Replace (or append) the benchmark section of a recipe's RESULTS.md."""
+    from espnet2_ext.bin.asr_results import KEEP_MARKER
+
+    old = path.read_text(encoding="utf-8") if path.is_file() else "# RESULTS\n"
+    head = old[: old.index(KEEP_MARKER)].rstrip("\n") if KEEP_MARKER in old else old.rstrip("\n")
+    rel = lambda p: str(p)  # noqa: E731
+    body = [
+        KEEP_MARKER, "", "## Benchmark", "",
+        f"`{rel(outdir / 'results.csv')}`, `{rel(outdir / 'results.md')}` and "
+        f"`{rel(outdir / 'results.png')}`" + (f", produced by `{command}`" if command else "") + ":", "",
+        (outdir / "results.md").read_text(encoding="utf-8").rstrip("\n"), "",
+        f"![WER against tokens per second]({rel(outdir / 'results.png')})",
+    ]
+    path.write_text(head + "\n\n" + "\n".join(body) + "\n", encoding="utf-8")
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--method", action="append", required=True,
+                   help="NAME=DIR: the method's name in the table and its experiment directory")
+    p.add_argument("--test_sets", nargs="+", default=["test", "test_unseen_voices"])
+    p.add_argument("--speed", type=Path, required=True, help="JSON of espnet2_ext.bin.bench_speed")
+    p.add_argument("--ref", default="dense", help="reference method for the ratios")
+    p.add_argument("--main", default="entropy_15", help="method whose targets are checked")
+    p.add_argument("--command", default=None, help="the command that produced the run")
+    p.add_argument("--outdir", type=Path, required=True)
+    p.add_argument("--results_md", type=Path, default=None,
+                   help="a recipe RESULTS.md whose benchmark section is replaced")
+    return p
+
+
+def main(argv=None) -> int:
+    args = get_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    methods = OrderedDict()
+    for m in args.method:
+        if "=" not in m:
+            raise ValueError(f"--method {m!r}: expected NAME=DIR")
+        name, d = m.split("=", 1)
+        methods[name] = d
+    speed = json.loads(args.speed.read_text())
+    rows = collect(methods, args.test_sets, speed)
+    args.outdir.mkdir(parents=True, exist_ok=True)
+    write_csv(rows, args.outdir / "results.csv")
+    write_markdown(rows, args.outdir / "results.md", args.test_sets, args.ref, args.main, args.command, speed)
+    plot(rows, args.outdir / "results.png", args.test_sets)
+    if args.results_md is not None:
+        update_results_md(args.results_md, args.outdir, args.command)
+    print((args.outdir / "results.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""bench_report: results.csv columns, targets checked from the numbers, the PNG, RESULTS.md."""
+
+import csv
+import json
+from pathlib import Path
+
+from espnet2_ext.bin import asr_results, bench_report
+
+
+def _exp(root: Path, name: str, wers, tokens: int, units: int = 5000, params: int = 1000):
+    d = root / f"bench_{name}"
+    for dset, w in zip(("test", "test_unseen_voices"), wers):
+        p = d / f"decode_{dset}"
+        p.mkdir(parents=True)
+        p.joinpath("score.json").write_text(json.dumps({
+            "wer": w, "errors": 1, "words": 10, "missing_hypotheses": 0, "encoder_tokens": tokens,
+            "audio_seconds": units / 50.0, "units": units, "params": params,
+        }))
+    return d
+
+
+def test_report(tmp_path):
+    methods = {
+        "dense": ([50.0, 60.0], 5000), "dedup_bpe": ([48.0, 58.0], 2000),
+        "fixed_pool_15": ([47.0, 59.0], 1600), "entropy_15": ([45.0, 55.0], 1500),
+        "entropy_25": ([44.0, 56.0], 2500),
+    }
+    speed = {"threads": 1, "batch_size": 16, "decode_utts": 20, "methods": {}}
+    args = []
+    for i, (name, (w, tok)) in enumerate(methods.items()):
+        d = _exp(tmp_path, name, w, tok)
+        args += ["--method", f"{name}={d}"]
+        speed["methods"][name] = {"train_step_ms": 100.0 / (i + 1), "decode_rtf": 0.5 / (i + 1), "params": 10 + i}
+    (tmp_path / "speed.json").write_text(json.dumps(speed))
+    results_md = tmp_path / "RESULTS.md"
+    results_md.write_text("# RESULTS\n\nrecipe table\n")
+    out = tmp_path / "out"
+    assert bench_report.main(args + ["--speed", str(tmp_path / "speed.json"), "--outdir", str(out),
+                                     "--results_md", str(results_md), "--command", "./run_benchmark.sh"]) == 0
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert list(rows[0].keys()) == ["method", "tokens_per_sec", "compression", "wer_test",
+                                    "wer_test_unseen_voices", "train_step_ms", "decode_rtf", "params"]
+    assert [r["method"] for r in rows] == list(methods)
+    e = rows[3]
+    assert float(e["tokens_per_sec"]) == 15.0 and abs(float(e["compression"]) - 50 / 15) < 1e-3
+    md = (out / "results.md").read_text()
+    # entropy_15 has lower WER than dense, fixed_pool_15 and dedup_bpe (at a lower rate);
+    # its speed ratios are 0.25 (train) and 0.25 (decode)
+    assert md.count(": met") == 6 and "missed" not in md
+    assert "training step entropy_15 / dense = 0.25" in md
+    png = (out / "results.png").read_bytes()
+    assert png[:4] == b"\x89PNG"
+    text = results_md.read_text()
+    assert text.startswith("# RESULTS") and "recipe table" in text and "## Benchmark" in text
+    # a second report replaces the section instead of appending another one
+    bench_report.main(args + ["--speed", str(tmp_path / "speed.json"), "--outdir", str(out),
+                              "--results_md", str(results_md)])
+    assert results_md.read_text().count("## Benchmark") == 1
+    # the recipe's own RESULTS.md writer keeps the benchmark section
+    asr_exp = tmp_path / "exp"
+    _exp(asr_exp, "x", [10.0, 20.0], 100)
+    asr_results.main(["--expdir", str(asr_exp), "--exp_prefix", "bench", "--exps", "x",
+                      "--test_sets", "test", "test_unseen_voices", "--out", str(results_md)])
+    text = results_md.read_text()
+    assert "| x |" in text and text.count("## Benchmark") == 1
+
+
+def test_missed_target_is_reported(tmp_path):
+    args = []
+    speed = {"methods": {}}
+    for name, w in (("dense", [40.0, 50.0]), ("entropy_15", [45.0, 49.0])):
+        d = _exp(tmp_path, name, w, 1000)
+        args += ["--method", f"{name}={d}"]
+        speed["methods"][name] = {"train_step_ms": 100.0, "decode_rtf": 0.5}
+    (tmp_path / "s.json").write_text(json.dumps(speed))
+    bench_report.main(args + ["--speed", str(tmp_path / "s.json"), "--outdir", str(tmp_path / "o")])
+    md = (tmp_path / "o" / "results.md").read_text()
+    assert "on test: 45.00 vs 40.00: **missed**" in md
+    assert "on test_unseen_voices: 49.00 vs 50.00: met" in md
+    assert "(target <= 0.5): **missed**" in md

@@ -36,17 +36,6 @@ class _Attention(torch.nn.Module):
             qh, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0
         )
 
-    def forward(
-        self, q: torch.Tensor, kv: torch.Tensor, key_valid: Optional[torch.Tensor]
-    ) -> torch.Tensor:
-        """q: (N, Lq, D), kv: (N, Lk, D), key_valid: (N, Lk) bool or None -> (N, Lq, D)."""
-        N, Lq, D = q.shape
-        Lk = kv.size(1)
-        qh = self.q(q).view(N, Lq, self.h, self.dk).transpose(1, 2)
-        k, v = self.kv(kv).view(N, Lk, 2, self.h, self.dk).permute(2, 0, 3, 1, 4)
-        o = self._core(qh, k, v, key_valid)
-        return self.out(o.transpose(1, 2).reshape(N, Lq, D))
-
     def forward_flat(
         self, q: Optional[torch.Tensor], kv: torch.Tensor, pack: "_Packing"
     ) -> torch.Tensor:
@@ -113,12 +102,6 @@ class _SelfAttentionBlock(torch.nn.Module):
         self.norm2 = torch.nn.LayerNorm(d_model)
         self.ff = _FeedForward(d_model, d_ff, dropout)
         self.drop = torch.nn.Dropout(dropout)
-
-    def forward(self, x: torch.Tensor, valid: Optional[torch.Tensor]) -> torch.Tensor:
-        """x: (N, L, D), valid: (N, L) bool or None -> (N, L, D)."""
-        h = self.norm1(x)
-        x = x + self.drop(self.att(h, h, valid))
-        return x + self.drop(self.ff(self.norm2(x)))
 
     def forward_flat(self, x: torch.Tensor, pack: _Packing) -> torch.Tensor:
         """x: (M, D) flat tokens -> (M, D); attention within each token's segment."""
@@ -194,32 +177,6 @@ class CrossAttentionCompressor(torch.nn.Module):
         pos = offset.clamp(max=self.max_position - 1)
         return self.embed_drop(self.embed(ids) * math.sqrt(self.d_model) + self.pos_embed(pos))
 
-    def fuse_segments(self, x: torch.Tensor, valid: Optional[torch.Tensor]) -> torch.Tensor:
-        """Segments of embedded tokens -> query vectors.
-
-        Args:
-            x: (N, L, D) embedded tokens of N segments (padded to L).
-            valid: (N, L) bool, True at real tokens (None: all real).
-
-        Returns:
-            (N, k, D) segment vectors.
-        """
-        for layer in self.local:
-            x = layer(x, valid)
-        x = self.local_norm(x)
-        if valid is None:
-            pooled = x.mean(1) if self.pool == "mean" else x.max(1).values
-        elif self.pool == "mean":
-            m = valid.unsqueeze(-1).to(x.dtype)
-            pooled = (x * m).sum(1) / m.sum(1).clamp(min=1.0)
-        else:
-            pooled = x.masked_fill(~valid.unsqueeze(-1), float("-inf")).max(1).values
-        N = x.size(0)
-        q = self.query_proj(pooled).view(N, self.num_queries, self.d_model) + self.query_offset
-        q = q + self.drop(self.cross(self.q_norm(q), x, valid))
-        q = q + self.drop(self.ff(self.ff_norm(q)))
-        return self.out_norm(q)
-
     def forward(
         self,
         ids: torch.Tensor,
@@ -260,27 +217,33 @@ class CrossAttentionCompressor(torch.nn.Module):
         compact = torch.cumsum(has_seg.long(), 0) - 1  # row among existing segments
         row = compact[(torch.arange(B, device=ids.device)[:, None] * S + sid)[valid]]
         pack = _Packing(row, offset[valid], int(has_seg.sum()), L)
-        x = self._embed(ids[valid], offset[valid])  # (M, D)
+        vec = self.segments_to_vectors(self._embed(ids[valid], offset[valid]), pack)  # (N, k, D)
+        out = vec.new_zeros(B * S, self.num_queries, self.d_model)
+        out = out.index_put((torch.nonzero(has_seg).flatten(),), vec)
+        out = out.view(B, S * self.num_queries, self.d_model)
+        return out, counts * self.num_queries, durations
+
+    def segments_to_vectors(self, x: torch.Tensor, pack: _Packing) -> torch.Tensor:
+        """Embedded tokens of N segments -> query vectors; shared by both paths.
+
+        Args:
+            x: (M, D) embedded tokens, flat.
+            pack: where each token sits in the (N, L) packed segments.
+
+        Returns:
+            (N, k, D) segment vectors.
+        """
         for layer in self.local:
             x = layer.forward_flat(x, pack)
         x = self.local_norm(x)
         N = pack.N
         if self.pool == "mean":
             dur = pack.valid.sum(1, keepdim=True).to(x.dtype)
-            pooled = x.new_zeros(N, self.d_model).index_add(0, row, x) / dur
+            pooled = x.new_zeros(N, self.d_model).index_add(0, pack.row, x) / dur
         else:
             pooled = x.new_full((N, self.d_model), float("-inf")).index_reduce(
-                0, row, x, "amax", include_self=True
+                0, pack.row, x, "amax", include_self=True
             )
-        vec = self._fuse(pooled, x, pack)  # (N, k, D)
-        out = vec.new_zeros(B * S, self.num_queries, self.d_model)
-        out = out.index_put((torch.nonzero(has_seg).flatten(),), vec)
-        out = out.view(B, S * self.num_queries, self.d_model)
-        return out, counts * self.num_queries, durations
-
-    def _fuse(self, pooled: torch.Tensor, x: torch.Tensor, pack: _Packing) -> torch.Tensor:
-        """pooled: (N, D), x: (M, D) flat local states -> (N, k, D) segment vectors."""
-        N = pooled.size(0)
         q = self.query_proj(pooled).view(N, self.num_queries, self.d_model) + self.query_offset
         q = q + self.drop(self.cross.forward_flat(self.q_norm(q), x, pack))
         q = q + self.drop(self.ff(self.ff_norm(q)))
@@ -309,6 +272,6 @@ def reference_compress(
             idx = torch.nonzero(seg_ids[b, :n] == s).flatten()
             durations[b, s] = len(idx)
             offset = torch.arange(len(idx))
-            x = comp._embed(ids[b, idx], offset)[None]
-            out[b, s * k : (s + 1) * k] = comp.fuse_segments(x, None)[0]
+            one = _Packing(torch.zeros_like(idx), offset, 1, len(idx))  # one segment
+            out[b, s * k : (s + 1) * k] = comp.segments_to_vectors(comp._embed(ids[b, idx], offset), one)[0]
     return out, counts * k, durations

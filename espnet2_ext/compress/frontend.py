@@ -100,6 +100,8 @@ class EntropyCompressFrontend(_CompressFrontendBase):
         min_len: shortest segment in units.
         lm_window: LM context in tokens; longer sequences use overlapping windows.
         lm_overlap: left context kept between windows.
+        lm_dtype: compute dtype of the frozen LM: ``float32`` | ``bfloat16``
+            (``torch.autocast`` around the LM forward, CPU or CUDA).
         strip_sos: drop the ``<sos/eos>`` the MT model prepends.
         d_model, num_heads, local_layers, local_ffn, ffn, num_queries, pool,
         max_position, dropout: see ``CrossAttentionCompressor``.
@@ -129,6 +131,7 @@ class EntropyCompressFrontend(_CompressFrontendBase):
         pool: str = "mean",
         max_position: int = 64,
         dropout: float = 0.1,
+        lm_dtype: str = "float32",
     ):
         check_rule(rule, threshold, rel_threshold)
         super().__init__(
@@ -140,7 +143,9 @@ class EntropyCompressFrontend(_CompressFrontendBase):
                 max_position=max_position, dropout=dropout,
             ),
         )
-        lm = UnitLM.from_files(lm_train_config, lm_file, window=lm_window, overlap=lm_overlap)
+        lm = UnitLM.from_files(
+            lm_train_config, lm_file, window=lm_window, overlap=lm_overlap, dtype=lm_dtype
+        )
         if token_list is not None:
             lm.check_token_list(read_token_list(token_list))
         else:

@@ -5,6 +5,7 @@ list is the shared unit token list (ESPnet orders it by frequency); id 0 is padd
 (``<blank>``) and the last id is ``<sos/eos>``.
 """
 
+import contextlib
 import logging
 import math
 from pathlib import Path
@@ -14,6 +15,8 @@ import torch
 from typeguard import typechecked
 
 logger = logging.getLogger(__name__)
+
+DTYPES = ("float32", "bfloat16")
 
 
 class UnitLMError(RuntimeError):
@@ -50,6 +53,9 @@ class UnitLM(torch.nn.Module):
         window: LM context in tokens (including the ``<sos>`` of the first window).
         overlap: left context kept when a window moves on (0 <= overlap < window).
         max_windows_per_batch: windows scored per LM call (bounds memory).
+        dtype: compute dtype of the LM forward: ``float32``, or ``bfloat16`` (the
+            forward runs under ``torch.autocast`` on the input's device; the entropy
+            is computed from the logits in float32).
     """
 
     @typechecked
@@ -60,8 +66,11 @@ class UnitLM(torch.nn.Module):
         window: int = 256,
         overlap: int = 128,
         max_windows_per_batch: int = 256,
+        dtype: str = "float32",
     ):
         super().__init__()
+        if dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {DTYPES}, got {dtype!r}")
         if window < 2:
             raise ValueError(f"window must be >= 2, got {window}")
         if not 0 <= overlap < window:
@@ -73,6 +82,7 @@ class UnitLM(torch.nn.Module):
         self.window = window
         self.overlap = overlap
         self.max_windows_per_batch = max_windows_per_batch
+        self.dtype = dtype
         self.freeze()
 
     # ------------------------------------------------------------------ loading
@@ -155,7 +165,12 @@ class UnitLM(torch.nn.Module):
     @torch.no_grad()
     def _entropy_of(self, x: torch.Tensor) -> torch.Tensor:
         """Entropy of the next-token distribution at each position. x: (N, L) -> (N, L)."""
-        logits, _ = self.lm(x, None)
+        if self.dtype == "bfloat16":
+            ctx = torch.autocast(x.device.type, dtype=torch.bfloat16)
+        else:
+            ctx = contextlib.nullcontext()  # float32: exactly as without the option
+        with ctx:
+            logits, _ = self.lm(x, None)
         logp = torch.log_softmax(logits.float(), dim=-1)
         return -(logp.exp() * logp).sum(-1)
 

@@ -22,7 +22,9 @@ def test_unit_lm_default_is_float32_and_unchanged(lm_files, unit_lm, token_list)
 def test_unit_lm_bfloat16_close_to_float32(lm_files, token_list):
     f32 = UnitLM.from_files(*lm_files, window=16, overlap=6)
     bf16 = UnitLM.from_files(*lm_files, window=16, overlap=6, dtype="bfloat16")
-    units = random_units(3, 50, len(token_list), seed=5)  # > window: overlapping windows
+    units = random_units(
+        3, 50, len(token_list), seed=5
+    )  # > window: overlapping windows
     lengths = torch.tensor([50, 31, 9])
     h32, h16 = f32.entropy(units, lengths), bf16.entropy(units, lengths)
     assert h16.dtype == torch.float32 and h16.shape == h32.shape
@@ -39,8 +41,17 @@ def test_unit_lm_rejects_unknown_dtype(lm_files):
 
 def test_frontend_lm_dtype(lm_files, token_list):
     V = len(token_list)
-    conf = dict(token_list=token_list, threshold=2.9, max_len=4, d_model=16,
-                num_heads=2, local_ffn=32, ffn=32, lm_window=16, lm_overlap=6)
+    conf = dict(
+        token_list=token_list,
+        threshold=2.9,
+        max_len=4,
+        d_model=16,
+        num_heads=2,
+        local_ffn=32,
+        ffn=32,
+        lm_window=16,
+        lm_overlap=6,
+    )
     default = EntropyCompressFrontend(V, *lm_files, **conf)
     assert default.unit_lm.dtype == "float32"
     fe = EntropyCompressFrontend(V, *lm_files, lm_dtype="bfloat16", **conf)

@@ -30,9 +30,10 @@ event's ``sample`` field, from which the library derives its millisecond
   sit at the start of the previous word's last phone; it is used only for a word
   without phones.) espeak-ng speaks some word pairs as one word ("from the", "in
   the", "there were") and reports a word event for the first only; the group's
-  phones are then divided between its words by each word's own phoneme count
-  (``espeak_TextToPhonemes``), and an utterance where those counts do not add up is
-  skipped (``alignment_failed``; 1 in 400 in a sample of the default corpus).
+  phones are then divided between its words by each word's own phonemes
+  (``espeak_TextToPhonemes``): by their counts when they add up, else at the
+  spoken phone equal to the next word's first phoneme (a linking "r" in "there
+  were"); an utterance where neither works is skipped (``alignment_failed``).
 * word end: the next word's start (the pause that ``-g`` puts between words belongs to
   the word before it), and for the last word the speech end.
 * speech end: the start of the first pause phoneme after the last phone (the silence
@@ -468,8 +469,8 @@ def _word_starts(
     """Start sample of every word, and how many words had no event of their own.
 
     A word with an event k and the event-less words k+1..m-1 after it form a group;
-    the group's phones (those delivered after event k) go to its words by the words'
-    own phoneme counts.
+    the group's phones (those delivered after event k) are divided between its words
+    by :func:`_split_group`.
     """
     n_words = len(event_sample)
     starts: list[int] = []
@@ -486,19 +487,50 @@ def _word_starts(
         else:
             if word_phonemes is None or len(word_phonemes) != n_words:
                 raise AlignmentError(f"words without a word event in {text!r}")
-            counts = [len(word_phonemes[j]) for j in range(k, m)]
-            if sum(counts) != len(grp) or min(counts) < 1:
+            own = [word_phonemes[j] for j in range(k, m)]
+            first = _split_group([p[0] for p in grp], own)
+            if first is None:
                 raise AlignmentError(
                     f"cannot split the merged words {text.split()[k:m]} of {text!r}: "
-                    f"own phoneme counts {counts} vs {len(grp)} phones spoken"
+                    f"own phonemes {own} vs {[p[0] for p in grp]} spoken"
                 )
-            offset = 0
-            for c in counts:
-                starts.append(grp[offset][1])
-                offset += c
+            starts += [grp[i][1] for i in first]
             num_split += m - k - 1
         k = m
     return starts, num_split
+
+
+def _split_group(
+    spoken: Sequence[str], own: Sequence[Sequence[str]]
+) -> list[int] | None:
+    """Index of each word's first phone in a group of words spoken as one.
+
+    Args:
+        spoken: the group's phone names as spoken.
+        own: each word's phonemes on its own (stress marks allowed).
+
+    Returns:
+        One index per word (the first is 0), or None when the group cannot be split.
+        When the words' own phoneme counts add up to the spoken phones, the counts
+        decide. Otherwise (espeak-ng inserted or dropped a phone at a word junction,
+        e.g. a linking "r" in "there were") each later word starts at the spoken
+        phone that equals its own first phoneme, the one nearest to where the counts
+        put it, at least one phone after the previous word's start.
+    """
+    counts = [len(o) for o in own]
+    if not spoken or min(counts) < 1:
+        return None
+    if sum(counts) == len(spoken):
+        return [sum(counts[:j]) for j in range(len(own))]
+    firsts = [0]
+    for j in range(1, len(own)):
+        name = own[j][0].lstrip("',%=")
+        expect = firsts[-1] + counts[j - 1]
+        cand = [i for i in range(firsts[-1] + 1, len(spoken)) if spoken[i] == name]
+        if not cand:
+            return None
+        firsts.append(min(cand, key=lambda i: (abs(i - expect), i)))
+    return firsts
 
 
 def align_utterance(

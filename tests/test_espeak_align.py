@@ -120,6 +120,19 @@ def test_events_to_alignment_by_hand():
         )
 
 
+def test_split_group():
+    split = ea._split_group
+    # own counts add up: they decide
+    assert split(
+        ["f", "r", "V", "m", "D", "@2"], [["f", "r", "0", "m"], ["D", "@2"]]
+    ) == [0, 4]
+    # a linking r at the junction: the next word starts at its own first phoneme
+    assert split(["D", "e@", "r", "w", "3:"], [["D", "'e@"], ["w", "3:"]]) == [0, 3]
+    assert split(["I", "n", "D", "I2", ";"], [["'I", "n"], ["D", "@2"]]) == [0, 2]
+    assert split(["a", "b", "x"], [["a"], ["c"]]) is None
+    assert split([], [["a"], ["b"]]) is None
+
+
 @needs_lib
 @needs_cli
 def test_corpus_ctm_and_resume(tmp_path, caplog):

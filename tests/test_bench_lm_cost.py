@@ -34,7 +34,7 @@ SETS = {
     ],
 }
 TINY = [x for opt, values in SETS.items() for v in values for x in (opt, v)] + (
-    "--vocab 20 --nbpe 30 --batch_size 2 --steps 2 --warmup 1 --mean_seconds 1.5 "
+    "--vocab 20 --nbpe 30 --batch_size 2 --steps 2 --warmup 0 --mean_seconds 1.5 "
     "--std_seconds 0.5 --min_seconds 1.0 --max_seconds 2.0 --lm_sizes 1x16 2x16 "
     "--threads 1"
 ).split()
@@ -57,6 +57,7 @@ def test_bench_lm_cost_report(tmp_path, capsys):
              "entropy_2x16_bf16"]  # fmt: skip
     assert list(report["methods"]) == names
     assert report["reference"] == "dense" and report["threads"] == 1
+    assert len(report["load_average_1min"]) == 3  # at the start and after each batch
     assert report["model"]["encoder"] == "e_branchformer"  # the recipe's encoder
     assert report["model"]["encoder_conf"]["num_blocks"] == 1  # --set applied
     data = report["data"]
@@ -85,6 +86,8 @@ def test_bench_lm_cost_report(tmp_path, capsys):
         assert r["step_ms"] > 0 and r["params_trainable"] > 0
         assert r["step_ms"] == pytest.approx(statistics.median(r["step_ms_samples"]))
         assert r["fwd_ms"] > 0 and r["bwd_ms"] > 0 and r["opt_ms"] > 0
+        assert r["samples_ms"]["step"] == r["step_ms_samples"]
+        assert all(len(v) == 2 for v in r["samples_ms"].values())
         if name == "dense":
             continue
         ratios = [e / d for e, d in zip(r["step_ms_samples"], dense["step_ms_samples"])]

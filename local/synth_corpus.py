@@ -265,15 +265,55 @@ class Sentence:
         return self.transcript.lower() + ("?" if self.question else ".")
 
 
+@dataclass(frozen=True)
+class Lexicon:
+    """The open word classes a corpus draws from (closed classes are always complete).
+
+    ``Lexicon.make(n)`` keeps ``n`` words of each open class (names, nouns, places,
+    adjectives, transitive and intransitive verbs, adverbs), chosen by a fixed
+    generator independent of the corpus seed so that one ``n`` always means one word
+    list; ``n = 0`` keeps the whole lexicon. A smaller lexicon makes each word more
+    frequent in a corpus of the same size: a model then hears each word often enough
+    to learn it from a few hours of speech.
+    """
+
+    names: tuple[str, ...]
+    nouns: tuple[str, ...]
+    places: tuple[str, ...]
+    adjectives: tuple[str, ...]
+    verbs_t: tuple[tuple[str, str], ...]
+    verbs_i: tuple[tuple[str, str], ...]
+    adverbs: tuple[str, ...]
+
+    @classmethod
+    def make(cls, words_per_class: int) -> "Lexicon":
+        if words_per_class < 0 or words_per_class == 1:
+            raise ValueError(f"words_per_class must be 0 (all) or >= 2, got {words_per_class}")
+        full = dict(
+            names=NAMES, nouns=NOUNS, places=PLACES, adjectives=ADJECTIVES,
+            verbs_t=VERBS_T, verbs_i=VERBS_I, adverbs=ADVERBS,
+        )
+        if words_per_class == 0:
+            return cls(**full)
+        out = {}
+        for name, words in full.items():
+            rng = random.Random(f"lexicon-{name}-{words_per_class}")
+            keep = sorted(rng.sample(range(len(words)), min(words_per_class, len(words))))
+            out[name] = tuple(words[i] for i in keep)
+        return cls(**out)
+
+
 class SentenceGenerator:
     """A small random English grammar over the lexicon above.
 
     Args:
         rng: the random generator (all randomness comes from it).
+        lexicon: the open word classes to draw from (default: the full lexicon).
     """
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, lexicon: "Lexicon | None" = None) -> None:
         self.rng = rng
+        self.lex = lexicon or Lexicon.make(0)
 
     # -- helpers -----------------------------------------------------------------------
     def _p(self, prob: float) -> bool:
@@ -290,13 +330,13 @@ class SentenceGenerator:
         if not self._p(prob):
             return []
         if self._p(0.15):
-            a, b = self.rng.sample(ADJECTIVES, 2)
+            a, b = self.rng.sample(self.lex.adjectives, 2)
             return [a, "AND", b] if self._p(0.3) else [a, b]
-        return [self._c(ADJECTIVES)]
+        return [self._c(self.lex.adjectives)]
 
     def _common_np(self, allow_plural: bool = True) -> tuple[list[str], bool]:
         """Determiner + optional adjectives + noun; returns (words, is_plural)."""
-        noun = self._c(NOUNS)
+        noun = self._c(self.lex.nouns)
         adjs = self._adj_phrase()
         if allow_plural and self._p(0.3):
             if self._p(0.4):
@@ -311,12 +351,12 @@ class SentenceGenerator:
         """Returns (words, is_plural, is_first_person_singular)."""
         r = self.rng.random()
         if r < 0.25:
-            return [self._c(NAMES)], False, False
+            return [self._c(self.lex.names)], False, False
         if r < 0.4:
             word, pl = self._c(SUBJECT_PRONOUNS)
             return [word], pl, word == "I"
         if r < 0.45:
-            a, b = self.rng.sample(NAMES, 2)
+            a, b = self.rng.sample(self.lex.names, 2)
             return [a, "AND", b], True, False
         words, pl = self._common_np()
         return words, pl, False
@@ -324,7 +364,7 @@ class SentenceGenerator:
     def obj(self) -> list[str]:
         r = self.rng.random()
         if r < 0.15:
-            return [self._c(NAMES)]
+            return [self._c(self.lex.names)]
         if r < 0.25:
             return [self._c(OBJECT_PRONOUNS)]
         words, _ = self._common_np()
@@ -333,7 +373,7 @@ class SentenceGenerator:
     def place_pp(self) -> list[str]:
         prep = self._c(PREPOSITIONS)
         adjs = self._adj_phrase(0.3)
-        return [prep, "THE", *adjs, self._c(PLACES)]
+        return [prep, "THE", *adjs, self._c(self.lex.places)]
 
     def past_time(self) -> list[str]:
         r = self.rng.random()
@@ -357,7 +397,7 @@ class SentenceGenerator:
     # -- templates ---------------------------------------------------------------------
     def _t_transitive(self) -> tuple[list[str], bool]:
         s, _, _ = self.subject()
-        words = [*s, self._c(VERBS_T)[1], *self.obj()]
+        words = [*s, self._c(self.lex.verbs_t)[1], *self.obj()]
         if self._p(0.5):
             words += self.place_pp()
         if self._p(0.3):
@@ -366,9 +406,9 @@ class SentenceGenerator:
 
     def _t_intransitive(self) -> tuple[list[str], bool]:
         s, _, _ = self.subject()
-        words = [*s, self._c(VERBS_I)[1]]
+        words = [*s, self._c(self.lex.verbs_i)[1]]
         if self._p(0.5):
-            words.append(self._c(ADVERBS))
+            words.append(self._c(self.lex.adverbs))
         if self._p(0.6):
             words += self.place_pp()
         if self._p(0.3):
@@ -377,14 +417,14 @@ class SentenceGenerator:
 
     def _t_fronted_time(self) -> tuple[list[str], bool]:
         s, _, _ = self.subject()
-        words = [*self.past_time(), *s, self._c(VERBS_T)[1], *self.obj()]
+        words = [*self.past_time(), *s, self._c(self.lex.verbs_t)[1], *self.obj()]
         if self._p(0.4):
             words += self.place_pp()
         return words, False
 
     def _t_did_question(self) -> tuple[list[str], bool]:
         s, _, _ = self.subject()
-        words = ["DID", *s, self._c(VERBS_T)[0], *self.obj()]
+        words = ["DID", *s, self._c(self.lex.verbs_t)[0], *self.obj()]
         if self._p(0.4):
             words += self.place_pp()
         return words, True
@@ -393,17 +433,17 @@ class SentenceGenerator:
         s, _, _ = self.subject()
         wh = self._c(("WHY", "WHERE", "WHEN", "HOW"))
         if self._p(0.5):
-            words = [wh, "DID", *s, self._c(VERBS_T)[0], *self.obj()]
+            words = [wh, "DID", *s, self._c(self.lex.verbs_t)[0], *self.obj()]
         else:
-            words = [wh, "DID", *s, self._c(VERBS_I)[0]]
+            words = [wh, "DID", *s, self._c(self.lex.verbs_i)[0]]
             if self._p(0.5):
-                words.append(self._c(ADVERBS))
+                words.append(self._c(self.lex.adverbs))
         return words, True
 
     def _t_reported(self) -> tuple[list[str], bool]:
         s, _, _ = self.subject()
         verb = self._c(("SAID", "THOUGHT", "KNEW", "HOPED", "HEARD"))
-        words = [self._c(NAMES), verb, "THAT", *s, "WOULD", self._c(VERBS_T)[0], *self.obj()]
+        words = [self._c(self.lex.names), verb, "THAT", *s, "WOULD", self._c(self.lex.verbs_t)[0], *self.obj()]
         if self._p(0.3):
             words += self.future_time()
         return words, False
@@ -420,7 +460,7 @@ class SentenceGenerator:
         words = [*s, be]
         if self._p(0.3):
             words.append(self._c(("VERY", "QUITE", "RATHER", "TOO", "SO")))
-        a, b = self.rng.sample(ADJECTIVES, 2)
+        a, b = self.rng.sample(self.lex.adjectives, 2)
         words.append(a)
         if self._p(0.3):
             words += ["AND", b]
@@ -429,7 +469,7 @@ class SentenceGenerator:
         return words, False
 
     def _t_there(self) -> tuple[list[str], bool]:
-        noun = self._c(NOUNS)
+        noun = self._c(self.lex.nouns)
         adjs = self._adj_phrase(0.6)
         if self._p(0.5):
             words = ["THERE", "WAS", self._article((adjs or [noun])[0]), *adjs, noun]
@@ -441,26 +481,26 @@ class SentenceGenerator:
     def _t_future(self) -> tuple[list[str], bool]:
         s, _, _ = self.subject()
         if self._p(0.5):
-            words = [*s, "WILL", self._c(VERBS_I)[0]]
+            words = [*s, "WILL", self._c(self.lex.verbs_i)[0]]
             if self._p(0.5):
                 words += self.place_pp()
         else:
-            words = [*s, "WILL", self._c(VERBS_T)[0], *self.obj()]
+            words = [*s, "WILL", self._c(self.lex.verbs_t)[0], *self.obj()]
         words += self.future_time()
         return words, False
 
     def _t_because(self) -> tuple[list[str], bool]:
         s, _, _ = self.subject()
         s2, _, _ = self.subject()
-        words = [*s, self._c(VERBS_T)[1], *self.obj(), self._c(("BECAUSE", "WHEN", "WHILE", "BEFORE", "AFTER")), *s2, self._c(VERBS_I)[1]]
+        words = [*s, self._c(self.lex.verbs_t)[1], *self.obj(), self._c(("BECAUSE", "WHEN", "WHILE", "BEFORE", "AFTER")), *s2, self._c(self.lex.verbs_i)[1]]
         if self._p(0.4):
-            words.append(self._c(ADVERBS))
+            words.append(self._c(self.lex.adverbs))
         return words, False
 
     def _t_modal(self) -> tuple[list[str], bool]:
         s, _, _ = self.subject()
         modal = self._c((["WANTED", "TO"], ["TRIED", "TO"], ["FORGOT", "TO"], ["COULD", "NOT"], ["COULDN'T"], ["DIDN'T"], ["WOULD", "NEVER"], ["MUST"], ["SHOULD"]))
-        words = [*s, *modal, self._c(VERBS_T)[0], *self.obj()]
+        words = [*s, *modal, self._c(self.lex.verbs_t)[0], *self.obj()]
         if self._p(0.4):
             words += self.place_pp()
         return words, False
@@ -469,7 +509,7 @@ class SentenceGenerator:
         words = []
         if self._p(0.4):
             words.append(self._c(("PLEASE", "NOW", "QUICKLY")))
-        words += [self._c(VERBS_T)[0], *self.obj()]
+        words += [self._c(self.lex.verbs_t)[0], *self.obj()]
         if self._p(0.6):
             words += self.place_pp()
         if self._p(0.3):
@@ -478,9 +518,9 @@ class SentenceGenerator:
 
     def _t_coordination(self) -> tuple[list[str], bool]:
         s, _, _ = self.subject()
-        words = [*s, self._c(VERBS_T)[1], *self.obj(), "AND", self._c(VERBS_I)[1]]
+        words = [*s, self._c(self.lex.verbs_t)[1], *self.obj(), "AND", self._c(self.lex.verbs_i)[1]]
         if self._p(0.5):
-            words.append(self._c(ADVERBS))
+            words.append(self._c(self.lex.adverbs))
         return words, False
 
     def generate(self, min_words: int = 4, max_words: int = 15) -> Sentence:
@@ -502,11 +542,13 @@ class SentenceGenerator:
         raise RuntimeError(f"cannot generate a sentence with {min_words}-{max_words} words")
 
 
-def generate_sentences(num: int, seed: int, min_words: int = 4, max_words: int = 15) -> list[Sentence]:
+def generate_sentences(
+    num: int, seed: int, min_words: int = 4, max_words: int = 15, words_per_class: int = 0
+) -> list[Sentence]:
     """``num`` distinct sentences, deterministic from ``seed`` (order included)."""
     if min_words < 1 or max_words < min_words:
         raise ValueError(f"bad word range {min_words}-{max_words}")
-    gen = SentenceGenerator(random.Random(f"synth-sentences-{seed}"))
+    gen = SentenceGenerator(random.Random(f"synth-sentences-{seed}"), Lexicon.make(words_per_class))
     seen: set[str] = set()
     out: list[Sentence] = []
     attempts = 0
@@ -647,6 +689,7 @@ class CorpusOptions:
     utts_per_chapter: int = 100
     min_words: int = 4
     max_words: int = 15
+    words_per_class: int = 0
 
     def validate(self) -> None:
         """Raise ValueError for inconsistent options."""
@@ -674,7 +717,9 @@ class CorpusOptions:
 def plan_corpus(opts: CorpusOptions) -> tuple[list[Utterance], list[Voice]]:
     """Decide every utterance (split, speaker, chapter, id, sentence, voice settings)."""
     opts.validate()
-    sentences = generate_sentences(opts.num_sentences, opts.seed, opts.min_words, opts.max_words)
+    sentences = generate_sentences(
+        opts.num_sentences, opts.seed, opts.min_words, opts.max_words, opts.words_per_class
+    )
     voices = make_voices(opts.num_voices, opts.num_heldout_voices, opts.seed)
     seen = [v for v in voices if not v.heldout]
     heldout = [v for v in voices if v.heldout]
@@ -1020,6 +1065,7 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--utts_per_chapter", type=int, default=d.utts_per_chapter)
     p.add_argument("--min_words", type=int, default=d.min_words)
     p.add_argument("--max_words", type=int, default=d.max_words)
+    p.add_argument("--words_per_class", type=int, default=d.words_per_class, help="open-class words kept per class (names, nouns, places, adjectives, verbs, adverbs); 0: the whole lexicon")
     p.add_argument("--nj", type=int, default=2, help="parallel synthesis processes")
     p.add_argument("--overwrite", action="store_true", help="replace a corpus built with other options")
     p.add_argument("--log_level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
@@ -1042,6 +1088,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         utts_per_chapter=args.utts_per_chapter,
         min_words=args.min_words,
         max_words=args.max_words,
+        words_per_class=args.words_per_class,
     )
     try:
         opts.validate()

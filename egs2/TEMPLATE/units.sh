@@ -28,6 +28,7 @@ feature_conf=""           # space-separated key=value, e.g. "layer=9 checkpoint=
 n_clusters=500
 km_max_frames=1000000
 km_seed=0
+km_args=""                # extra args for espnet2_ext.bin.learn_kmeans (e.g. "--n_init 3 --max_iter 20")
 unit_lm_config=conf/unit_lm.yaml   # recipe override, merged over <repo>/conf/unit_lm.yaml
 unit_lm_args=""           # extra args for espnet2.bin.lm_train
 rule=global               # boundary rule calibrated in stage 7
@@ -89,7 +90,7 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
             ${python} -m espnet2_ext.bin.learn_kmeans \
                 --feats_scp ${featdir}/${feature}/${train_set}/feats.*.scp \
                 --n_clusters "${n_clusters}" --max_frames "${km_max_frames}" \
-                --seed "${km_seed}" --out "${km}" --overwrite
+                --seed "${km_seed}" --out "${km}" --overwrite ${km_args}
     fi
     # what inference needs to turn audio into the same units (read by pack/transcribe)
     {

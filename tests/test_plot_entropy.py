@@ -19,3 +19,17 @@ def test_plot_entropy_writes_png(tmp_path, lm_files, token_list):
     assert rc == 0
     data = out.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+def test_plot_entropy_with_true_word_boundaries(tmp_path, lm_files, token_list, caplog):
+    units = random_units(1, 60, len(token_list), seed=4)[0]
+    (tmp_path / "units").write_text("uttB " + " ".join(token_list[int(u)] for u in units) + "\n")
+    (tmp_path / "word.ctm").write_text("uttB 1 0.10 0.40 THE\nuttB 1 0.50 0.60 FARMER\n")
+    args = ["--lm_train_config", str(lm_files[0]), "--lm_file", str(lm_files[1]),
+            "--units_text", str(tmp_path / "units"), "--threshold", "2.9",
+            "--word_ctm", str(tmp_path / "word.ctm")]
+    assert main(args + ["--out", str(tmp_path / "w.png")]) == 0
+    assert (tmp_path / "w.png").read_bytes()[:4] == b"\x89PNG"
+    (tmp_path / "word.ctm").write_text("other 1 0.10 0.40 THE\n")
+    assert main(args + ["--out", str(tmp_path / "w2.png")]) == 0
+    assert "no word boundaries drawn" in caplog.text

@@ -53,8 +53,10 @@ def plot(
     wav: Optional[np.ndarray] = None,
     unit_rate: float = 50.0,
     title: str = "",
+    words: Optional[list] = None,
 ) -> None:
-    """Write the figure. entropy, starts: (T,); labels: T unit strings."""
+    """Write the figure. entropy, starts: (T,); labels: T unit strings;
+    words: optional true word intervals ``[(start_s, end_s, word)]`` (a CTM)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -78,6 +80,14 @@ def plot(
         for a in axes:
             a.axvline(k / unit_rate, color="white" if (wav is not None and a is axes[0]) else "gray",
                       lw=0.6, alpha=0.8, label="segment start" if (i == 0 and a is ax) else None)
+    if words:
+        top = axes[0]
+        for i, (a, _, w) in enumerate(words):
+            for x in axes:
+                x.axvline(a, color="tab:green", lw=1.4, alpha=0.9, ls=":",
+                          label="true word start" if (i == 0 and x is ax) else None)
+            top.text(a + 0.005, 0.98, w.lower(), transform=top.get_xaxis_transform(), fontsize=7,
+                     va="top", ha="left", color="white" if wav is not None else "tab:green")
     if T <= 400:  # unit ids fit: write them under the curve
         ymin = float(entropy.min()) - 0.05 * (float(entropy.max()) - float(entropy.min()) + 1e-6)
         for k in range(T):
@@ -106,6 +116,8 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--unit_rate", type=float, default=50.0)
     p.add_argument("--lm_window", type=int, default=256)
     p.add_argument("--lm_overlap", type=int, default=128)
+    p.add_argument("--word_ctm", type=Path,
+                   help="true word times (CTM, e.g. from local/espeak_align.py) to draw")
     p.add_argument("--out", required=True, type=Path)
     return p
 
@@ -153,8 +165,15 @@ def main(argv=None) -> int:
     lengths = torch.tensor([ids.size(1)])
     h = lm.entropy(ids, lengths)
     seg = segment(h, lengths, rule=rule, threshold=threshold, rel_threshold=rel, max_len=max_len, warn=False)
+    words = None
+    if args.word_ctm:
+        from espnet2_ext.metrics.boundaries import read_ctm
+
+        words = read_ctm(args.word_ctm).get(title)
+        if words is None:
+            logger.warning("%s has no entry for %s: no word boundaries drawn", args.word_ctm, title)
     plot(args.out, h[0].numpy(), seg.starts[0].numpy(), labels,
-         threshold if rule != "relative" else None, wav, args.unit_rate, title)
+         threshold if rule != "relative" else None, wav, args.unit_rate, title, words)
     logger.info("wrote %s (%d units, %d segments)", args.out, ids.size(1), int(seg.counts[0]))
     return 0
 

@@ -25,6 +25,7 @@ from typeguard import typechecked
 from espnet2.asr.frontend.abs_frontend import AbsFrontend
 from espnet2_ext.compress.fusion import CrossAttentionCompressor
 from espnet2_ext.entropy.boundaries import check_rule, segment
+from espnet2_ext.entropy.cache import EntropyCache
 from espnet2_ext.entropy.unit_lm import UnitLM, UnitLMError, read_token_list
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,10 @@ class EntropyCompressFrontend(_CompressFrontendBase):
         lm_overlap: left context kept between windows.
         lm_dtype: compute dtype of the frozen LM: ``float32`` | ``bfloat16``
             (``torch.autocast`` around the LM forward, CPU or CUDA).
+        entropy_cache: keep each utterance's entropies (keyed by its unit ids) and
+            reuse them in later epochs instead of running the frozen LM again
+            (:class:`~espnet2_ext.entropy.cache.EntropyCache`); results are identical.
+        entropy_cache_max_units: bound of the cache in units (0: unlimited).
         strip_sos: drop the ``<sos/eos>`` the MT model prepends.
         d_model, num_heads, local_layers, local_ffn, ffn, num_queries, pool,
         max_position, dropout: see ``CrossAttentionCompressor``.
@@ -132,6 +137,8 @@ class EntropyCompressFrontend(_CompressFrontendBase):
         max_position: int = 64,
         dropout: float = 0.1,
         lm_dtype: str = "float32",
+        entropy_cache: bool = False,
+        entropy_cache_max_units: int = 0,
     ):
         check_rule(rule, threshold, rel_threshold)
         super().__init__(
@@ -161,6 +168,7 @@ class EntropyCompressFrontend(_CompressFrontendBase):
         self._lm = [lm]  # a list: keeps the frozen LM out of the module tree
         self.rule, self.threshold, self.rel_threshold = rule, threshold, rel_threshold
         self.max_len, self.min_len = max_len, min_len
+        self.entropy_cache = EntropyCache(entropy_cache_max_units) if entropy_cache else None
 
     @property
     def unit_lm(self) -> UnitLM:
@@ -174,7 +182,10 @@ class EntropyCompressFrontend(_CompressFrontendBase):
 
     def segment(self, units: torch.Tensor, lengths: torch.Tensor):
         """Units (B, T) -> (entropy (B, T), :class:`Segmentation`)."""
-        h = self.unit_lm.entropy(units, lengths)
+        if self.entropy_cache is not None:
+            h = self.entropy_cache.entropy(units, lengths, self.unit_lm.entropy)
+        else:
+            h = self.unit_lm.entropy(units, lengths)
         seg = segment(
             h, lengths, rule=self.rule, threshold=self.threshold,
             rel_threshold=self.rel_threshold, max_len=self.max_len, min_len=self.min_len,

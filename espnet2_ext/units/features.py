@@ -90,6 +90,18 @@ class AbsFeatureExtractor(torch.nn.Module, ABC):
     def num_frames(num_samples: torch.Tensor) -> torch.Tensor:
         return num_frames(num_samples)
 
+    @staticmethod
+    def _checked_input(
+        wav: torch.Tensor, lengths: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """float32 waveform and long lengths; every utterance must fill one frame."""
+        lengths = lengths.to(wav.device).long()
+        if bool((lengths < FRAME_LENGTH).any()):
+            raise ValueError(
+                f"every utterance needs >= {FRAME_LENGTH} samples, got {lengths.tolist()}"
+            )
+        return wav.float(), lengths
+
 
 class MFCCExtractor(AbsFeatureExtractor):
     """MFCC (+ deltas + delta-deltas) at 50 Hz, optional per-utterance CMVN.
@@ -272,12 +284,7 @@ class HuBERTExtractor(AbsFeatureExtractor):
         self, wav: torch.Tensor, lengths: torch.Tensor
     ) -> Tuple[torch.Tensor, torch.Tensor]:
         """(B, N), (B,) -> feats (B, T, D), feat_lengths (B,); see AbsFeatureExtractor."""
-        wav = wav.float()
-        lengths = lengths.to(wav.device).long()
-        if bool((lengths < FRAME_LENGTH).any()):
-            raise ValueError(
-                f"every utterance needs >= {FRAME_LENGTH} samples, got {lengths.tolist()}"
-            )
+        wav, lengths = self._checked_input(wav, lengths)
         if self.normalize_waveform:
             wav = self._normalize(wav, lengths)
         fe = self.model.feature_extractor
@@ -437,12 +444,7 @@ class WhisperExtractor(AbsFeatureExtractor):
         self, wav: torch.Tensor, lengths: torch.Tensor
     ) -> Tuple[torch.Tensor, torch.Tensor]:
         """(B, N), (B,) -> feats (B, T, D), feat_lengths (B,); see AbsFeatureExtractor."""
-        wav = wav.float()
-        lengths = lengths.to(wav.device).long()
-        if bool((lengths < FRAME_LENGTH).any()):
-            raise ValueError(
-                f"every utterance needs >= {FRAME_LENGTH} samples, got {lengths.tolist()}"
-            )
+        wav, lengths = self._checked_input(wav, lengths)
         feat_lengths = num_frames(lengths)
         mel_frames = torch.div(lengths, 160, rounding_mode="floor")
         if bool((mel_frames > 2 * self.MAX_FRAMES).any()):

@@ -113,7 +113,7 @@ def test_variant_calibration_dedup_bpe_and_parallel_training(recipe):
     assert calib["frontend_conf"]["rel_threshold"] == 0.0
     assert "combined_rate15" in out and (recipe / "exp/unit_lm/calib/rate15.yaml").is_file()
 
-    tags = "dedup_bpe entropy_combined_rate15"
+    tags = "dedup_bpe_seed3 entropy_combined_rate15"  # _seed<N>: the same tag, --seed N
     out = _run_script(recipe, "asr.sh", "--stage", "8", "--stop_stage", "11", *common,
                       "--nbpe", "30", "--dedup_nbpe", "12", "--asr_exps", tags,
                       "--train_jobs", "2", "--train_threads", "1", "--asr_exp_prefix", "t")
@@ -123,7 +123,8 @@ def test_variant_calibration_dedup_bpe_and_parallel_training(recipe):
     ecfg = yaml.safe_load((recipe / "exp/t_entropy_combined_rate15/config.yaml").read_text())
     assert ecfg["frontend_conf"]["rule"] == "combined"
     assert ecfg["frontend_conf"]["threshold"] == calib["frontend_conf"]["threshold"]
-    bcfg = yaml.safe_load((recipe / "exp/t_dedup_bpe/config.yaml").read_text())
+    bcfg = yaml.safe_load((recipe / "exp/t_dedup_bpe_seed3/config.yaml").read_text())
+    assert bcfg["seed"] == 3 and ecfg["seed"] == 0
     assert bcfg["src_token_list"][-1] == "<sos/eos>" and len(bcfg["src_token_list"]) == 12
     assert bcfg["train_data_path_and_name_and_type"][0][0] == "dump/units_dedup_bpe12/train/units"
     import json

@@ -15,7 +15,8 @@
 #   stage 14: upload to a Hugging Face model repo (only with --hf_repo)
 #
 # Experiments (--asr_exps): dense | dense_conv2x | dedup | dedup_bpe | fixed_pool<N> |
-# entropy_rate<R> | entropy_<variant>_rate<R> [...], where <R> is one of --target_rates
+# entropy_rate<R> | entropy_<variant>_rate<R> [...], each optionally with _seed<N>
+# (trained with --seed N, e.g. dense_seed2), where <R> is one of --target_rates
 # (calibrated in stage 7) and <N> a pool size in units. dense_conv2x: dense with the
 # encoder's 2x convolutional subsampling; dedup: consecutive repeats removed on the fly
 # (frontend: dedup); dedup_bpe: sentencepiece (--dedup_nbpe) over deduplicated units,
@@ -92,9 +93,15 @@ all_sets="${train_set} ${valid_set} ${test_sets}"
 dedup_bpe_unitdir=${dumpdir}/units_dedup_${dedup_bpemode}${dedup_nbpe}
 dedup_bpe_token_list=${dumpdir}/token_list/units_dedup_${dedup_bpemode}${dedup_nbpe}/tokens.txt
 
+# A tag may end in _seed<N>: the same experiment trained with ESPnet's --seed N (the
+# benchmark's repeated runs); everything else is taken from the tag without it.
+base_tag() { local t=$1; [[ "${t}" =~ ^(.+)_seed[0-9]+$ ]] && t=${BASH_REMATCH[1]}; echo "${t}"; }
+has_dedup_bpe() { local t; for t in ${asr_exps}; do [ "$(base_tag "${t}")" = dedup_bpe ] && return 0; done; return 1; }
+
 # config files of an experiment tag: shared default, then the recipe's override
 exp_configs() {
-    local tag=$1 kind variant="" calib_name
+    local tag kind variant="" calib_name
+    tag=$(base_tag "$1")
     case "${tag}" in
         dense|dense_conv2x|dedup_bpe) kind=dense ;;
         dedup) kind=dedup ;;
@@ -124,14 +131,16 @@ exp_configs() {
 }
 # input units and their token list: "<unitdir> <src_token_list>"
 exp_inputs() {
-    case "$1" in
+    case "$(base_tag "$1")" in
         dedup_bpe) echo "${dedup_bpe_unitdir} ${dedup_bpe_token_list}" ;;
         *) echo "${unitdir} ${src_token_list}" ;;
     esac
 }
 exp_sets() {
-    local tag=$1 s
+    local tag s
+    tag=$(base_tag "$1")
     for s in ${asr_config_overrides}; do echo "--set ${s}"; done
+    [[ "$1" =~ _seed([0-9]+)$ ]] && echo "--set seed=${BASH_REMATCH[1]}"
     case "${tag}" in
         fixed_pool*) echo "--set frontend_conf.pool_size=${tag#fixed_pool}" ;;
         dense_conv2x) echo "--set encoder_conf.input_layer=conv2d2" ;;  # ESPnet's 2x conv subsampling
@@ -165,7 +174,7 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
     done
     rm -f "${bpedir}/train.txt"
     log "target token list: $(wc -l < "${tgt_token_list}") entries"
-    if [[ " ${asr_exps} " == *" dedup_bpe "* ]]; then
+    if has_dedup_bpe; then
         log "dedup + BPE input (${dedup_bpemode}, ${dedup_nbpe}) -> ${dedup_bpe_unitdir}"
         ${python} -m espnet2_ext.bin.prep_dedup_bpe --unitdir "${unitdir}" --sets ${all_sets} \
             --train_set "${train_set}" --nbpe "${dedup_nbpe}" --model_type "${dedup_bpemode}" \
@@ -302,7 +311,7 @@ if [ "${stage}" -le 13 ] && [ "${stop_stage}" -ge 13 ]; then
     for tag in ${asr_exps}; do
         dir=${expdir}/${asr_exp_prefix}_${tag}
         stage_banner 13 "packing ${dir}"
-        if [ "${tag}" = dedup_bpe ]; then
+        if [ "$(base_tag "${tag}")" = dedup_bpe ]; then
             # its input is sentencepiece over deduplicated units, which Speech2Text does not make
             log "skipping ${tag}: the packed model's audio-to-units front does not produce its input"
             continue

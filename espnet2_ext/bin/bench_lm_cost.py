@@ -451,7 +451,9 @@ def run(args) -> dict:
         methods, lm_report = [], {}
         model, margs = build_model(confs["dense"], work, "dense", args.seed)
         methods.append(Method("dense", Trainee(model, margs, device, sync, False)))
-        fconf = confs["entropy"]["frontend_conf"]
+        # the LM must run in every timed step: no entropy cache (it would skip the LM
+        # from the second time a batch is seen)
+        fconf = dict(confs["entropy"]["frontend_conf"], entropy_cache=False)
         entropy = None  # one model for all entropy variants (see the docstring)
         for size in sizes:
             from espnet2_ext.entropy.unit_lm import write_lm_experiment

@@ -164,3 +164,23 @@ def test_registered_in_espnet_mt_task():
 
     assert frontend_choices.get_class("entropy_compress") is EntropyCompressFrontend
     assert frontend_choices.get_class("fixed_pool") is FixedPoolFrontend
+
+
+@pytest.mark.parametrize("pool_size", [10 / 3, 3.333])
+def test_fixed_pool_fractional_rate(token_list, pool_size):
+    """pool_size 10/3 (tag fixed_pool3.333): windows of 4, 3, 3 units, 15 segments/s."""
+    V = len(token_list)
+    fe = FixedPoolFrontend(V, pool_size=pool_size, **SMALL).eval()
+    units = random_units(3, 20, V)
+    x, xl = _mt_input(units, torch.tensor([20, 10, 7]), V - 1)
+    out, out_len = fe(x, xl)
+    assert out_len.tolist() == [6, 3, 2] and out.shape == (3, 6, 32)
+    assert fe.last_durations.tolist() == [
+        [4, 3, 3, 4, 3, 3],
+        [4, 3, 3, 0, 0, 0],
+        [4, 3, 0, 0, 0, 0],
+    ]
+    # every unit in exactly one segment; the rate is L / p rounded up
+    assert fe.last_durations.sum(1).tolist() == [20, 10, 7]
+    with pytest.raises(ValueError, match="pool_size"):
+        FixedPoolFrontend(V, pool_size=0.5, **SMALL)

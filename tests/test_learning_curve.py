@@ -241,3 +241,34 @@ def test_markdown_of_curves_directly(logs):
     md = format_markdown(curves, "valid_loss")
     assert md.splitlines()[0].endswith("| valid wer | valid loss |")
     assert md.endswith("\n")
+
+
+def test_resumed_training_pieces_and_print_seconds(tmp_path: Path, capsys):
+    """A training resumed by asr.sh: the earlier piece (train.log.1) counts too."""
+    exp = tmp_path / "exp" / "asr_entropy"
+    exp.mkdir(parents=True)
+    # first piece: epochs 1-2, killed during epoch 3 (no results line for it)
+    (exp / "train.log.1").write_text(
+        "\n".join(
+            [
+                epoch_line(1, "100 seconds", 200, 0.1),
+                epoch_line(2, "100 seconds", 400, 0.2),
+                f"{PREFIX}3/4epoch started",
+                "",
+            ]
+        )
+    )
+    # second piece: resumed at epoch 3
+    (exp / "train.log").write_text(
+        epoch_line(3, "50 seconds", 600, 0.3) + "\n" + epoch_line(4, "50 seconds", 800, 0.4)
+    )
+    records = parse_train_log(exp / "train.log")
+    assert [int(r["epoch"]) for r in records] == [1, 2, 3, 4]
+    curve = learning_curve(records)
+    assert curve[-1]["cum_train_seconds"] == pytest.approx(300.0)
+    assert curve[-1]["cum_valid_seconds"] == pytest.approx(4 * 2.1)
+    assert main(["--exp", str(exp), "--print_seconds"]) == 0
+    assert capsys.readouterr().out.strip() == str(round(300 + 4 * 2.1))
+    # without the first piece the cumulative time would miss epochs 1-2
+    (exp / "train.log.1").unlink()
+    assert learning_curve(parse_train_log(exp / "train.log"))[-1]["cum_train_seconds"] == pytest.approx(100)

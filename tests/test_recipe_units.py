@@ -116,7 +116,9 @@ def test_variant_calibration_dedup_bpe_and_parallel_training(recipe):
     tags = "dedup_bpe_seed3 entropy_combined_rate15"  # _seed<N>: the same tag, --seed N
     out = _run_script(recipe, "asr.sh", "--stage", "8", "--stop_stage", "11", *common,
                       "--nbpe", "30", "--dedup_nbpe", "12", "--asr_exps", tags,
-                      "--train_jobs", "2", "--train_threads", "1", "--asr_exp_prefix", "t")
+                      "--train_jobs", "2", "--train_threads", "1", "--asr_exp_prefix", "t",
+                      # per-experiment overrides: by base tag, so dedup_bpe covers its seeds
+                      "--asr_exp_overrides", "entropy_combined_rate15:max_epoch=2 dedup_bpe:batch_bins=3000")
     din = recipe / "dump/units_dedup_bpe12"
     assert (din / "train/units").is_file() and (din / "rates.json").is_file()
     assert "starting entropy_combined_rate15 (1 other training job(s) running)" in out
@@ -125,6 +127,22 @@ def test_variant_calibration_dedup_bpe_and_parallel_training(recipe):
     assert ecfg["frontend_conf"]["threshold"] == calib["frontend_conf"]["threshold"]
     bcfg = yaml.safe_load((recipe / "exp/t_dedup_bpe_seed3/config.yaml").read_text())
     assert bcfg["seed"] == 3 and ecfg["seed"] == 0
+    assert ecfg["max_epoch"] == 2 and bcfg["max_epoch"] == 1
+    assert bcfg["batch_bins"] == 3000 and ecfg["batch_bins"] == 4000
+    # training time: the epochs' train + valid phases, from the log
+    edir = recipe / "exp/t_entropy_combined_rate15"
+    assert int((edir / "train_seconds").read_text()) >= 0
+    # resumed to one more epoch: the first log is kept as train.log.1 and both count
+    out = _run_script(recipe, "asr.sh", "--stage", "9", "--stop_stage", "9", *common,
+                      "--nbpe", "30", "--asr_exps", "entropy_combined_rate15", "--force", "true",
+                      "--asr_exp_prefix", "t", "--asr_exp_overrides", "entropy_combined_rate15:max_epoch=3")
+    assert "resuming; the earlier log is now" in out and (edir / "train.log.1").is_file()
+    from espnet2_ext.bin.learning_curve import learning_curve, parse_train_log
+
+    curve = learning_curve(parse_train_log(edir / "train.log"))
+    assert [int(r["epoch"]) for r in curve] == [1, 2, 3]
+    assert int((edir / "train_seconds").read_text()) == round(
+        curve[-1]["cum_train_seconds"] + curve[-1]["cum_valid_seconds"])
     assert bcfg["src_token_list"][-1] == "<sos/eos>" and len(bcfg["src_token_list"]) == 12
     assert bcfg["train_data_path_and_name_and_type"][0][0] == "dump/units_dedup_bpe12/train/units"
     import json

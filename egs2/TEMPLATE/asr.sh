@@ -17,7 +17,7 @@
 # Experiments (--asr_exps): dense | dense_conv2x | dedup | dedup_bpe | fixed_pool<N> |
 # entropy_rate<R> | entropy_<variant>_rate<R> [...], each optionally with _seed<N>
 # (trained with --seed N, e.g. dense_seed2), where <R> is one of --target_rates
-# (calibrated in stage 7) and <N> a pool size in units. dense_conv2x: dense with the
+# (calibrated in stage 7) and <N> a pool size in units (may be fractional: fixed_pool3.333 is 15/s). dense_conv2x: dense with the
 # encoder's 2x convolutional subsampling; dedup: consecutive repeats removed on the fly
 # (frontend: dedup); dedup_bpe: sentencepiece (--dedup_nbpe) over deduplicated units,
 # as ESPnet's discrete ASR recipes do; entropy_<variant>_rate<R>: the entropy frontend
@@ -39,6 +39,8 @@ test_sets="test"
 asr_exps="dense entropy_rate15"
 asr_args=""                # extra args for espnet2_ext.bin.mt_train (e.g. --max_epoch 5)
 asr_config_overrides=""    # space-separated key.sub=value applied to every experiment
+asr_exp_overrides=""       # space-separated TAG:key.sub=value for one experiment (and its
+                           # _seed<N> runs), e.g. "entropy_rate15:max_epoch=13"
 nbpe=300
 bpemode=unigram
 dedup_nbpe=500             # sentencepiece size over deduplicated units (dedup_bpe)
@@ -140,6 +142,10 @@ exp_sets() {
     local tag s
     tag=$(base_tag "$1")
     for s in ${asr_config_overrides}; do echo "--set ${s}"; done
+    for s in ${asr_exp_overrides}; do
+        [[ "${s}" == *:*=* ]] || { log "--asr_exp_overrides: '${s}' is not TAG:key=value"; return 1; }
+        [ "${s%%:*}" = "${tag}" ] && echo "--set ${s#*:}"
+    done
     [[ "$1" =~ _seed([0-9]+)$ ]] && echo "--set seed=${BASH_REMATCH[1]}"
     case "${tag}" in
         fixed_pool*) echo "--set frontend_conf.pool_size=${tag#fixed_pool}" ;;
@@ -187,10 +193,19 @@ train_one() {
     read -r in_dir tok < <(exp_inputs "${tag}")
     conf_list=$(exp_configs "${tag}") || return 1
     mapfile -t confs <<< "${conf_list}"
-    # shellcheck disable=SC2046
+    local sets
+    sets=$(exp_sets "${tag}") || return 1
+    # shellcheck disable=SC2086
     ${python} -m espnet2_ext.bin.merge_config "${confs[@]}" --drop calibration \
-        $(exp_sets "${tag}") --out "${dir}/train.yaml" || return 1
-    start=$(date +%s)
+        ${sets} --out "${dir}/train.yaml" || return 1
+    # a resumed training (--resume true) starts a new train.log: keep the earlier pieces
+    # (train.log.1, .2, ...) so that its learning curve and training time stay whole
+    if [ -f "${dir}/train.log" ]; then
+        local n=1
+        while [ -f "${dir}/train.log.${n}" ]; do n=$((n + 1)); done
+        mv "${dir}/train.log" "${dir}/train.log.${n}"
+        log "${tag}: resuming; the earlier log is now ${dir}/train.log.${n}"
+    fi
     # shellcheck disable=SC2086
     ${cuda_cmd} --gpu "${ngpu}" "${dir}/train.log" \
         env ${train_threads:+OMP_NUM_THREADS=${train_threads}} \
@@ -208,8 +223,10 @@ train_one() {
             --valid_shape_file "${in_dir}/${valid_set}/units_shape" \
             --valid_shape_file "${in_dir}/${valid_set}/text_shape.bpe" \
             --fold_length 500 --fold_length 150 ${asr_args} || return 1
-    echo $(( $(date +%s) - start )) > "${dir}/train_seconds"
-    log "${tag}: trained in $(cat "${dir}/train_seconds") s (${dir}/train.log)"
+    # training time: the sum of the epochs' train and valid phases over all pieces of
+    # the log (start-up excluded), so that a resumed training counts whole
+    ${python} -m espnet2_ext.bin.learning_curve --exp "${dir}" --print_seconds > "${dir}/train_seconds" || return 1
+    log "${tag}: trained in $(cat "${dir}/train_seconds") s of epochs (${dir}/train.log)"
 }
 
 if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then

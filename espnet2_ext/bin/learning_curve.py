@@ -23,10 +23,12 @@ epoch:
   ``train_time`` / ``valid_time`` (seconds); note that ESPnet's own per-iteration
   ``[train] train_time`` becomes ``train_train_time``.
 
-When an epoch is logged more than once (a run appended to or restarted in the same
-``train.log``) the last occurrence wins. Epochs that are not in the log at all (a
-``train.log`` rewritten by a resumed run) cannot be counted in the cumulative times;
-a warning says so.
+A training resumed by ``asr.sh`` leaves its earlier logs as ``train.log.1``,
+``train.log.2``, ...: they are read first, then ``train.log``. When an epoch is logged
+more than once the last occurrence wins. Epochs that are not in any piece cannot be
+counted in the cumulative times; a warning says so. ``--print_seconds`` prints only the
+training time of one experiment (train + valid phases, what ``asr.sh`` records in
+``train_seconds``).
 
 Outputs: ``--out_csv`` (all columns, one row per experiment and epoch), ``--out_md``
 (a compact markdown table; printed to stdout when not given) and ``--out_png`` (the
@@ -169,11 +171,37 @@ def parse_epoch_line(line: str) -> Optional[Tuple[int, Record]]:
     return epoch, values
 
 
-def parse_train_log(path: Union[str, Path]) -> List[Record]:
-    """Read the per-epoch results of an ESPnet ``train.log``.
+def log_pieces(path: Union[str, Path]) -> List[Path]:
+    """The pieces of one training log, oldest first.
 
-    Lines other than the trainer's ``<N>epoch results:`` lines are ignored. When an
-    epoch is logged more than once, its last occurrence is kept.
+    ``asr.sh`` keeps the log of an interrupted training as ``train.log.1``,
+    ``train.log.2``, ... before it resumes into a new ``train.log``; these pieces, in
+    numeric order, then ``path`` itself.
+
+    Args:
+        path: The current ``train.log``.
+
+    Returns:
+        The existing pieces (``path`` last when it exists).
+    """
+    path = Path(path)
+    numbered = []
+    for p in path.parent.glob(path.name + ".*"):
+        suffix = p.name[len(path.name) + 1 :]
+        if suffix.isdigit():
+            numbered.append((int(suffix), p))
+    pieces = [p for _, p in sorted(numbered)]
+    if path.is_file():
+        pieces.append(path)
+    return pieces
+
+
+def parse_train_log(path: Union[str, Path]) -> List[Record]:
+    """Read the per-epoch results of an ESPnet ``train.log`` and its earlier pieces.
+
+    Lines other than the trainer's ``<N>epoch results:`` lines are ignored. The pieces
+    of a resumed training (:func:`log_pieces`) are read oldest first; when an epoch is
+    logged more than once, its last occurrence is kept.
 
     Args:
         path: The ``train.log`` file.
@@ -186,18 +214,20 @@ def parse_train_log(path: Union[str, Path]) -> List[Record]:
         TrainLogError: the file does not exist or holds no epoch results.
     """
     path = Path(path)
-    if not path.is_file():
+    pieces = log_pieces(path)
+    if not pieces:
         raise TrainLogError(f"training log not found: {path}")
     by_epoch: Dict[int, Record] = {}
-    with path.open(encoding="utf-8", errors="replace") as f:
-        for line in f:
-            parsed = parse_epoch_line(line)
-            if parsed is None:
-                continue
-            epoch, values = parsed
-            if epoch in by_epoch:
-                logger.info("%s: epoch %d logged again, keeping the last", path, epoch)
-            by_epoch[epoch] = {"epoch": epoch, **values}
+    for piece in pieces:
+        with piece.open(encoding="utf-8", errors="replace") as f:
+            for line in f:
+                parsed = parse_epoch_line(line)
+                if parsed is None:
+                    continue
+                epoch, values = parsed
+                if epoch in by_epoch:
+                    logger.info("%s: epoch %d logged again, keeping the last", piece, epoch)
+                by_epoch[epoch] = {"epoch": epoch, **values}
     if not by_epoch:
         raise TrainLogError(f"no '<N>epoch results:' lines in {path}")
     return [by_epoch[e] for e in sorted(by_epoch)]
@@ -519,6 +549,12 @@ def get_parser() -> argparse.ArgumentParser:
         "--out_md", type=Path, help="markdown table (printed to stdout if not given)"
     )
     parser.add_argument("--out_png", type=Path, help="PNG plot of --metric")
+    parser.add_argument(
+        "--print_seconds",
+        action="store_true",
+        help="print only the training time of the (single) experiment: the sum of its "
+        "epochs' train and valid phases, in whole seconds",
+    )
     return parser
 
 
@@ -540,6 +576,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         parser.error(f"experiment names given twice: {', '.join(dups)} (use NAME=PATH)")
 
     curves = load_experiments(exps)
+    if args.print_seconds:
+        if len(exps) != 1:
+            parser.error("--print_seconds takes exactly one --exp")
+        if not curves:
+            logger.error("cannot read %s", resolve_log(exps[0][1]))
+            return 2
+        last = next(iter(curves.values()))[-1]
+        print(round(last["cum_train_seconds"] + last["cum_valid_seconds"]))
+        return 0
     if not curves:
         logger.error(
             "no experiment could be read: %s",

@@ -204,9 +204,15 @@ class EntropyCompressFrontend(_CompressFrontendBase):
 class FixedPoolFrontend(_CompressFrontendBase):
     """Cross-attention fusion over non-overlapping windows of ``pool_size`` units.
 
+    A fractional ``pool_size`` p gives windows of floor(p) or ceil(p) units: unit t
+    belongs to segment floor(t / p), so an utterance of L units has ceil(L / p)
+    segments and the rate is exactly 50 / p per second at 50 Hz (e.g. 3.333 -> 15/s,
+    to match another method's measured rate).
+
     Args:
         input_size: source vocabulary size (given by the task).
-        pool_size: units per segment (the last one may be shorter).
+        pool_size: units per segment, >= 1, may be fractional (the last segment may
+            be shorter).
         token_list: accepted for symmetry with ``entropy_compress``; unused.
         other args: see ``CrossAttentionCompressor``.
     """
@@ -215,7 +221,7 @@ class FixedPoolFrontend(_CompressFrontendBase):
     def __init__(
         self,
         input_size: int,
-        pool_size: int = 4,
+        pool_size: Union[int, float] = 4,
         token_list: Union[str, Path, List[str], None] = None,
         strip_sos: bool = True,
         d_model: int = 256,
@@ -241,14 +247,23 @@ class FixedPoolFrontend(_CompressFrontendBase):
         )
         self.pool_size = pool_size
 
+    def _window(self, t: torch.Tensor) -> torch.Tensor:
+        """Window index floor(t / pool_size) of unit positions ``t`` (any shape, int)."""
+        if float(self.pool_size).is_integer():
+            return torch.div(t, int(self.pool_size), rounding_mode="floor")
+        # float64 and a small tolerance, so that t = k * p lands in window k exactly
+        return torch.floor(t.double() / self.pool_size + 1e-9).long()
+
     def forward(
         self, input: torch.Tensor, input_lengths: torch.Tensor
     ) -> Tuple[torch.Tensor, torch.Tensor]:
         """Unit ids (B, T) with lengths (B,) -> segment vectors (B, S*k, D) and (B,)."""
         units, lengths = self._units(input, input_lengths)
         T = units.size(1)
-        seg_ids = (torch.arange(T, device=units.device) // self.pool_size).expand_as(units)
-        valid = torch.arange(T, device=units.device)[None, :] < lengths[:, None]
+        t = torch.arange(T, device=units.device)
+        seg_ids = self._window(t).expand_as(units)
+        valid = t[None, :] < lengths[:, None]
         seg_ids = seg_ids.masked_fill(~valid, -1)
-        counts = torch.div(lengths + self.pool_size - 1, self.pool_size, rounding_mode="floor")
+        # segments = window index of the last unit + 1 (0 for an empty sequence)
+        counts = torch.where(lengths > 0, self._window(lengths - 1) + 1, torch.zeros_like(lengths))
         return self._compress(units, lengths, seg_ids, counts)

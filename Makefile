@@ -16,5 +16,5 @@ bench: setup  ## compressor benchmark (32 x 1000 units on this CPU)
 demo: setup  ## the embedded default recipe, end to end
 	cd egs2/mini_synth/asr && ./run.sh
 
-benchmark: setup  ## the ASR trade-off benchmark on mini_synth (about 2 h on 2 cores)
+benchmark: setup  ## the ASR trade-off benchmark on mini_synth (about 4 h on 2 cores, resumable)
 	cd egs2/mini_synth/asr && ./run_benchmark.sh

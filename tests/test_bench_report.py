@@ -7,7 +7,8 @@ from pathlib import Path
 from espnet2_ext.bin import asr_results, bench_report
 
 
-def _exp(root: Path, name: str, wers, tokens: int, units: int = 5000, params: int = 1000):
+def _exp(root: Path, name: str, wers, tokens: int, units: int = 5000, params: int = 1000,
+         train_seconds=None):
     d = root / f"bench_{name}"
     for dset, w in zip(("test", "test_unseen_voices"), wers):
         p = d / f"decode_{dset}"
@@ -16,21 +17,27 @@ def _exp(root: Path, name: str, wers, tokens: int, units: int = 5000, params: in
             "wer": w, "errors": 1, "words": 10, "missing_hypotheses": 0, "encoder_tokens": tokens,
             "audio_seconds": units / 50.0, "units": units, "params": params,
         }))
+    if train_seconds is not None:
+        (d / "train_seconds").write_text(f"{train_seconds}\n")
     return d
 
 
 def test_report(tmp_path):
     methods = {
         "dense": ([50.0, 60.0], 5000), "dedup_bpe": ([48.0, 58.0], 2000),
-        "fixed_pool_15": ([47.0, 59.0], 1600), "entropy_15": ([45.0, 55.0], 1500),
+        "fixed_pool_15": ([47.0, 59.0], 1600), "entropy_15": ([44.0, 55.0], 1500),
         "entropy_25": ([44.0, 56.0], 2500),
     }
     speed = {"threads": 1, "batch_size": 16, "decode_utts": 20, "methods": {}}
     args = []
     for i, (name, (w, tok)) in enumerate(methods.items()):
-        d = _exp(tmp_path, name, w, tok)
+        d = _exp(tmp_path, name, w, tok, train_seconds=1000 - 100 * i)
         args += ["--method", f"{name}={d}"]
         speed["methods"][name] = {"train_step_ms": 100.0 / (i + 1), "decode_rtf": 0.5 / (i + 1), "params": 10 + i}
+    # two more seeds of entropy_15 (the same NAME again): WER 44, 46, 48 -> 46 +- 2
+    for seed, w in ((1, [46.0, 57.0]), (2, [48.0, 53.0])):
+        d = _exp(tmp_path, f"entropy_15_seed{seed}", w, 1500, train_seconds=700 + 30 * seed)
+        args += ["--method", f"entropy_15={d}"]
     (tmp_path / "speed.json").write_text(json.dumps(speed))
     results_md = tmp_path / "RESULTS.md"
     results_md.write_text("# RESULTS\n\nrecipe table\n")
@@ -38,16 +45,27 @@ def test_report(tmp_path):
     assert bench_report.main(args + ["--speed", str(tmp_path / "speed.json"), "--outdir", str(out),
                                      "--results_md", str(results_md), "--command", "./run_benchmark.sh"]) == 0
     rows = list(csv.DictReader((out / "results.csv").open()))
-    assert list(rows[0].keys()) == ["method", "tokens_per_sec", "compression", "wer_test",
-                                    "wer_test_unseen_voices", "train_step_ms", "decode_rtf", "params"]
+    assert list(rows[0].keys()) == [
+        "method", "runs", "tokens_per_sec", "compression", "wer_test", "wer_test_sd",
+        "wer_test_unseen_voices", "wer_test_unseen_voices_sd", "train_seconds",
+        "train_step_ms", "decode_rtf", "params"]
     assert [r["method"] for r in rows] == list(methods)
     e = rows[3]
     assert float(e["tokens_per_sec"]) == 15.0 and abs(float(e["compression"]) - 50 / 15) < 1e-3
+    # three runs: means and sample sds; one run: empty sd
+    assert e["runs"] == "3" and float(e["wer_test"]) == 46.0 and float(e["wer_test_sd"]) == 2.0
+    assert float(e["wer_test_unseen_voices"]) == 55.0 and float(e["wer_test_unseen_voices_sd"]) == 2.0
+    assert float(e["train_seconds"]) == 730.0
+    assert rows[0]["runs"] == "1" and rows[0]["wer_test_sd"] == "" and rows[0]["train_seconds"] == "1000"
     md = (out / "results.md").read_text()
+    assert "| entropy_15 | 3 | 15.0 |" in md and "46.0 ± 2.0" in md
     # entropy_15 has lower WER than dense, fixed_pool_15 and dedup_bpe (at a lower rate);
     # its speed ratios are 0.25 (train) and 0.25 (decode)
     assert md.count(": met") == 6 and "missed" not in md
     assert "training step entropy_15 / dense = 0.25" in md
+    # 46 vs 47 (fixed_pool_15) on test is inside entropy_15's spread; 46 vs 50 (dense) is not
+    assert "inside the spread over seeds on test: difference 1.00, sd up to 2.00" in md
+    assert "on test: 46.00 vs 50.00: met\n" in md
     png = (out / "results.png").read_bytes()
     assert png[:4] == b"\x89PNG"
     text = results_md.read_text()

@@ -154,6 +154,28 @@ def test_variant_calibration_dedup_bpe_and_parallel_training(recipe):
         n50 = sum(len(ln.split()) - 1 for ln in (recipe / "dump/units/test/units").read_text().splitlines())
         assert score["units"] == n50 and score["tokens_per_sec"] < 50.0
 
+    # benchmark.sh stages 4-5: boundary F1 against reference times that --align_cmd writes,
+    # the report with a method run twice (mean and sd), learning curves, PNGs to docs_dir
+    align = ("python -c \"import sys; lines = [f'{u.split()[0]} 1 {0.2 * i:.2f} 0.2 w{i}' "
+             "for u in open('dump/units/test/units') for i in range(3)]; "
+             "import os; [os.makedirs(f'data/al/test/', exist_ok=True)]; "
+             "[open(f'data/al/test/{k}.ctm', 'w').write(chr(10).join(lines) + chr(10)) for k in ('word', 'phone')]\"")
+    bench_methods = ("bpe=dedup_bpe_seed3 ent=entropy_combined_rate15 ent=entropy_combined_rate15")
+    (recipe / "bench").mkdir(exist_ok=True)
+    (recipe / "bench/speed.json").write_text(json.dumps({"methods": {
+        n: {"train_step_ms": 10.0, "decode_rtf": 0.1} for n in ("bpe", "ent")}}))
+    out = _run_script(recipe, "benchmark.sh", "--stage", "4", "--stop_stage", "5", "--methods", bench_methods,
+                      "--bench_prefix", "t", "--test_sets", "test", "--main", "ent", "--target_rates", "8",
+                      "--curve_methods", "ent", "--align_dir", "data/al", "--align_cmd", align,
+                      "--outdir", "bench", "--docs_dir", "docs")
+    rows = (recipe / "bench/results.csv").read_text().splitlines()
+    assert rows[0].startswith("method,runs,tokens_per_sec,compression,wer_test,wer_test_sd,")
+    assert rows[2].startswith("ent,2,") and ",0," in rows[2]  # the same run twice: sd 0
+    assert (recipe / "bench/boundaries/boundary_f1.md").is_file()
+    assert (recipe / "bench/curves.csv").read_text().count("entropy_combined_rate15") >= 1
+    assert sorted(p.name for p in (recipe / "docs").iterdir()) == [
+        "benchmark_boundary_f1.png", "benchmark_curves.png", "benchmark_results.png"]
+
     # an unknown variant is a clear error
     p = subprocess.run(["./asr.sh", "--stage", "9", "--stop_stage", "9", *common, "--asr_exps", "entropy_nosuch_rate15"],
                        cwd=recipe, capture_output=True, text=True,

@@ -11,15 +11,24 @@
 #   stage 3: speed, all methods in one process, interleaved (espnet2_ext.bin.bench_speed):
 #            training step time on the same batches, decoding real-time factor on the
 #            same test utterances, the unit LM included
-#   stage 4: <outdir>/results.csv, results.md, results.png (espnet2_ext.bin.bench_report)
-#            and the benchmark section of RESULTS.md
+#   stage 4: boundary precision / recall / F1 of every rule and of fixed pooling against
+#            reference word and phone times of the first test set
+#            (espnet2_ext.bin.boundary_eval -> <outdir>/boundaries/); the reference CTMs
+#            are <align_dir>/<test>/{word,phone}.ctm, made by --align_cmd when missing;
+#            skipped (with a log line) when neither exists
+#   stage 5: <outdir>/results.csv, results.md, results.png (espnet2_ext.bin.bench_report),
+#            the learning curves of --curve_methods (<outdir>/curves.{csv,md,png},
+#            espnet2_ext.bin.learning_curve), the benchmark section of RESULTS.md, and
+#            the PNGs copied to --docs_dir
 #
-# --methods: space-separated NAME=TAG, NAME the method's name in the table, TAG an
-# asr.sh experiment tag. The first method is the reference of the ratios.
+# --methods: space-separated NAME=TAG, NAME the method's name in the table and TAG an
+# asr.sh experiment tag. The first method is the reference of the ratios. A NAME given
+# again is another run of the same method (e.g. dense=dense dense=dense_seed1): the
+# table gives the mean and the sample sd over its runs (wer_<set>_sd).
 set -euo pipefail
 
 stage=1
-stop_stage=4
+stop_stage=5
 methods="dense=dense dense_conv2x=dense_conv2x dedup=dedup dedup_bpe=dedup_bpe"
 methods+=" fixed_pool_25=fixed_pool2 fixed_pool_15=fixed_pool3 fixed_pool_8=fixed_pool6"
 methods+=" entropy_25=entropy_rate25 entropy_15=entropy_rate15 entropy_8=entropy_rate8"
@@ -40,7 +49,13 @@ speed_train_batches=6
 speed_rounds=3
 decode_utts=20
 outdir=benchmark
+curve_methods=""           # methods whose learning curves are plotted (all their runs)
+align_dir=data/align       # reference word/phone CTMs for stage 4: <align_dir>/<set>/*.ctm
+align_cmd=""               # command that writes them when missing (e.g. a forced aligner)
+boundary_rates=""          # segments/s for stage 4 (default: --target_rates)
+docs_dir=""                # where stage 5 copies the PNGs (empty: nowhere)
 run_opts=""                # more options for ./run.sh (asr.sh / units.sh options)
+asr_exp_overrides=""       # per-experiment config overrides (asr.sh); empty: one budget for all
 report_command=""          # the command recorded in the report (default: this script's)
 
 help_message="Usage: $0 [options]   (stage list at the top of $0)"
@@ -74,7 +89,7 @@ if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
     # shellcheck disable=SC2086
     ./run.sh --stage 9 --stop_stage 11 --expdir "${expdir}" --dumpdir "${dumpdir}" \
         --train_set "${train_set}" --asr_conf_dirs "conf ${bench_conf_dir}" \
-        --asr_exp_prefix "${bench_prefix}" --asr_exps "${tags}" \
+        --asr_exp_prefix "${bench_prefix}" --asr_exps "${tags}" --asr_exp_overrides "${asr_exp_overrides}" \
         --train_jobs "${train_jobs}" --train_threads "${train_threads}" ${run_opts}
 fi
 
@@ -83,8 +98,11 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
     stage_banner 3 "speed, side by side (${speed_threads} thread(s)) -> ${speed_json}"
     dtest=${test_sets%% *}
     exps=()
+    declare -A timed=()     # one speed measurement per method (its first run)
     i=0
     for tag in ${tags}; do
+        if [ -n "${timed[${names[$i]}]:-}" ]; then i=$((i + 1)); continue; fi
+        timed[${names[$i]}]=1
         dir=${expdir}/${bench_prefix}_${tag}
         # the method's own input: the units file it was trained on, and its test twin
         train_units=$(python -c "import sys, yaml; c = yaml.safe_load(open(sys.argv[1])); print(next(p for p, n, _ in c['train_data_path_and_name_and_type'] if n == 'src_text'))" "${dir}/config.yaml")
@@ -102,17 +120,53 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
         --out "${speed_json}"
 fi
 
+dtest=${test_sets%% *}
 if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
-    stage_banner 4 "report -> ${outdir}/results.{csv,md,png}, RESULTS.md"
+    stage_banner 4 "boundary F1 on ${dtest} -> ${outdir}/boundaries"
+    ctms=${align_dir}/${dtest}
+    if [ ! -f "${ctms}/word.ctm" ] && [ -n "${align_cmd}" ]; then
+        log "reference times: ${align_cmd}"
+        eval "${align_cmd}"
+    fi
+    if [ -f "${ctms}/word.ctm" ] && [ -f "${ctms}/phone.ctm" ]; then
+        python -m espnet2_ext.bin.boundary_eval --units "${dumpdir}/units/${dtest}/units" \
+            --lm_train_config "${expdir}/unit_lm/config.yaml" --lm_file "${expdir}/unit_lm/valid.loss.ave.pth" \
+            --word_ctm "${ctms}/word.ctm" --phone_ctm "${ctms}/phone.ctm" \
+            --target_rates "${boundary_rates:-${target_rates}}" --out "${outdir}/boundaries"
+    else
+        log "no ${ctms}/word.ctm and phone.ctm (and no --align_cmd): skipping the boundary evaluation"
+    fi
+fi
+
+if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
+    stage_banner 5 "report -> ${outdir}/results.{csv,md,png}, curves.*, RESULTS.md"
     margs=()
+    cargs=()
+    declare -A curved=()    # tags already in the curves (a tag listed twice counts once)
     i=0
     for tag in ${tags}; do
         margs+=(--method "${names[$i]}=${expdir}/${bench_prefix}_${tag}")
+        for c in ${curve_methods}; do
+            if [ "${c}" = "${names[$i]}" ] && [ -z "${curved[${tag}]:-}" ]; then
+                cargs+=(--exp "${tag}=${expdir}/${bench_prefix}_${tag}"); curved[${tag}]=1
+            fi
+        done
         i=$((i + 1))
     done
     # shellcheck disable=SC2086
     python -m espnet2_ext.bin.bench_report "${margs[@]}" --test_sets ${test_sets} \
         --speed "${speed_json}" --ref "${ref}" --main "${main}" --command "${report_command:-${cmdline}}" \
         --outdir "${outdir}" --results_md RESULTS.md
+    if [ ${#cargs[@]} -gt 0 ]; then
+        python -m espnet2_ext.bin.learning_curve "${cargs[@]}" --metric valid_acc --x time \
+            --out_csv "${outdir}/curves.csv" --out_md "${outdir}/curves.md" --out_png "${outdir}/curves.png"
+    fi
+    if [ -n "${docs_dir}" ]; then
+        mkdir -p "${docs_dir}"
+        for f in results.png curves.png boundaries/boundary_f1.png; do
+            if [ -f "${outdir}/${f}" ]; then cp "${outdir}/${f}" "${docs_dir}/benchmark_$(basename "${f}")"; fi
+        done
+        log "PNGs copied to ${docs_dir}/benchmark_*.png"
+    fi
 fi
 log "benchmark.sh stages ${stage}-${stop_stage} took $(( $(date +%s) - bench_start )) s"

@@ -1,31 +1,37 @@
 #!/usr/bin/env python3
 """Collect a benchmark run into ``results.csv``, a markdown table and a PNG.
 
-For every method (``--method NAME=DIR``, DIR its experiment directory) it reads
+For every method (``--method NAME=DIR``, DIR its experiment directory; the same NAME
+given again adds a repeated run, e.g. another seed) it reads
 
 * ``DIR/decode_<set>/score.json`` (``espnet2_ext.bin.asr_score``): WER per test
   set, tokens per second in the encoder and the compression against the 50 Hz units
   (summed over the test sets), trainable parameters;
+* ``DIR/train_seconds`` (written by ``asr.sh``: the epochs' train and valid phases);
 * the JSON of ``espnet2_ext.bin.bench_speed`` (``--speed``): training step time and
   decoding real-time factor, measured side by side in one process.
 
 Writes ``<outdir>/results.csv`` with the columns
-``method,tokens_per_sec,compression,wer_test,wer_test_unseen_voices,train_step_ms,decode_rtf,params``
-(the WER columns are named after ``--test_sets``), ``<outdir>/results.md`` (the table,
-ratios against the reference method and the targets of the benchmark checked from the
-numbers) and ``<outdir>/results.png`` (WER against tokens per second, one line per
-method family, one panel per test set).
+``method,runs,tokens_per_sec,compression,wer_test,wer_test_sd,wer_test_unseen_voices,
+wer_test_unseen_voices_sd,train_seconds,train_step_ms,decode_rtf,params`` (the WER
+columns are named after ``--test_sets``; WER, rate and training time are means over
+the runs, ``_sd`` the sample standard deviation, empty for a single run),
+``<outdir>/results.md`` (the table, ratios against the reference method and the
+targets of the benchmark checked from the numbers, with a note where a difference is
+inside the spread over seeds) and ``<outdir>/results.png`` (WER against tokens per
+second, one line per method family, error bars of one sd, one panel per test set).
 """
 
 import argparse
 import csv
 import json
 import logging
+import math
 import re
 import sys
 from collections import OrderedDict
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence, Tuple
 
 logger = logging.getLogger("bench_report")
 
@@ -36,36 +42,53 @@ def family(method: str) -> str:
     return m.group(1) if m else method
 
 
-def collect(methods: Dict[str, str], test_sets: List[str], speed: dict) -> List[dict]:
+def _run(name: str, expdir: Path, test_sets: List[str]) -> dict:
+    """WER per test set, encoder tokens / audio seconds / units and params of one run."""
+    run = {"wer": {}, "tokens": 0.0, "seconds": 0.0, "units": 0.0, "params": None}
+    for dset in test_sets:
+        path = expdir / f"decode_{dset}" / "score.json"
+        if not path.is_file():
+            raise FileNotFoundError(f"{name}: no {path} (run the decoding and scoring stages)")
+        s = json.loads(path.read_text())
+        if s.get("missing_hypotheses"):
+            logger.warning("%s %s: %d utterances without hypothesis (counted as deletions)",
+                           name, dset, s["missing_hypotheses"])
+        run["wer"][dset] = s["wer"]
+        run["tokens"] += s["encoder_tokens"]
+        run["seconds"] += s["audio_seconds"]
+        run["units"] += s["units"]
+        run["params"] = s.get("params", run["params"])
+    ts = expdir / "train_seconds"
+    run["train_seconds"] = float(ts.read_text().strip()) if ts.is_file() else math.nan
+    return run
+
+
+def mean_sd(values: Sequence[float]) -> Tuple[float, float]:
+    """Mean and sample standard deviation (NaN for fewer than two values)."""
+    n = len(values)
+    mean = sum(values) / n
+    if n < 2:
+        return mean, math.nan
+    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+
+
+def collect(methods: Dict[str, List[str]], test_sets: List[str], speed: dict) -> List[dict]:
+    """One row per method: means over its runs, ``_sd`` columns for the WERs."""
     rows = []
-    for name, expdir in methods.items():
-        row = OrderedDict(method=name)
-        tokens = seconds = units = 0.0
-        params = None
-        wers = {}
-        for dset in test_sets:
-            path = Path(expdir) / f"decode_{dset}" / "score.json"
-            if not path.is_file():
-                raise FileNotFoundError(f"{name}: no {path} (run the decoding and scoring stages)")
-            s = json.loads(path.read_text())
-            if s.get("missing_hypotheses"):
-                logger.warning("%s %s: %d utterances without hypothesis (counted as deletions)",
-                               name, dset, s["missing_hypotheses"])
-            wers[dset] = s["wer"]
-            tokens += s["encoder_tokens"]
-            seconds += s["audio_seconds"]
-            units += s["units"]
-            params = s.get("params", params)
+    for name, expdirs in methods.items():
+        runs = [_run(name, Path(d), test_sets) for d in expdirs]
         sp = speed.get("methods", {}).get(name)
         if sp is None:
             raise KeyError(f"{name}: not in the speed measurements (bench_speed --exp {name}=...)")
-        row["tokens_per_sec"] = tokens / seconds
-        row["compression"] = units / tokens
+        row = OrderedDict(method=name, runs=len(runs))
+        row["tokens_per_sec"] = mean_sd([r["tokens"] / r["seconds"] for r in runs])[0]
+        row["compression"] = mean_sd([r["units"] / r["tokens"] for r in runs])[0]
         for dset in test_sets:
-            row[f"wer_{dset}"] = wers[dset]
+            row[f"wer_{dset}"], row[f"wer_{dset}_sd"] = mean_sd([r["wer"][dset] for r in runs])
+        row["train_seconds"] = mean_sd([r["train_seconds"] for r in runs])[0]
         row["train_step_ms"] = sp["train_step_ms"]
         row["decode_rtf"] = sp["decode_rtf"]
-        row["params"] = sp.get("params", params)
+        row["params"] = sp.get("params", runs[0]["params"])
         rows.append(row)
     return rows
 
@@ -75,7 +98,13 @@ def write_csv(rows: List[dict], path: Path) -> None:
         w = csv.DictWriter(f, fieldnames=list(rows[0].keys()), lineterminator="\n")
         w.writeheader()
         for r in rows:
-            w.writerow({k: (f"{v:.4g}" if isinstance(v, float) else v) for k, v in r.items()})
+            w.writerow({k: _csv_cell(v) for k, v in r.items()})
+
+
+def _csv_cell(v):
+    if isinstance(v, float):
+        return "" if math.isnan(v) else f"{v:.4g}"
+    return v
 
 
 def targets(rows: List[dict], test_sets: List[str], ref: str, main: str) -> List[str]:
@@ -91,7 +120,8 @@ def targets(rows: List[dict], test_sets: List[str], ref: str, main: str) -> List
 
     for dset in test_sets:
         k = f"wer_{dset}"
-        out.append(f"- {main} WER <= {ref} WER on {dset}: {e[k]:.2f} vs {d[k]:.2f}: {mark(e[k] <= d[k])}")
+        out.append(f"- {main} WER <= {ref} WER on {dset}: {e[k]:.2f} vs {d[k]:.2f}: "
+                   f"{mark(e[k] <= d[k])}{_spread_note(e, d, k)}")
     fam = family(main)
     rate = main[len(fam) + 1:]
     fp = by.get(f"fixed_pool_{rate}")
@@ -99,7 +129,8 @@ def targets(rows: List[dict], test_sets: List[str], ref: str, main: str) -> List
         ok = all(e[f"wer_{s}"] < fp[f"wer_{s}"] for s in test_sets)
         out.append(f"- {main} beats fixed_pool_{rate} (WER "
                    + ", ".join(f"{e[f'wer_{s}']:.2f} vs {fp[f'wer_{s}']:.2f}" for s in test_sets)
-                   + f"; {e['tokens_per_sec']:.1f} vs {fp['tokens_per_sec']:.1f} tokens/s): {mark(ok)}")
+                   + f"; {e['tokens_per_sec']:.1f} vs {fp['tokens_per_sec']:.1f} tokens/s): {mark(ok)}"
+                   + "".join(_spread_note(e, fp, f"wer_{s}", s) for s in test_sets))
     db = by.get("dedup_bpe")
     if db:
         ok = all(e[f"wer_{s}"] < db[f"wer_{s}"] for s in test_sets)
@@ -115,9 +146,21 @@ def targets(rows: List[dict], test_sets: List[str], ref: str, main: str) -> List
     return out
 
 
+def _spread_note(a: dict, b: dict, key: str, label: str = "") -> str:
+    """`` (inside the spread ...)`` when two means differ by less than the larger sd."""
+    sds = [x for x in (a.get(key + "_sd"), b.get(key + "_sd")) if x is not None and not math.isnan(x)]
+    if not sds:
+        return ""
+    diff = abs(a[key] - b[key])
+    if diff < max(sds):
+        where = f" on {label}" if label else ""
+        return f" (inside the spread over seeds{where}: difference {diff:.2f}, sd up to {max(sds):.2f})"
+    return ""
+
+
 def write_markdown(rows: List[dict], path: Path, test_sets: List[str], ref: str, main: str,
                    command: Optional[str], speed: dict) -> None:
-    cols = list(rows[0].keys())
+    cols = [c for c in rows[0].keys() if not c.endswith("_sd")]
     d = next((r for r in rows if r["method"] == ref), None)
     lines = []
     if command:
@@ -127,7 +170,10 @@ def write_markdown(rows: List[dict], path: Path, test_sets: List[str], ref: str,
         f"Speed columns: median training step (forward, backward, optimizer step) on the same "
         f"{speed.get('batch_size', '?')}-utterance batches, and decoding real-time factor on the same "
         f"{n_dec} test utterances (unit LM included), all methods interleaved "
-        f"in one process with {speed.get('threads', '?')} thread(s). `x{ref}`: ratio to {ref}.",
+        f"in one process with {speed.get('threads', '?')} thread(s). `x{ref}`: ratio to {ref}. "
+        f"`runs`: trainings with different seeds; their WERs as mean ± sample sd, "
+        f"`train_seconds` their mean (the epochs' train and valid phases, as trained, "
+        f"two at a time).",
         "",
         "| " + " | ".join(cols + ["train x" + ref, "decode x" + ref]) + " |",
         "|" + "---|" * (len(cols) + 2),
@@ -138,6 +184,10 @@ def write_markdown(rows: List[dict], path: Path, test_sets: List[str], ref: str,
             v = r[c]
             if c == "params":
                 cells.append(f"{v / 1e6:.2f} M")
+            elif c.startswith("wer_") and not math.isnan(r.get(c + "_sd", math.nan)):
+                cells.append(f"{v:.1f} ± {r[c + '_sd']:.1f}")
+            elif c == "train_seconds":
+                cells.append("-" if math.isnan(v) else f"{v:.0f}")
             elif c.startswith("wer_") or c in ("tokens_per_sec", "train_step_ms"):
                 cells.append(f"{v:.1f}" if c != "train_step_ms" else f"{v:.0f}")
             elif isinstance(v, float):
@@ -169,7 +219,10 @@ def plot(rows: List[dict], path: Path, test_sets: List[str]) -> None:
             rs = sorted(rs, key=lambda r: r["tokens_per_sec"])
             x = [r["tokens_per_sec"] for r in rs]
             y = [r[f"wer_{dset}"] for r in rs]
-            ax.plot(x, y, marker="o", linestyle="-" if len(rs) > 1 else "none", label=fam)
+            err = [0.0 if math.isnan(r.get(f"wer_{dset}_sd", math.nan)) else r[f"wer_{dset}_sd"]
+                   for r in rs]
+            ax.errorbar(x, y, yerr=err if any(err) else None, marker="o", capsize=3,
+                        linestyle="-" if len(rs) > 1 else "none", label=fam)
             if len(rs) == 1:
                 ax.annotate(fam, (x[0], y[0]), textcoords="offset points", xytext=(4, 4), fontsize=7)
         ax.set_xlabel("tokens per second in the encoder")
@@ -202,7 +255,8 @@ def update_results_md(path: Path, outdir: Path, command: Optional[str]) -> None:
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--method", action="append", required=True,
-                   help="NAME=DIR: the method's name in the table and its experiment directory")
+                   help="NAME=DIR: the method's name in the table and its experiment directory; "
+                   "the same NAME again adds a repeated run (another seed)")
     p.add_argument("--test_sets", nargs="+", default=["test", "test_unseen_voices"])
     p.add_argument("--speed", type=Path, required=True, help="JSON of espnet2_ext.bin.bench_speed")
     p.add_argument("--ref", default="dense", help="reference method for the ratios")
@@ -222,7 +276,7 @@ def main(argv=None) -> int:
         if "=" not in m:
             raise ValueError(f"--method {m!r}: expected NAME=DIR")
         name, d = m.split("=", 1)
-        methods[name] = d
+        methods.setdefault(name, []).append(d)
     speed = json.loads(args.speed.read_text())
     rows = collect(methods, args.test_sets, speed)
     args.outdir.mkdir(parents=True, exist_ok=True)

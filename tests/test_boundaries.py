@@ -138,3 +138,71 @@ def test_calibration_unreachable_target():
         calibrate_threshold(h, lengths, 2.0, max_len=10)  # max_len=10 forces >= 5/s
     with pytest.raises(CalibrationError, match="outside what rule"):
         calibrate_threshold(h, lengths, 60.0, max_len=10)  # > 50 units/s
+
+
+# --- issue 9, items 1 and 2: calibration with min_len > 1, the min_len invariant -----
+
+
+def _lengths_of(seg, lengths):
+    """Segment lengths of each utterance (list of lists)."""
+    out = []
+    for b in range(seg.seg_ids.size(0)):
+        sid = seg.seg_ids[b, : int(lengths[b])]
+        out.append(torch.bincount(sid, minlength=int(seg.counts[b])).tolist())
+    return out
+
+
+def test_calibration_with_min_len_reaches_a_rate_inside_a_non_monotonic_curve():
+    """min_len=2: the rate rises then falls again as theta rises (runs of one-unit
+    segments merge into one), both ends give 5/s; 10/s is reachable in between."""
+    g = torch.Generator().manual_seed(0)
+    h = torch.rand(64, 200, generator=g) * 4
+    lengths = torch.full((64,), 200)
+    rule = dict(max_len=10, min_len=2)
+    lo_rate = segment_rate(h, lengths, threshold=-1.0, **rule)
+    hi_rate = segment_rate(h, lengths, threshold=5.0, **rule)
+    assert abs(lo_rate - 5.0) < 0.01 and abs(hi_rate - 5.0) < 0.01
+    assert max(segment_rate(h, lengths, threshold=t / 10, **rule) for t in range(40)) > 10
+    res = calibrate_threshold(h, lengths, target_rate=10.0, **rule)
+    assert abs(res.achieved_rate - 10.0) < 0.1
+    # the reported rate is what the threshold gives
+    assert res.achieved_rate == pytest.approx(segment_rate(h, lengths, threshold=res.threshold, **rule))
+    # out of reach: a clear error with the reachable range
+    with pytest.raises(CalibrationError, match="outside what rule=global"):
+        calibrate_threshold(h, lengths, target_rate=40.0, **rule)
+
+
+def test_min_len_leaves_no_short_first_segment():
+    # rule starts at 0, 1, 2 -> 1, 1, 6 units; one merging pass left [0, 1] (2 units)
+    h = torch.tensor([[0.0, 5.0, 5.0, 0.0, 0.0, 0.0, 0.0, 0.0]])
+    s = segment(h, torch.tensor([8]), threshold=1.0, max_len=None, min_len=3)
+    assert _lengths_of(s, [8]) == [[8]]
+    h = torch.tensor([[0.0, 5.0, 5.0, 0.0, 0.0, 5.0, 0.0, 0.0, 0.0]])
+    s = segment(h, torch.tensor([9]), threshold=1.0, max_len=None, min_len=3)
+    assert _lengths_of(s, [9]) == [[5, 4]]
+
+
+def test_min_len_and_max_len_that_cannot_both_hold_are_refused():
+    # an 11-unit segment with max_len=10, min_len=6 used to become 6 + 5
+    with pytest.raises(ValueError, match="cannot both hold"):
+        segment(torch.zeros(1, 11), torch.tensor([11]), threshold=1.0, max_len=10, min_len=6)
+    with pytest.raises(ValueError, match="cannot both hold"):
+        segment(torch.zeros(1, 11), torch.tensor([11]), threshold=1.0, max_len=3, min_len=4)
+
+
+@pytest.mark.parametrize("min_len,max_len", [(2, 3), (2, 10), (3, 5), (4, 7), (5, None), (3, 12)])
+@pytest.mark.parametrize("rule", ["global", "relative", "combined"])
+def test_every_segment_within_min_len_and_max_len(min_len, max_len, rule):
+    g = torch.Generator().manual_seed(min_len * 100 + (max_len or 0))
+    h = torch.rand(32, 80, generator=g) * 4
+    lengths = torch.randint(1, 81, (32,), generator=g)
+    for theta in (-1.0, 1.0, 2.0, 3.0, 3.9, 5.0):
+        s = segment(h, lengths, rule=rule, threshold=theta, rel_threshold=theta - 2.0,
+                    max_len=max_len, min_len=min_len, warn=False)
+        for n, segs in zip(lengths.tolist(), _lengths_of(s, lengths)):
+            assert sum(segs) == n
+            if n < min_len:
+                assert segs == [n]
+            else:
+                assert min(segs) >= min_len, (theta, n, segs)
+                assert max_len is None or max(segs) <= max_len, (theta, n, segs)

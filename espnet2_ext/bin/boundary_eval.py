@@ -156,7 +156,7 @@ def method_starts(
     Raises:
         espnet2_ext.entropy.CalibrationError: the rate is out of a rule's reach.
     """
-    from espnet2_ext.entropy import CalibrationError, calibrate_threshold, segment
+    from espnet2_ext.entropy import calibrate_threshold, segment
 
     base, min_len = parse_method(method)
     T = entropy.size(1)
@@ -174,15 +174,11 @@ def method_starts(
     fixed: Dict = dict(rule=base, max_len=max_len, min_len=min_len)
     if base == "combined":
         fixed["rel_threshold"] = rel
-    how = "bisection"
-    try:
-        cal = calibrate_threshold(entropy, lengths, rate, unit_rate=unit_rate, **fixed)
-        theta = cal.threshold
-    except CalibrationError:
-        if min_len == 1:
-            raise
-        theta = calibrate_from_above(entropy, lengths, rate, unit_rate, param, fixed)
-        how = "descent from above"
+    # bisection for min_len 1, a sweep of the reachable set for min_len > 1 (the rate is
+    # not monotonic there): espnet2_ext.entropy.calibration, as the recipes calibrate
+    cal = calibrate_threshold(entropy, lengths, rate, unit_rate=unit_rate, **fixed)
+    theta = cal.threshold
+    how = "bisection" if min_len == 1 else "sweep"
     seg = segment(entropy, lengths, warn=False, **{param: theta}, **fixed)
     return seg.starts, {
         param: round(theta, 6),
@@ -191,73 +187,6 @@ def method_starts(
         "max_len": max_len,
         "calibration": how,
     }
-
-
-def calibrate_from_above(
-    entropy: torch.Tensor,
-    lengths: torch.Tensor,
-    rate: float,
-    unit_rate: float,
-    param: str,
-    fixed: Dict,
-    grid: int = 200,
-) -> float:
-    """Threshold for ``rate`` when the rate is not monotonic in it (``min_len > 1``).
-
-    With ``min_len > 1`` the rule's one-pass merge removes every segment of a run of
-    one-unit segments, so at low thresholds the rate falls again and
-    ``calibrate_threshold``'s bisection between the extremes does not apply. This
-    walks a quantile grid of the thresholded values down from the top, stops at the
-    first value whose rate reaches ``rate`` and bisects between it and the previous
-    one (the rate is monotonic on that stretch).
-
-    Args:
-        entropy: (B, T); lengths: (B,).
-
-    Raises:
-        CalibrationError: no threshold on the grid reaches ``rate``.
-    """
-    from espnet2_ext.entropy import CalibrationError
-    from espnet2_ext.entropy.calibration import segment_rate
-
-    valid = _valid(lengths, entropy.size(1))
-    if param == "threshold":
-        vals = entropy[valid]
-    else:
-        jump = torch.zeros_like(entropy)
-        jump[:, 1:] = entropy[:, 1:] - entropy[:, :-1]
-        vals = jump[valid]
-    qs = torch.quantile(
-        vals.double(), torch.linspace(1, 0, grid + 1, dtype=torch.float64)
-    )
-    cand = [float(vals.max()) + 1.0] + [float(q) for q in qs]
-
-    def rate_at(v: float) -> float:
-        return segment_rate(entropy, lengths, unit_rate, **{param: v}, **fixed)
-
-    hi, r_hi = cand[0], rate_at(cand[0])  # hi: rate below the target
-    best = (abs(r_hi - rate), hi)
-    r_max = r_hi
-    for v in cand[1:]:
-        r = rate_at(v)
-        r_max = max(r_max, r)
-        best = min(best, (abs(r - rate), v))
-        if r >= rate:
-            lo = v
-            for _ in range(40):
-                mid = 0.5 * (lo + hi)
-                rm = rate_at(mid)
-                best = min(best, (abs(rm - rate), mid))
-                if rm > rate:
-                    lo = mid
-                else:
-                    hi = mid
-            return best[1]
-        hi = v
-    raise CalibrationError(
-        f"no {param} gives {rate}/s with {fixed}: the highest rate on the grid is "
-        f"{r_max:.2f}/s"
-    )
 
 
 def score_starts(

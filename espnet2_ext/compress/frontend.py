@@ -24,7 +24,7 @@ from typeguard import typechecked
 
 from espnet2.asr.frontend.abs_frontend import AbsFrontend
 from espnet2_ext.compress.fusion import CrossAttentionCompressor
-from espnet2_ext.entropy.boundaries import check_rule, segment
+from espnet2_ext.entropy.boundaries import check_lengths, check_rule, segment
 from espnet2_ext.entropy.cache import EntropyCache
 from espnet2_ext.entropy.unit_lm import UnitLM, UnitLMError, read_token_list
 
@@ -141,6 +141,7 @@ class EntropyCompressFrontend(_CompressFrontendBase):
         entropy_cache_max_units: int = 0,
     ):
         check_rule(rule, threshold, rel_threshold)
+        check_lengths(min_len, max_len)
         super().__init__(
             input_size,
             strip_sos,

@@ -13,9 +13,16 @@ Then, in this order:
 
 * ``min_len``: a segment shorter than ``min_len`` units loses its start, i.e. it is
   merged into its left neighbour (the first segment, which has none, absorbs its right
-  neighbour instead). Decided on the rule's segmentation in one pass.
+  neighbour instead). Repeated until no segment is shorter (at most a few passes:
+  after the first, only the first segment can still be short).
 * ``max_len``: a segment longer than ``max_len`` units is split into
   ``ceil(n / max_len)`` pieces of near-equal length (no tiny tail piece).
+
+Invariant: every segment has between ``min_len`` and ``max_len`` units, except the
+single segment of an utterance shorter than ``min_len``. It needs
+``max_len >= 2 * min_len - 1`` (otherwise a segment of ``max_len + 1`` units can be
+neither kept nor split into two pieces of ``min_len``); :func:`check_lengths` enforces
+that.
 """
 
 import warnings
@@ -59,6 +66,27 @@ def check_rule(
         raise ValueError(f"rule {rule!r} needs a threshold (entropy, nats)")
     if rule in ("relative", "combined") and rel_threshold is None:
         raise ValueError(f"rule {rule!r} needs rel_threshold (entropy jump, nats)")
+
+
+def check_lengths(min_len: int, max_len: Optional[int]) -> None:
+    """Raise ValueError unless every segment can be kept within [min_len, max_len].
+
+    Splitting a segment of ``n > max_len`` units into ``ceil(n / max_len)`` near-equal
+    pieces keeps every piece at ``min_len`` or more exactly when
+    ``max_len >= 2 * min_len - 1``.
+    """
+    if min_len < 1:
+        raise ValueError(f"min_len must be >= 1, got {min_len}")
+    if max_len is not None:
+        if max_len < 1:
+            raise ValueError(f"max_len must be >= 1 or None, got {max_len}")
+        if max_len < 2 * min_len - 1:
+            raise ValueError(
+                f"max_len={max_len} and min_len={min_len} cannot both hold: a segment of "
+                f"{max_len + 1} units could be neither kept nor split into pieces of "
+                f">= {min_len}; use max_len >= {2 * min_len - 1} (2 * min_len - 1) or a "
+                "smaller min_len"
+            )
 
 
 def rule_starts(
@@ -109,10 +137,7 @@ def segment(
     Returns:
         :class:`Segmentation`.
     """
-    if max_len is not None and max_len < 1:
-        raise ValueError(f"max_len must be >= 1 or None, got {max_len}")
-    if min_len < 1:
-        raise ValueError(f"min_len must be >= 1, got {min_len}")
+    check_lengths(min_len, max_len)
     B, T = entropy.shape
     valid = _valid(lengths, T)
     starts = rule_starts(entropy, lengths, rule, threshold, rel_threshold)
@@ -156,18 +181,42 @@ def segment_lengths_per_position(starts: torch.Tensor, valid: torch.Tensor):
     return start_pos, offset, seg_len.gather(1, seg_ids)
 
 
-def _merge_short(starts: torch.Tensor, valid: torch.Tensor, min_len: int) -> torch.Tensor:
-    """Drop the start of every segment shorter than ``min_len`` (one pass)."""
+def _merge_pass(starts: torch.Tensor, valid: torch.Tensor, min_len: int):
+    """One merging pass: drop the start of every segment shorter than ``min_len``
+    (the first segment, if short, drops its right neighbour's start instead).
+
+    Returns:
+        The new starts (B, T) and whether any utterance still has a short segment
+        among two or more.
+    """
     _, _, n = segment_lengths_per_position(starts, valid)
     short_start = starts & (n < min_len)
-    keep = starts & ~short_start
+    multi = starts.sum(1, keepdim=True) > 1  # (B, 1): a short segment can merge
+    keep = starts & ~(short_start & multi)
     # the first segment has no left neighbour: if it is short, it absorbs the next one
     seg_ids = (torch.cumsum(starts.long(), 1) - 1).clamp(min=0)
-    first_short = short_start[:, :1]  # (B, 1)
+    first_short = short_start[:, :1] & multi  # (B, 1)
     second_start = starts & (seg_ids == 1)
     keep = keep & ~(first_short & second_start)
     keep[:, 0] = valid[:, 0]
-    return keep
+    _, _, n2 = segment_lengths_per_position(keep, valid)
+    still = bool(((keep & (n2 < min_len)).any(1) & (keep.sum(1) > 1)).any())
+    return keep, still
+
+
+def _merge_short(starts: torch.Tensor, valid: torch.Tensor, min_len: int) -> torch.Tensor:
+    """Merge until no segment is shorter than ``min_len`` (or it is the only one).
+
+    Each pass removes at least one start in every utterance that still has a short
+    segment, so this ends; in practice after at most two passes (after the first, a
+    short segment can only be the first one, which the second pass merges to the right).
+    The loop is over passes of the whole batch, not over positions.
+    """
+    for _ in range(starts.size(1) + 1):
+        starts, still = _merge_pass(starts, valid, min_len)
+        if not still:
+            return starts
+    raise RuntimeError("min_len merging did not converge")  # unreachable
 
 
 def _split_long(starts: torch.Tensor, valid: torch.Tensor, max_len: int) -> torch.Tensor:

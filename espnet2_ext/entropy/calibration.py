@@ -53,6 +53,16 @@ def segment_rate(
     return float(seg.counts.sum()) / (float(lengths.sum()) / unit_rate)
 
 
+def _calibration_values(entropy: torch.Tensor, lengths: torch.Tensor, param: str) -> torch.Tensor:
+    """The values the calibrated parameter is compared with: (N,) over valid positions."""
+    valid = torch.arange(entropy.size(1))[None, :] < lengths[:, None]
+    if param == "threshold":
+        return entropy[valid]
+    jump = torch.zeros_like(entropy)
+    jump[:, 1:] = entropy[:, 1:] - entropy[:, :-1]
+    return jump[valid]
+
+
 def calibrate_threshold(
     entropy: torch.Tensor,
     lengths: torch.Tensor,
@@ -64,22 +74,39 @@ def calibrate_threshold(
     max_len: Optional[int] = 10,
     min_len: int = 1,
     iters: int = 60,
+    grid: int = 400,
 ) -> CalibrationResult:
-    """Find the threshold whose average segment rate on the sample hits ``target_rate``.
+    """Find the threshold whose average segment rate on the sample is closest to
+    ``target_rate``.
 
     The calibrated parameter is ``threshold`` for the ``global`` and ``combined`` rules
     (``rel_threshold`` then stays as given) and ``rel_threshold`` for ``relative``.
-    The rate is non-increasing in the threshold, so bisection finds it; the rate can
-    only move in steps, so the closest reachable rate is returned and reported.
+
+    * ``min_len == 1``: the rate is non-increasing in the threshold (raising it only
+      removes rule boundaries, and merging two segments never adds ``max_len`` pieces),
+      so bisection between "every position fires" and "nothing fires" finds it.
+    * ``min_len > 1``: merging short segments makes the rate non-monotonic (at low
+      thresholds runs of one-unit segments merge into one and the rate falls again), so
+      bisection is invalid. The reachable set is swept instead: the rate at ``grid``
+      quantiles of the compared values (plus both extremes), then a second sweep of
+      ``grid`` points between the neighbours of the closest one; the closest rate wins.
+
+    Either way the rate moves in steps, so the closest reachable rate is returned and
+    reported (``achieved_rate``), never silently a different one.
 
     Args:
         entropy: (B, T) entropies of training utterances (nats).
         lengths: (B,) valid lengths.
         target_rate: segments per second wanted.
         unit_rate: units per second (50 for HuBERT/MFCC at 20 ms).
+        iters: bisection steps (``min_len == 1``).
+        grid: sweep points per pass (``min_len > 1``).
 
     Returns:
         :class:`CalibrationResult`.
+
+    Raises:
+        CalibrationError: the target is outside the rates the rule can give here.
     """
     if target_rate <= 0:
         raise CalibrationError(f"target_rate must be > 0, got {target_rate}")
@@ -89,36 +116,48 @@ def calibrate_threshold(
         if rel_threshold is None:
             raise CalibrationError("the combined rule needs rel_threshold to calibrate threshold")
         fixed["rel_threshold"] = rel_threshold
-
-    valid = torch.arange(entropy.size(1))[None, :] < lengths[:, None]
-    if param == "threshold":
-        vals = entropy[valid]
-    else:
-        jump = torch.zeros_like(entropy)
-        jump[:, 1:] = entropy[:, 1:] - entropy[:, :-1]
-        vals = jump[valid]
+    vals = _calibration_values(entropy, lengths, param)
+    if not bool(torch.isfinite(vals).all()):
+        raise CalibrationError("the entropies hold NaN or inf values: cannot calibrate")
     lo = float(vals.min()) - 1.0  # every position fires
     hi = float(vals.max()) + 1.0  # nothing fires
 
     def rate(v: float) -> float:
         return segment_rate(entropy, lengths, unit_rate, **{param: v}, **fixed)
 
-    r_max, r_min = rate(lo), rate(hi)
-    if not r_min <= target_rate <= r_max:
+    if min_len == 1:
+        r_max, r_min = rate(lo), rate(hi)
+        reach = (r_min, r_max)
+        best = (abs(r_max - target_rate), lo, r_max)
+        if r_min <= target_rate <= r_max:
+            for _ in range(iters):
+                mid = 0.5 * (lo + hi)
+                r = rate(mid)
+                if abs(r - target_rate) < best[0]:
+                    best = (abs(r - target_rate), mid, r)
+                if r > target_rate:
+                    lo = mid
+                else:
+                    hi = mid
+        how = "bisection"
+    else:
+        qs = torch.quantile(vals.double(), torch.linspace(0, 1, grid + 1, dtype=torch.float64))
+        cand = sorted({lo, hi, *(float(q) for q in qs)})
+        rates = [rate(v) for v in cand]  # once per calibration, not per batch
+        i = min(range(len(cand)), key=lambda j: abs(rates[j] - target_rate))
+        a, b = cand[max(i - 1, 0)], cand[min(i + 1, len(cand) - 1)]
+        fine = [a + (b - a) * k / grid for k in range(1, grid)]
+        cand += fine
+        rates += [rate(v) for v in fine]
+        reach = (min(rates), max(rates))
+        j = min(range(len(cand)), key=lambda j: abs(rates[j] - target_rate))
+        best = (abs(rates[j] - target_rate), cand[j], rates[j])
+        how = f"sweep of {len(cand)} thresholds"
+    if not reach[0] <= target_rate <= reach[1]:
         raise CalibrationError(
             f"target rate {target_rate}/s is outside what rule={rule}, max_len={max_len}, "
-            f"min_len={min_len} can give on this data: [{r_min:.2f}, {r_max:.2f}]/s"
+            f"min_len={min_len} can give on this data: [{reach[0]:.2f}, {reach[1]:.2f}]/s"
         )
-    best = (abs(r_max - target_rate), lo, r_max)
-    for _ in range(iters):
-        mid = 0.5 * (lo + hi)
-        r = rate(mid)
-        if abs(r - target_rate) < best[0]:
-            best = (abs(r - target_rate), mid, r)
-        if r > target_rate:
-            lo = mid
-        else:
-            hi = mid
     _, theta, achieved = best
     n_units = int(lengths.sum())
     result = CalibrationResult(
@@ -130,7 +169,12 @@ def calibrate_threshold(
         num_segments=round(achieved * n_units / unit_rate),
     )
     logger.info(
-        "calibrated %s=%.4f for target %.2f seg/s: achieved %.2f seg/s on %d units",
-        param, theta, target_rate, achieved, n_units,
+        "calibrated %s=%.4f for target %.2f seg/s (%s): achieved %.2f seg/s on %d units",
+        param, theta, target_rate, how, achieved, n_units,
     )
+    if abs(achieved - target_rate) > 0.05 * target_rate:
+        logger.warning(
+            "the closest reachable rate %.2f/s is more than 5%% from the target %.2f/s "
+            "(rule=%s, min_len=%d, max_len=%s)", achieved, target_rate, rule, min_len, max_len,
+        )
     return result

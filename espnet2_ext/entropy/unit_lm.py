@@ -94,16 +94,26 @@ class UnitLM(torch.nn.Module):
         device: str = "cpu",
         **kwargs,
     ) -> "UnitLM":
-        """Load an LM trained by ``espnet2.bin.lm_train`` (its config.yaml and .pth)."""
+        """Load an LM trained by ``espnet2.bin.lm_train`` (its config.yaml and .pth).
+
+        The checkpoint is read with ``torch.load(weights_only=True)`` (no pickled code
+        runs) and must fit the LM built from the config exactly: missing keys,
+        unexpected keys or different shapes raise :class:`UnitLMError` (ESPnet's own
+        loader would accept a checkpoint of another model and leave the LM random).
+        """
         from espnet2.tasks.lm import LMTask
+
+        from espnet2_ext.utils.checkpoint import build_model_from_file
 
         cfg, ckpt = Path(lm_train_config), Path(lm_file)
         for what, p in (("LM config", cfg), ("LM checkpoint", ckpt)):
             if not p.is_file():
                 raise UnitLMError(f"{what} not found: {p}")
         try:
-            model, args = LMTask.build_model_from_file(cfg, ckpt, device)
-        except Exception as e:  # corrupt pickle, wrong keys, wrong shapes, bad yaml
+            model, args = build_model_from_file(
+                LMTask, cfg, ckpt, device, what="unit LM checkpoint"
+            )
+        except Exception as e:  # not a state dict, wrong keys, wrong shapes, bad yaml
             raise UnitLMError(
                 f"cannot load the unit LM from config={cfg} checkpoint={ckpt}: "
                 f"{type(e).__name__}: {e}"

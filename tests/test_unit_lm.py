@@ -120,3 +120,25 @@ def test_missing_or_unreadable_checkpoint(tmp_path, lm_files):
     )
     with pytest.raises(UnitLMError, match="cannot load the unit LM"):
         UnitLM.from_files(cfg, other_ckpt)
+
+
+def test_minus_inf_logit_gives_finite_entropy_and_nan_logits_raise(lm_files, token_list):
+    """Issue 9 item 3: a token the LM rules out (-inf logit) used to give
+    exp(-inf) * -inf = NaN, silently read as "no boundary"."""
+    lm = UnitLM.from_files(*lm_files)
+    units = random_units(2, 12, len(token_list), seed=5)
+    lengths = torch.tensor([12, 9])
+    with torch.no_grad():
+        lm.lm.decoder.bias[3] = float("-inf")
+    h = lm.entropy(units, lengths)
+    assert bool(torch.isfinite(h).all())
+    # equal to the entropy of the distribution over the other tokens
+    x = torch.cat([torch.tensor([lm.sos]), units[0, :-1]])[None]
+    with torch.no_grad():
+        logits, _ = lm.lm(x, None)
+    p = logits[0, :, [v for v in range(logits.size(-1)) if v != 3]].softmax(-1)
+    torch.testing.assert_close(h[0], -(p * p.log()).sum(-1), atol=1e-5, rtol=1e-5)
+    with torch.no_grad():
+        lm.lm.decoder.bias[3] = float("nan")
+    with pytest.raises(UnitLMError, match="non-finite entropies"):
+        lm.entropy(units, lengths)

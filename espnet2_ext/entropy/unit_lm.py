@@ -181,8 +181,9 @@ class UnitLM(torch.nn.Module):
             ctx = contextlib.nullcontext()  # float32: exactly as without the option
         with ctx:
             logits, _ = self.lm(x, None)
-        logp = torch.log_softmax(logits.float(), dim=-1)
-        return -(logp.exp() * logp).sum(-1)
+        # entr(p) = -p log p with entr(0) = 0: a -inf logit (p = 0) contributes 0, where
+        # exp(logp) * logp would give 0 * -inf = NaN
+        return torch.special.entr(torch.softmax(logits.float(), dim=-1)).sum(-1)
 
     @torch.no_grad()
     def entropy(self, units: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -204,7 +205,7 @@ class UnitLM(torch.nn.Module):
         x[:, 1:] = torch.where(valid[:, :-1], units[:, :-1], torch.zeros_like(units[:, :-1]))
         W, O = self.window, self.overlap
         if T <= W:
-            return self._score_rows(x, lengths).masked_fill(~valid, 0.0)
+            return self._finite(self._score_rows(x, lengths), valid)
 
         hop = W - O
         K = math.ceil((T - W) / hop) + 1  # windows needed for the longest sequence
@@ -223,6 +224,20 @@ class UnitLM(torch.nn.Module):
         k_of = torch.where(pos < W, torch.zeros_like(pos), torch.div(pos - O, hop, rounding_mode="floor"))
         off = pos - k_of * hop
         h = h_win[:, k_of, off]  # (B, T)
+        return self._finite(h, valid)
+
+    @staticmethod
+    def _finite(h: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """Zero the padding; raise if a valid position's entropy is NaN or infinite
+        (it would silently mean "no boundary" and break calibration)."""
+        bad = valid & ~torch.isfinite(h)
+        if bool(bad.any()):
+            b, t = (int(i) for i in bad.nonzero()[0])
+            raise UnitLMError(
+                f"the unit LM gave {int(bad.sum())} non-finite entropies (first at batch "
+                f"index {b}, position {t}): its logits hold NaN, e.g. a broken checkpoint "
+                "or an overflow in reduced precision (try lm_dtype: float32)"
+            )
         return h.masked_fill(~valid, 0.0)
 
     def _score_rows(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

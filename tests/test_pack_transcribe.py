@@ -102,7 +102,7 @@ def build_experiment(root: Path) -> dict:
     km = fit_kmeans(np.concatenate(list(feats["train"].values())), N_CLUSTERS, seed=0,
                     backend="sklearn", n_init=3, max_iter=50)
     (root / "exp/kmeans").mkdir(parents=True)
-    km_path = f"exp/kmeans/km_mfcc_{N_CLUSTERS}.pkl"
+    km_path = f"exp/kmeans/km_mfcc_{N_CLUSTERS}.npy"
     km.save(str(root / km_path))
     units = {d: {k: km.predict(f) for k, f in fs.items()} for d, fs in feats.items()}
 
@@ -283,7 +283,9 @@ def test_packed_archive_layout(packed):
     assert cfg["frontend_conf"]["lm_train_config"] == "exp/unit_lm/config.yaml" in names
     assert cfg["frontend_conf"]["lm_file"] == "exp/unit_lm/valid.loss.ave.pth" in names
     assert cfg["bpemodel"] == "dump/token_list/bpe/bpe.model" in names
-    assert units["kmeans"] == f"exp/kmeans/km_mfcc_{N_CLUSTERS}.pkl" in names
+    assert units["kmeans"] == f"exp/kmeans/km_mfcc_{N_CLUSTERS}.npy" in names
+    assert units["kmeans"] + ".json" in names  # its metadata
+    assert not [n for n in names if n.endswith((".pkl", ".joblib"))]  # no pickled k-means
     assert units["token_list"] == "dump/token_list/units/tokens.txt" in names
     assert meta["files"]["asr_model_file"] == "exp/asr_tiny/valid.acc.ave.pth"  # symlink followed
 
@@ -626,7 +628,7 @@ def test_upload_model_card_and_mocked_upload(packed, unpacked, fake_hub, tmp_pat
     cfg2 = yaml.safe_load((tmp_path / "hf2/exp/asr_tiny/config.yaml").read_text())
     assert cfg2["frontend_conf"] == cfg["frontend_conf"] and cfg2["bpemodel"] == cfg["bpemodel"]
     units2 = yaml.safe_load((tmp_path / "hf2/exp/kmeans/units.yaml").read_text())
-    assert units2["kmeans"] == f"exp/kmeans/km_mfcc_{N_CLUSTERS}.pkl"
+    assert units2["kmeans"] == f"exp/kmeans/km_mfcc_{N_CLUSTERS}.npy"
     assert not list((tmp_path / "hf2").glob("*.zip"))  # the zoo's link to the archive
     assert not list((tmp_path / "hf2").glob("*.lock"))
     assert len(fake_hub.calls) == 2  # no --hf_repo: nothing uploaded

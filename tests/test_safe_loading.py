@@ -97,3 +97,146 @@ def test_check_state_dict_names_a_few_of_each(tmp_path):
     # keys of a frozen part loaded from elsewhere may be absent
     full = {k: v for k, v in model.state_dict().items() if not k.startswith("7.")}
     check_state_dict(model, full, "ckpt", ignore_missing=["7."])
+
+
+# --------------------------------------------------------------------------- item 9a: k-means
+def _km(k=5, d=3, seed=0):
+    import numpy as np
+
+    from espnet2_ext.units.kmeans import KMeansModel
+
+    c = np.random.default_rng(seed).standard_normal((k, d)).astype(np.float32)
+    return KMeansModel(c, {"seed": seed})
+
+
+def test_kmeans_legacy_pickle_is_not_loaded_by_default(tmp_path):
+    import joblib
+
+    from espnet2_ext.units.kmeans import KMeansModel, UntrustedPickleError
+
+    marker = tmp_path / "marker"
+    path = tmp_path / "km.pkl"
+    joblib.dump({"cluster_centers": _Evil(str(marker))}, str(path))
+    with pytest.raises(UntrustedPickleError) as e:
+        KMeansModel.load(str(path))
+    assert not marker.exists()
+    assert (f"python -m espnet2_ext.bin.convert_kmeans --trust_remote_pickle {path} "
+            f"{tmp_path / 'km.npy'}") in str(e.value)
+
+
+def test_kmeans_saved_as_plain_npy_and_loaded_without_pickle(tmp_path):
+    import numpy as np
+
+    from espnet2_ext.units.kmeans import KMeansModel
+
+    km = _km()
+    km.save(str(tmp_path / "km.npy"))
+    raw = np.load(tmp_path / "km.npy", allow_pickle=False)  # a plain array on disk
+    np.testing.assert_array_equal(raw, km.cluster_centers)
+    back = KMeansModel.load(str(tmp_path / "km.npy"))
+    np.testing.assert_array_equal(back.cluster_centers, km.cluster_centers)
+    assert back.meta["n_clusters"] == 5
+    # an .npy that needs pickle (object array) is refused, its code not run
+    marker = tmp_path / "marker"
+    evil = np.empty(1, dtype=object)
+    evil[0] = _Evil(str(marker))
+    np.save(tmp_path / "evil.npy", evil, allow_pickle=True)
+    with pytest.raises(ValueError, match="not a plain numeric"):
+        KMeansModel.load(str(tmp_path / "evil.npy"))
+    assert not marker.exists()
+
+
+def test_convert_kmeans_cli(tmp_path):
+    import joblib
+    import numpy as np
+
+    from espnet2_ext.bin import convert_kmeans
+    from espnet2_ext.units.kmeans import KMeansModel
+
+    km = _km(seed=3)
+    legacy = tmp_path / "km_mfcc_5.pkl"
+    joblib.dump({"cluster_centers": km.cluster_centers, "meta": {"seed": 3}}, str(legacy))
+    assert convert_kmeans.main([str(legacy)]) == 2  # the trust flag is required
+    assert not (tmp_path / "km_mfcc_5.npy").exists()
+    assert convert_kmeans.main([str(legacy), "--trust_remote_pickle"]) == 0
+    back = KMeansModel.load(str(tmp_path / "km_mfcc_5.npy"))
+    np.testing.assert_array_equal(back.cluster_centers, km.cluster_centers)
+    assert back.meta["seed"] == 3
+    # the legacy file itself loads only when trusted
+    np.testing.assert_array_equal(
+        KMeansModel.load(str(legacy), trust_pickle=True).cluster_centers, km.cluster_centers)
+
+
+def test_apply_kmeans_legacy_model_needs_trust_flag(tmp_path, capfd):
+    import joblib
+    import numpy as np
+
+    from espnet2_ext.bin import apply_kmeans
+
+    km = _km(k=4, d=3)
+    feats = np.random.default_rng(0).standard_normal((20, 3)).astype(np.float32)
+    np.save(tmp_path / "u1.npy", feats)
+    scp = tmp_path / "feats.scp"
+    scp.write_text(f"u1 {tmp_path / 'u1.npy'}\n")
+    legacy = tmp_path / "km.pkl"
+    joblib.dump({"cluster_centers": km.cluster_centers, "meta": {}}, str(legacy))
+    out = tmp_path / "units.txt"
+    args = ["--feats_scp", str(scp), "--km", str(legacy), "--out", str(out)]
+    assert apply_kmeans.main(args) == 2
+    assert "convert_kmeans" in capfd.readouterr().err and not out.exists()
+    assert apply_kmeans.main(args + ["--trust_remote_pickle"]) == 0
+    assert out.read_text().split()[1:] == [str(u) for u in km.predict(feats)]
+
+
+def _units_sh(recipe: Path, *args: str) -> str:
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    p = subprocess.run(["./units.sh", "--python", sys.executable, *args], cwd=recipe, env=env,
+                       capture_output=True, text=True)
+    assert p.returncode == 0, (p.stdout + p.stderr)[-4000:]
+    return p.stdout + p.stderr
+
+
+def test_units_sh_stage3_writes_npy_and_converts_legacy_pkl(tmp_path):
+    """Stage 3 of units.sh writes the plain .npy model and units.yaml names it; an
+    experiment from before (a km_*.pkl written by the recipe) is converted, not refitted."""
+    import joblib
+    import numpy as np
+    import yaml
+
+    from espnet2_ext.units.kmeans import KMeansModel
+
+    repo = Path(__file__).resolve().parents[1]
+    recipe = tmp_path / "recipe"
+    recipe.mkdir()
+    for name in ("utils", "units.sh", "path.sh"):
+        (recipe / name).symlink_to(repo / "egs2" / "TEMPLATE" / name)
+    fdir = recipe / "dump/feats/mfcc/train"
+    fdir.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    lines = []
+    for i in range(4):
+        np.save(fdir / f"u{i}.npy", rng.standard_normal((50, 3)).astype(np.float32))
+        lines.append(f"u{i} {fdir / f'u{i}.npy'}")
+    (fdir / "feats.0.scp").write_text("\n".join(lines) + "\n")
+    common = ["--stage", "3", "--stop_stage", "3", "--feature", "mfcc", "--n_clusters", "4",
+              "--km_max_frames", "200", "--km_args", "--backend sklearn --n_init 1"]
+    _units_sh(recipe, *common)
+    km_dir = recipe / "exp/kmeans"
+    assert (km_dir / "km_mfcc_4.npy").is_file() and not list(km_dir.glob("*.pkl"))
+    units = yaml.safe_load((km_dir / "units.yaml").read_text())
+    assert units["kmeans"] == "exp/kmeans/km_mfcc_4.npy"
+    assert KMeansModel.load(str(recipe / units["kmeans"])).n_clusters == 4
+
+    # an older experiment: only the legacy joblib file
+    legacy = _km(k=4, d=3, seed=7)
+    for p in km_dir.glob("km_mfcc_4.npy*"):
+        p.unlink()
+    joblib.dump({"cluster_centers": legacy.cluster_centers, "meta": {}},
+                str(km_dir / "km_mfcc_4.pkl"))
+    out = _units_sh(recipe, *common)
+    assert "converting" in out
+    np.testing.assert_array_equal(
+        KMeansModel.load(str(km_dir / "km_mfcc_4.npy")).cluster_centers, legacy.cluster_centers)

@@ -473,19 +473,23 @@ def test_kmeans_fit_apply_roundtrip_and_determinism(tmp_path):
     # batched torch assignment == per-utterance numpy assignment
     xt = torch.from_numpy(x).view(8, 100, 3)
     np.testing.assert_array_equal(km.predict_torch(xt).reshape(-1).numpy(), pred)
-    for name in ("km.pkl", "km.npy"):
-        km.save(str(tmp_path / name))
-        back = KMeansModel.load(str(tmp_path / name))
-        np.testing.assert_array_equal(back.cluster_centers, km.cluster_centers)
-        np.testing.assert_array_equal(back.predict(x), pred)
-        assert back.meta["n_clusters"] == 4 and back.meta["seed"] == 1
-    # a fitted scikit-learn model pickled by fairseq/ESPnet recipes loads too
+    km.save(str(tmp_path / "km.npy"))
+    back = KMeansModel.load(str(tmp_path / "km.npy"))
+    np.testing.assert_array_equal(back.cluster_centers, km.cluster_centers)
+    np.testing.assert_array_equal(back.predict(x), pred)
+    assert back.meta["n_clusters"] == 4 and back.meta["seed"] == 1
+    with pytest.raises(ValueError, match=".npy"):  # no pickle format is written
+        km.save(str(tmp_path / "km.pkl"))
+    # a fitted scikit-learn model pickled by fairseq/ESPnet recipes loads when trusted
     from sklearn.cluster import MiniBatchKMeans
 
     sk = MiniBatchKMeans(n_clusters=4, random_state=0, n_init=3).fit(x)
     joblib.dump(sk, str(tmp_path / "sk.pkl"))
+    with pytest.raises(ValueError, match="convert_kmeans --trust_remote_pickle"):
+        KMeansModel.load(str(tmp_path / "sk.pkl"))
     np.testing.assert_array_equal(
-        KMeansModel.load(str(tmp_path / "sk.pkl")).predict(x), sk.predict(x)
+        KMeansModel.load(str(tmp_path / "sk.pkl"), trust_pickle=True).predict(x),
+        sk.predict(x),
     )
     with pytest.raises(ValueError):
         km.predict(np.zeros((5, 7), np.float32))
@@ -707,7 +711,7 @@ def test_learn_and_apply_kmeans(corpus, capsys):
     out = str(root / "feats")
     assert _dump(scp, out, 0) == 0 and _dump(scp, out, 1) == 0
     scps = [os.path.join(out, f"feats.{r}.scp") for r in (0, 1)]
-    km_path = str(root / "km" / "km.pkl")
+    km_path = str(root / "km" / "km.npy")
     args = [
         "--feats_scp",
         *scps,
@@ -736,6 +740,7 @@ def test_learn_and_apply_kmeans(corpus, capsys):
     np.testing.assert_array_equal(
         KMeansModel.load(km_b).cluster_centers, km.cluster_centers
     )
+    assert learn_kmeans.main(args[:-1] + [str(root / "km" / "km.pkl")]) == 2  # not .npy
 
     # a feats.scp with an unreadable entry: counted and skipped
     bad_scp = root / "feats_bad.scp"

@@ -55,7 +55,7 @@ REPO=$(cd "${TEMPLATE}/../.." && pwd)
 all_sets="${train_set} ${valid_set} ${test_sets}"
 featdir=${dumpdir}/feats
 unitdir=${dumpdir}/units
-km=${expdir}/kmeans/km_${feature}_${n_clusters}.pkl
+km=${expdir}/kmeans/km_${feature}_${n_clusters}.npy   # plain centroid array (no pickle)
 token_list=${dumpdir}/token_list/units/tokens.txt
 lm_exp=${expdir}/unit_lm
 
@@ -84,6 +84,10 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
     stage_banner 3 "k-means K=${n_clusters} on <= ${km_max_frames} frames of ${train_set}"
     if [ -f "${km}" ] && [ "${force}" != true ]; then
         log "k-means model exists: ${km} (--force true to redo)"
+    elif [ -f "${km%.npy}.pkl" ] && [ "${force}" != true ]; then
+        # this recipe's own model from before k-means files became plain arrays
+        log "converting this experiment's legacy k-means model ${km%.npy}.pkl -> ${km}"
+        ${python} -m espnet2_ext.bin.convert_kmeans --trust_remote_pickle "${km%.npy}.pkl" "${km}"
     else
         mkdir -p "$(dirname "${km}")"
         ${train_cmd} "$(dirname "${km}")/learn_kmeans.log" \

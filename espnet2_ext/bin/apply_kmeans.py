@@ -2,12 +2,12 @@
 """Assign each frame to its nearest k-means centroid; write Kaldi-text unit sequences.
 
     python -m espnet2_ext.bin.apply_kmeans --feats_scp dump/feats/train/feats.0.scp \\
-        --km exp/kmeans/km.pkl --out dump/units/train/units.0.txt
+        --km exp/kmeans/km.npy --out dump/units/train/units.0.txt
 
     # or straight from audio, without storing features (e.g. HuBERT on a large corpus):
     python -m espnet2_ext.bin.apply_kmeans --wav_scp data/train/wav.scp \\
         --feature hubert --feature_conf checkpoint=/x/hubert_base_ls960.pt layer=9 \\
-        --km exp/kmeans/km.pkl --nshard 8 --rank 3 --out dump/units/train/units.3.txt
+        --km exp/kmeans/km.npy --nshard 8 --rank 3 --out dump/units/train/units.3.txt
 
 Output lines: ``utt_id 12 7 7 431 ...`` (0-based k-means ids, one per 50 Hz frame, no
 deduplication). With ``--feats_scp`` the lines follow the scp order; with ``--wav_scp``
@@ -66,7 +66,12 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--feature_conf", nargs="*", default=[], action="extend", help="key=value"
     )
-    p.add_argument("--km", required=True, help="k-means model from learn_kmeans")
+    p.add_argument("--km", required=True, help="k-means model (.npy) from learn_kmeans")
+    p.add_argument(
+        "--trust_remote_pickle",
+        action="store_true",
+        help="also read a legacy joblib/pickle --km (runs code stored in the file)",
+    )
     p.add_argument("--out", required=True, help="output text file, e.g. units.R.txt")
     p.add_argument("--nshard", type=int, default=1)
     p.add_argument("--rank", type=int, default=0, help="0-based shard index")
@@ -131,7 +136,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             read_scp(args.wav_scp) if args.wav_scp else read_scps(args.feats_scp)
         )
         entries = split_shard(all_entries, args.nshard, args.rank)
-        km = KMeansModel.load(args.km)
+        km = KMeansModel.load(args.km, trust_pickle=args.trust_remote_pickle)
     except (ValueError, OSError) as e:
         logging.error("%s", e)
         return 2
@@ -148,6 +153,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             "feats_scp",
             "wav_scp",
             "km",
+            "trust_remote_pickle",
         )
     }
     if not args.wav_scp:  # extraction options do not matter for dumped features

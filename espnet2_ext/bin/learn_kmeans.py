@@ -3,14 +3,14 @@
 
     python -m espnet2_ext.bin.learn_kmeans \\
         --feats_scp dump/feats/train/feats.0.scp dump/feats/train/feats.1.scp \\
-        --n_clusters 500 --max_frames 1000000 --seed 0 --out exp/kmeans/km.pkl
+        --n_clusters 500 --max_frames 1000000 --seed 0 --out exp/kmeans/km.npy
 
 Frame sampling: a seeded ``--portion`` of the utterances is read (1.0: all), and of
 their frames at most ``--max_frames`` are kept, drawn uniformly without replacement
 (seeded). The same inputs, options and seed give the same model.
 
-Outputs: the model (``.pkl``: joblib dict of centroids + metadata; ``.npy``: centroids
-with a ``.json`` beside it) and ``<out>.done`` (JSON: counts, metadata) written last;
+Outputs: the model (``.npy``: the centroids as a plain array, with a ``.json`` of
+metadata beside it; no pickle) and ``<out>.done`` (JSON: counts, metadata) written last;
 a re-run with the same inputs and options skips the fit unless ``--overwrite``.
 """
 
@@ -36,7 +36,7 @@ from espnet2_ext.utils.shards import (
 def load_feats(value: str, fd_dict: Optional[dict] = None) -> np.ndarray:
     """A feats.scp value (``foo.ark:123``, a ``.npy`` path, or a kaldi matrix file)."""
     if value.endswith(".npy"):
-        return np.load(value)
+        return np.load(value, allow_pickle=False)
     return kaldiio.load_mat(value, fd_dict=fd_dict)
 
 
@@ -59,7 +59,7 @@ def get_parser() -> argparse.ArgumentParser:
         "--portion", type=float, default=1.0, help="fraction of utterances read"
     )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", required=True, help="model path (.pkl/.joblib or .npy)")
+    p.add_argument("--out", required=True, help="model path (.npy)")
     p.add_argument("--backend", default="auto", choices=["auto", "sklearn", "faiss"])
     p.add_argument(
         "--batch_size", type=int, default=10000, help="MiniBatchKMeans batch size"
@@ -79,6 +79,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     setup_logging(args.log_level)
     if not 0.0 < args.portion <= 1.0:
         logging.error("--portion must be in (0, 1], got %s", args.portion)
+        return 2
+    if not args.out.endswith(".npy"):
+        logging.error("--out must end with .npy (k-means models are plain centroid arrays; "
+                      "the joblib/pickle format is no longer written), got %s", args.out)
         return 2
     try:
         entries = read_scps(args.feats_scp)

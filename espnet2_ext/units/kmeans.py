@@ -1,13 +1,17 @@
 """k-means over frame features: seeded frame sampling, fitting, saving, applying.
 
 Model files
-    ``*.npy``: the (K, D) float32 centroids, with a ``<path>.json`` beside it for metadata.
-    anything else (``km.pkl`` by convention): a joblib file holding a plain dict
-    ``{"cluster_centers": ndarray (K, D) float32, "meta": {...}}`` (no scikit-learn
-    objects inside, so it loads with any scikit-learn version).
-    :func:`KMeansModel.load` also reads joblib pickles of a fitted scikit-learn
-    ``KMeans``/``MiniBatchKMeans`` (what fairseq's and ESPnet's HuBERT recipes
-    write), taking their ``cluster_centers_``.
+    ``km_<feature>_<K>.npy``: the (K, D) float32 centroids as a plain NumPy array,
+    read with ``np.load(allow_pickle=False)`` (no code in the file can run), with a
+    ``<path>.json`` beside it for metadata (optional when loading). This is the only
+    format :meth:`KMeansModel.save` writes.
+
+    Legacy: joblib/pickle files (``km.pkl``: this package's old format, a dict
+    ``{"cluster_centers": ..., "meta": ...}``; or a fitted scikit-learn
+    ``KMeans``/``MiniBatchKMeans`` as fairseq's and ESPnet's HuBERT recipes write).
+    Unpickling runs code from the file, so :meth:`KMeansModel.load` reads them only with
+    ``trust_pickle=True``; convert such a file once with
+    ``python -m espnet2_ext.bin.convert_kmeans --trust_remote_pickle km.pkl km.npy``.
 
 Assignment is the nearest centroid in squared Euclidean distance, computed as
 ``|x|^2 - 2 x.c + |c|^2`` in one matrix product (torch), like fairseq's ApplyKmeans.
@@ -149,44 +153,91 @@ class KMeansModel:
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str) -> None:
-        """Write atomically (temporary file + rename); see the module docstring."""
+        """Write the centroids to ``path`` (``.npy``) and the metadata to ``path.json``.
+
+        Both are written atomically (temporary file + rename).
+        """
+        if not str(path).endswith(".npy"):
+            raise ValueError(
+                f"k-means models are saved as .npy (plain centroid arrays), got {path!r}"
+            )
         d = os.path.dirname(os.path.abspath(path))
         os.makedirs(d, exist_ok=True)
         meta = dict(self.meta, n_clusters=self.n_clusters, dim=self.dim)
         tmp = path + ".tmp"
-        if path.endswith(".npy"):
-            with open(tmp, "wb") as f:
-                np.save(f, self.cluster_centers)
-            os.replace(tmp, path)
-            with open(path + ".json.tmp", "w") as f:
-                json.dump(meta, f, indent=2, sort_keys=True)
-            os.replace(path + ".json.tmp", path + ".json")
-        else:
-            import joblib
-
-            with open(tmp, "wb") as f:
-                joblib.dump({"cluster_centers": self.cluster_centers, "meta": meta}, f)
-            os.replace(tmp, path)
+        with open(tmp, "wb") as f:
+            np.save(f, self.cluster_centers, allow_pickle=False)
+        os.replace(tmp, path)
+        with open(path + ".json.tmp", "w") as f:
+            json.dump(meta, f, indent=2, sort_keys=True)
+        os.replace(path + ".json.tmp", path + ".json")
 
     @classmethod
-    def load(cls, path: str) -> "KMeansModel":
+    def load(cls, path: str, trust_pickle: bool = False) -> "KMeansModel":
+        """Read a k-means model (see the module docstring).
+
+        Args:
+            path: a ``.npy`` centroid array (any file starting with NumPy's magic
+                bytes is read as one), or a legacy joblib/pickle file.
+            trust_pickle: allow reading a legacy joblib/pickle file, which runs code
+                stored in it. Off by default.
+
+        Raises:
+            FileNotFoundError: no such file.
+            UntrustedPickleError: a legacy pickle and ``trust_pickle`` is false.
+            ValueError: not a (K, D) array / not a k-means model.
+        """
         if not os.path.isfile(path):
             raise FileNotFoundError(f"k-means model not found: {path}")
-        if path.endswith(".npy"):
-            centers = np.load(path)
+        if is_npy_file(path):
+            try:
+                centers = np.load(path, allow_pickle=False)
+            except ValueError as e:  # an object array: would need pickle
+                raise ValueError(f"{path}: not a plain numeric .npy array ({e})") from e
+            if not np.issubdtype(centers.dtype, np.number):
+                raise ValueError(f"{path}: centroids must be numeric, got dtype {centers.dtype}")
             meta = {}
             if os.path.isfile(path + ".json"):
                 with open(path + ".json") as f:
                     meta = json.load(f)
             return cls(centers, meta)
+        if not trust_pickle:
+            raise UntrustedPickleError(
+                f"{path} is not a .npy centroid array: it looks like a legacy joblib/pickle "
+                "k-means model, and unpickling runs code stored in the file, so it is not "
+                "loaded by default. If you trust the file, convert it once with\n"
+                f"    python -m espnet2_ext.bin.convert_kmeans --trust_remote_pickle {path} "
+                f"{npy_path_for(path)}\n"
+                "and use the .npy (or load it with trust_pickle=True / --trust_remote_pickle)."
+            )
         import joblib
 
+        logging.warning("%s: loading a legacy joblib/pickle k-means model (trust_pickle)", path)
         obj = joblib.load(path)
         if isinstance(obj, dict) and "cluster_centers" in obj:
             return cls(obj["cluster_centers"], obj.get("meta"))
         if hasattr(obj, "cluster_centers_"):  # a fitted scikit-learn model
             return cls(obj.cluster_centers_, {"source": type(obj).__name__})
         raise ValueError(f"{path}: not a k-means model (got {type(obj).__name__})")
+
+
+class UntrustedPickleError(ValueError):
+    """A legacy pickle file was given without ``trust_pickle``."""
+
+
+NPY_MAGIC = b"\x93NUMPY"
+
+
+def is_npy_file(path: str) -> bool:
+    """Whether the file starts with NumPy's ``.npy`` magic bytes."""
+    with open(path, "rb") as f:
+        return f.read(len(NPY_MAGIC)) == NPY_MAGIC
+
+
+def npy_path_for(path: str) -> str:
+    """``km.pkl`` -> ``km.npy`` (the name a converted legacy model gets)."""
+    root, ext = os.path.splitext(path)
+    return (root if ext in (".pkl", ".joblib", ".pickle") else path) + ".npy"
 
 
 def faiss_available() -> bool:

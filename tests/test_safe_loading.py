@@ -240,3 +240,25 @@ def test_units_sh_stage3_writes_npy_and_converts_legacy_pkl(tmp_path):
     assert "converting" in out
     np.testing.assert_array_equal(
         KMeansModel.load(str(km_dir / "km_mfcc_4.npy")).cluster_centers, legacy.cluster_centers)
+
+
+# --------------------------------------------------------------------------- item 9b: HuBERT
+def test_hubert_checkpoint_with_pickled_code_is_not_run_by_default(tmp_path):
+    """A checkpoint that torch.load(weights_only=True) refuses is not re-read with
+    weights_only=False unless the caller trusts it."""
+    from espnet2_ext.units.features import HuBERTExtractor
+    from espnet2_ext.units.hubert_loader import build_hubert, load_hubert
+
+    marker = tmp_path / "marker"
+    path = tmp_path / "hubert_fairseq.pt"
+    torch.save({"model": {}, "cfg": _Evil(str(marker))}, path)
+    with pytest.raises(RuntimeError, match="trust_pickle=True"):
+        load_hubert(str(path))
+    with pytest.raises(RuntimeError, match="weights_only=True"):
+        HuBERTExtractor(checkpoint=str(path))
+    assert not marker.exists()
+    # a plain state dict needs no trust
+    sd_path = tmp_path / "hubert_sd.pth"
+    torch.save(build_hubert("base", seed=0).state_dict(), sd_path)
+    _, _, desc = load_hubert(str(sd_path))
+    assert desc.startswith("torchaudio")

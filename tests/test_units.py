@@ -818,7 +818,8 @@ def test_learn_and_apply_kmeans(corpus, capsys):
 
 
 def test_hubert_fairseq_pickled_args_checkpoint(tmp_path):
-    """Old fairseq checkpoints keep an argparse Namespace: needs weights_only=False."""
+    """Old fairseq checkpoints keep an argparse Namespace: needs weights_only=False,
+    which only an explicit trust_pickle=True allows."""
     import argparse
 
     ref = _tiny("group_norm", False)
@@ -832,9 +833,9 @@ def test_hubert_fairseq_pickled_args_checkpoint(tmp_path):
     torch.save(
         {"args": args, "model": _to_fairseq(ref.state_dict(), "group_norm")}, path
     )
-    with pytest.raises(RuntimeError, match="allow_pickle"):
-        load_hubert(path, allow_pickle=False)
-    model, normalize, desc = load_hubert(path)
+    with pytest.raises(RuntimeError, match="trust_pickle"):
+        load_hubert(path)  # the default: weights_only=True only
+    model, normalize, desc = load_hubert(path, trust_pickle=True)
     assert normalize is False and desc.startswith("fairseq")
     wav = torch.from_numpy(tone(0.3))[None]
     with torch.no_grad():

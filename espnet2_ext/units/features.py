@@ -218,7 +218,9 @@ class HuBERTExtractor(AbsFeatureExtractor):
         layer: 1-based transformer layer whose output is returned.
         normalize_waveform: override the checkpoint's waveform normalisation.
         seed: initialisation seed for ``random``.
-        allow_pickle: allow ``torch.load(weights_only=False)`` for fairseq checkpoints.
+        trust_pickle: allow ``torch.load(weights_only=False)`` for checkpoints that
+            ``weights_only=True`` refuses (fairseq's pickle their config); this runs
+            code stored in the file, so it is off by default.
         num_heads, layer_norm_first: architecture overrides for local checkpoints whose
             config does not say (see :func:`~espnet2_ext.units.hubert_loader.load_hubert`).
     """
@@ -231,7 +233,7 @@ class HuBERTExtractor(AbsFeatureExtractor):
         layer: int = 9,
         normalize_waveform: Optional[bool] = None,
         seed: int = 0,
-        allow_pickle: bool = True,
+        trust_pickle: bool = False,
         num_heads: Optional[int] = None,
         layer_norm_first: Optional[bool] = None,
     ):
@@ -240,7 +242,7 @@ class HuBERTExtractor(AbsFeatureExtractor):
             checkpoint,
             arch=arch,
             seed=seed,
-            allow_pickle=allow_pickle,
+            trust_pickle=trust_pickle,
             num_heads=num_heads,
             layer_norm_first=layer_norm_first,
         )

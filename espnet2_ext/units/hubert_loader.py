@@ -21,9 +21,11 @@ install is needed; the key mapping is done here):
   old ``"args"``). The architecture is read from the tensor shapes plus ``cfg.model``
   (``encoder_attention_heads``, ``layer_norm_first``, ``conv_feature_layers``) and
   ``cfg.task.normalize`` (waveform normalisation). Such checkpoints pickle an omegaconf
-  config, so they are first tried with ``torch.load(weights_only=True)`` and, if that
-  fails and ``allow_pickle`` is true, re-loaded with ``weights_only=False`` (this
-  executes pickled code from the file: only use checkpoints you trust).
+  config, so ``torch.load(weights_only=True)``, the only path by default, refuses them
+  with an error; with ``trust_pickle=True`` (``feature_conf`` ``trust_pickle=true``)
+  they are re-loaded with ``weights_only=False``, which executes pickled code from the
+  file: only for checkpoints you trust. (A torchaudio or transformers state dict of
+  the same model needs no such switch.)
 * **torchaudio** state dicts (what ``torchaudio.pipelines`` downloads, e.g. a local copy
   of ``hubert_fairseq_base_ls960.pth``, or ``torch.save(model.state_dict())`` of a
   ``torchaudio.models.Wav2Vec2Model``), also nested in a bigger model: the prefix in
@@ -375,7 +377,7 @@ def _hf_hints(path: str) -> Tuple[Dict[str, Any], Optional[bool]]:
     return hints, normalize
 
 
-def _torch_load(path: str, allow_pickle: bool) -> Any:
+def _torch_load(path: str, trust_pickle: bool) -> Any:
     if path.endswith(".safetensors"):
         try:
             from safetensors.torch import load_file
@@ -387,14 +389,17 @@ def _torch_load(path: str, allow_pickle: bool) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        if not allow_pickle:
+        if not trust_pickle:
+            first = (str(e).strip().splitlines() or [type(e).__name__])[0]
             raise RuntimeError(
-                f"{path}: cannot be loaded with weights_only=True ({e}); "
-                "set allow_pickle=True if you trust this file"
+                f"{path}: cannot be loaded with torch.load(weights_only=True) ({first}): "
+                "it pickles Python objects (fairseq checkpoints pickle their config). "
+                "Only if you trust this file, set trust_pickle=True (feature_conf "
+                "trust_pickle=true), which runs the code pickled in it"
             ) from e
         logging.warning(
             "%s: not loadable with weights_only=True; loading with weights_only=False "
-            "(fairseq checkpoints pickle their config; trust the file!)",
+            "because trust_pickle is set (fairseq checkpoints pickle their config)",
             path,
         )
         return torch.load(path, map_location="cpu", weights_only=False)
@@ -404,11 +409,14 @@ def load_hubert(
     checkpoint: str,
     arch: str = "base",
     seed: int = 0,
-    allow_pickle: bool = True,
+    trust_pickle: bool = False,
     num_heads: Optional[int] = None,
     layer_norm_first: Optional[bool] = None,
 ) -> Tuple[Wav2Vec2Model, bool, str]:
     """Build a HuBERT model from ``checkpoint`` (see the module docstring).
+
+    ``trust_pickle``: allow ``torch.load(weights_only=False)`` for a checkpoint that
+    ``weights_only=True`` refuses (runs code pickled in the file; off by default).
 
     ``num_heads`` / ``layer_norm_first`` override what the checkpoint's config says (or
     the defaults for its size), for local files whose config is missing or non-standard,
@@ -452,7 +460,7 @@ def load_hubert(
             model = model.model  # drop torchaudio's wrapper; we normalise per utterance
         return model.eval(), normalize, f"torchaudio.pipelines.{name}"
 
-    obj = _torch_load(checkpoint, allow_pickle)
+    obj = _torch_load(checkpoint, trust_pickle)
     if not isinstance(obj, dict):
         raise ValueError(
             f"{checkpoint}: expected a dict (state dict or fairseq checkpoint), got {type(obj)}"

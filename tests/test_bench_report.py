@@ -48,7 +48,7 @@ def test_report(tmp_path):
     assert list(rows[0].keys()) == [
         "method", "runs", "tokens_per_sec", "compression", "wer_test", "wer_test_sd",
         "wer_test_unseen_voices", "wer_test_unseen_voices_sd", "train_seconds",
-        "train_step_ms", "decode_rtf", "params"]
+        "train_step_ms", "decode_rtf", "params", "frozen_params"]
     assert [r["method"] for r in rows] == list(methods)
     e = rows[3]
     assert float(e["tokens_per_sec"]) == 15.0 and abs(float(e["compression"]) - 50 / 15) < 1e-3

@@ -151,3 +151,25 @@ def test_clear_errors(exps, tmp_path, caplog):
     assert main(argv) == 1
     assert "no utterance is common" in caplog.text
     assert not (tmp_path / "x.json").exists()
+
+
+def test_asr_score_rates_do_not_count_sos_and_report_the_frozen_lm(exps):
+    """Issue 9 item 7: dense is 50.0 units/s (the <sos/eos> ESPnet prepends is not
+    counted); the entropy frontend's unit LM is counted apart as frozen."""
+    from espnet2_ext.bin.asr_score import encoder_rate
+    from espnet2_ext.tasks.mt import CompressMTTask
+
+    root, dirs = exps
+    units = root / "valid" / "units"
+    n = sum(len(line.split()) - 1 for line in units.read_text().splitlines())
+    dense = encoder_rate(str(dirs["dense"] / "config.yaml"), str(dirs["dense"] / "valid.acc.ave.pth"),
+                         units, 50.0)
+    assert dense["encoder_tokens"] == n and dense["tokens_per_sec"] == pytest.approx(50.0)
+    assert dense["frozen_params"] == 0
+    ent = encoder_rate(str(dirs["entropy"] / "config.yaml"), str(dirs["entropy"] / "valid.acc.ave.pth"),
+                       units, 50.0)
+    assert ent["encoder_tokens"] <= n and ent["frozen_params"] > 0  # threshold 1.0: fires nearly everywhere
+    model, _ = CompressMTTask.build_model_from_file(
+        str(dirs["entropy"] / "config.yaml"), str(dirs["entropy"] / "valid.acc.ave.pth"), "cpu")
+    assert ent["frozen_params"] == sum(p.numel() for p in model.frontend.unit_lm.parameters())
+    assert ent["params"] == sum(p.numel() for p in model.parameters() if p.requires_grad)

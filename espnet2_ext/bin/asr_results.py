@@ -24,9 +24,10 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
-    head = ["method", "tokens/s into encoder", "compression vs 50 Hz", "params (trainable)"]
+    head = ["method", "tokens/s into encoder", "compression vs 50 Hz", "params (trainable)",
+            "frozen unit LM params"]
     head += [f"WER {t} (%)" for t in args.test_sets]
-    head += ["train time (s)", "decode time (s, all test sets)"]
+    head += ["train time (s, epochs)", "decode time (s, all test sets)"]
     rows, missing = [], []
     for tag in args.exps:
         d = args.expdir / f"{args.exp_prefix}_{tag}"
@@ -43,7 +44,8 @@ def main(argv=None) -> int:
         train_s = (d / "train_seconds").read_text().strip() if (d / "train_seconds").is_file() else "-"
         dec = sum(s.get("decode_seconds", 0.0) for s in scores.values())
         row = [tag, f"{first.get('tokens_per_sec', float('nan')):.1f}",
-               f"{first.get('compression', float('nan')):.2f}x", f"{first.get('params', 0) / 1e6:.2f} M"]
+               f"{first.get('compression', float('nan')):.2f}x", f"{first.get('params', 0) / 1e6:.2f} M",
+               f"{first['frozen_params'] / 1e6:.2f} M" if first.get("frozen_params") else "-"]
         row += [f"{scores[t]['wer']:.2f}" if t in scores else "-" for t in args.test_sets]
         row += [train_s, f"{dec:.0f}"]
         rows.append(row)
@@ -52,7 +54,8 @@ def main(argv=None) -> int:
         f"Produced by `espnet2_ext.bin.asr_results` on {datetime.date.today()} from `{args.expdir}`"
         + (f", after `{args.command}`" if args.command else "") + ".", "",
         "tokens/s and compression are measured on the first test set by running each model's",
-        "own frontend; times are wall-clock on the machine that ran the recipe.", "",
+        "own frontend (the <sos/eos> ESPnet prepends is not counted); times are wall-clock on",
+        "the machine that ran the recipe (training: the epochs' train and valid phases).", "",
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),
     ]

@@ -9,7 +9,11 @@
   convolutional subsampling of the encoder, e.g. ``conv2d2``): tokens per second in
   the encoder and the compression ratio against the 50 Hz units. The audio duration
   comes from ``--duration_units`` (the 50 Hz units) when the model's input is not
-  the units themselves (e.g. BPE over deduplicated units).
+  the units themselves (e.g. BPE over deduplicated units). The ``<sos/eos>`` that
+  ESPnet's MT model prepends to the source is not counted (dense is 50.0/s, not
+  50 + 1 per utterance).
+* Parameters: ``params`` the trainable ones, ``frozen_params`` the frozen unit LM of
+  an entropy frontend (not trained, not in the checkpoint, but run at every step).
 
 Writes a JSON summary (``--out``) and prints one line.
 """
@@ -87,6 +91,7 @@ def encoder_rate(
                 ids.append(parts[0])
                 seqs.append(torch.tensor([index.get(t, unk) for t in parts[1:]]))
     order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
+    keeps_sos = model.frontend is not None and not getattr(model.frontend, "strip_sos", False)
     n_inputs = n_tokens = 0
     with torch.no_grad():
         for i in range(0, len(order), batch):
@@ -94,6 +99,10 @@ def encoder_rate(
             lengths = torch.tensor([len(s) for s in chunk])
             x = torch.nn.utils.rnn.pad_sequence(chunk, batch_first=True, padding_value=-1)
             feats, feats_lengths = model._extract_feats(x, lengths)
+            if keeps_sos:
+                # ESPnet's MT model prepends <sos/eos>; a frontend that keeps it (embed,
+                # dedup) would count it as one more token per utterance: not counted
+                feats, feats_lengths = feats[:, 1:], feats_lengths - 1
             enc_lengths = encoder_layer_lengths(model.encoder, feats, feats_lengths)
             n_inputs += int(lengths.sum())
             n_tokens += int(enc_lengths.sum())
@@ -107,9 +116,14 @@ def encoder_rate(
         n_units = n_inputs
     seconds = n_units / unit_rate
     params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    # the frozen unit LM of the entropy frontend is held outside the module tree (not
+    # trained, not in the checkpoint): counted apart
+    lm = getattr(model.frontend, "unit_lm", None)
+    frozen = sum(p.numel() for p in lm.parameters()) if isinstance(lm, torch.nn.Module) else 0
     return {
         "tokens_per_sec": n_tokens / seconds, "compression": n_units / max(n_tokens, 1),
-        "units": n_units, "inputs": n_inputs, "encoder_tokens": n_tokens, "audio_seconds": seconds, "params": params,
+        "units": n_units, "inputs": n_inputs, "encoder_tokens": n_tokens, "audio_seconds": seconds,
+        "params": params, "frozen_params": frozen,
     }
 
 

@@ -13,7 +13,8 @@ given again adds a repeated run, e.g. another seed) it reads
 
 Writes ``<outdir>/results.csv`` with the columns
 ``method,runs,tokens_per_sec,compression,wer_test,wer_test_sd,wer_test_unseen_voices,
-wer_test_unseen_voices_sd,train_seconds,train_step_ms,decode_rtf,params`` (the WER
+wer_test_unseen_voices_sd,train_seconds,train_step_ms,decode_rtf,params,frozen_params``
+(``params``: trainable; ``frozen_params``: the frozen unit LM, run but not trained; the WER
 columns are named after ``--test_sets``; WER, rate and training time are means over
 the runs, ``_sd`` the sample standard deviation, empty for a single run),
 ``<outdir>/results.md`` (the table, ratios against the reference method and the
@@ -44,7 +45,7 @@ def family(method: str) -> str:
 
 def _run(name: str, expdir: Path, test_sets: List[str]) -> dict:
     """WER per test set, encoder tokens / audio seconds / units and params of one run."""
-    run = {"wer": {}, "tokens": 0.0, "seconds": 0.0, "units": 0.0, "params": None}
+    run = {"wer": {}, "tokens": 0.0, "seconds": 0.0, "units": 0.0, "params": None, "frozen_params": 0}
     for dset in test_sets:
         path = expdir / f"decode_{dset}" / "score.json"
         if not path.is_file():
@@ -58,6 +59,7 @@ def _run(name: str, expdir: Path, test_sets: List[str]) -> dict:
         run["seconds"] += s["audio_seconds"]
         run["units"] += s["units"]
         run["params"] = s.get("params", run["params"])
+        run["frozen_params"] = s.get("frozen_params", run["frozen_params"])
     ts = expdir / "train_seconds"
     run["train_seconds"] = float(ts.read_text().strip()) if ts.is_file() else math.nan
     return run
@@ -89,6 +91,7 @@ def collect(methods: Dict[str, List[str]], test_sets: List[str], speed: dict) ->
         row["train_step_ms"] = sp["train_step_ms"]
         row["decode_rtf"] = sp["decode_rtf"]
         row["params"] = sp.get("params", runs[0]["params"])
+        row["frozen_params"] = runs[0]["frozen_params"]
         rows.append(row)
     return rows
 
@@ -182,8 +185,8 @@ def write_markdown(rows: List[dict], path: Path, test_sets: List[str], ref: str,
         cells = []
         for c in cols:
             v = r[c]
-            if c == "params":
-                cells.append(f"{v / 1e6:.2f} M")
+            if c in ("params", "frozen_params"):
+                cells.append(f"{v / 1e6:.2f} M" if v else "-")
             elif c.startswith("wer_") and not math.isnan(r.get(c + "_sd", math.nan)):
                 cells.append(f"{v:.1f} ± {r[c + '_sd']:.1f}")
             elif c == "train_seconds":

@@ -14,7 +14,8 @@
                       asr_model_file="exp/asr_x/valid.acc.ave.pth",
                       units_config="exp/kmeans/units.yaml", base_dir="egs2/x/asr")
 
-    # what espnet_model_zoo returns can be passed on as it is
+    # what espnet_model_zoo returns can be passed on as it is (but its unpacking does
+    # not check member paths: prefer model="packed.zip", which does)
     from espnet_model_zoo.downloader import ModelDownloader
     s2t = Speech2Text(**ModelDownloader().unpack_local_file("packed.zip"))
 
@@ -25,6 +26,13 @@ resampling, as :func:`espnet2_ext.units.audio.load_audio` does) -> the features 
 had) -> ESPnet's ``espnet2.bin.mt_inference.Text2Text`` (attention + CTC beam search)
 -> text. ``maxlenratio`` is explicit (default 3.0): the compressed source the decoder
 attends to can be shorter than the transcript.
+
+Loading runs no code from the model files: archives are unpacked with path checks
+(:func:`espnet2_ext.utils.archive.safe_extract`), checkpoints are read with
+``torch.load(weights_only=True)`` and must fit the model built from the config, the
+k-means model is a plain ``.npy`` array. ``trust_pickle=True`` (``transcribe
+--trust_remote_pickle``) allows the legacy pickled formats (joblib k-means,
+checkpoints that need ``weights_only=False``) for models you trust.
 """
 
 import logging
@@ -141,14 +149,22 @@ def list_members(directory: Path) -> List[str]:
 
 
 def unpack_model(archive: PathLike, outdir: PathLike) -> Path:
-    """Unpack a packed model with ESPnet's ``unpack`` (the YAML paths become absolute)."""
-    from espnet2.main_funcs.pack_funcs import unpack
+    """Unpack a packed model into ``outdir`` (every member checked first).
+
+    Members with absolute paths, ``..`` components, links pointing outside ``outdir``
+    or special files make it raise :class:`ModelLoadError` naming the member, before
+    anything is written (see :func:`espnet2_ext.utils.archive.safe_extract`). The YAML
+    files keep their archive-relative paths, which :class:`ResolvedModel` resolves.
+    """
+    from espnet2_ext.utils.archive import safe_extract
 
     archive, outdir = Path(archive), Path(os.path.abspath(outdir))
     try:
-        unpack(archive, outdir, use_cache=False)  # never a stale copy of another archive
+        safe_extract(archive, outdir)
     except Exception as e:
         raise ModelLoadError(f"cannot unpack {archive}: {type(e).__name__}: {e}") from e
+    if not (outdir / "meta.yaml").is_file():
+        raise ModelLoadError(f"{archive}: no meta.yaml at the top: not a packed model")
     return outdir
 
 
@@ -368,6 +384,10 @@ class Speech2Text:
             the config).
         unpack_dir: where to unpack an archive (default: a temporary directory removed
             with this object).
+        trust_pickle: also load the legacy pickled formats (a joblib k-means model,
+            a checkpoint that ``torch.load(weights_only=True)`` refuses, a units config
+            asking for ``feature_conf.trust_pickle``), which runs code stored in the
+            files: only for models you trust. Off by default.
         device: ``cpu`` or ``cuda``.
         beam_size, ctc_weight, maxlenratio, minlenratio, penalty, nbest,
         normalize_length, dtype: ESPnet's ``Text2Text`` decoding options.
@@ -387,6 +407,7 @@ class Speech2Text:
         bpemodel: Optional[PathLike] = None,
         base_dir: Optional[PathLike] = None,
         unpack_dir: Optional[PathLike] = None,
+        trust_pickle: bool = False,
         device: str = "cpu",
         beam_size: int = 10,
         ctc_weight: float = 0.3,
@@ -400,10 +421,9 @@ class Speech2Text:
         max_duration: Optional[float] = None,
         feature_batch_size: int = 8,
     ):
-        from espnet2.bin.mt_inference import Text2Text
-
         from espnet2_ext.units.features import build_feature_extractor
         from espnet2_ext.units.kmeans import KMeansModel
+        from espnet2_ext.utils.checkpoint import build_text2text
 
         if maxlenratio <= 0:
             raise ValueError("maxlenratio must be > 0: with 0 ESPnet caps the output at the "
@@ -429,11 +449,18 @@ class Speech2Text:
         if not feature:
             raise ModelLoadError("units config: 'feature' is not set (mfcc or hubert)")
         try:
-            self.kmeans = KMeansModel.load(ucfg["kmeans"])
+            self.kmeans = KMeansModel.load(ucfg["kmeans"], trust_pickle=trust_pickle)
         except Exception as e:
             raise ModelLoadError(f"cannot load the k-means model {ucfg['kmeans']}: {e}") from e
+        conf = dict(ucfg.get("feature_conf") or {})
+        if conf.get("trust_pickle") and not trust_pickle:  # the model cannot vouch for itself
+            raise ModelLoadError(
+                "the units config sets feature_conf.trust_pickle (its feature checkpoint "
+                "pickles Python objects, and loading it runs them); pass trust_pickle=True "
+                "(transcribe --trust_remote_pickle) only if you trust this model")
+        if trust_pickle and str(feature).lower() == "hubert":
+            conf["trust_pickle"] = True
         try:
-            conf = ucfg.get("feature_conf") or {}
             self.extractor = build_feature_extractor(str(feature), **conf)
         except (ValueError, TypeError) as e:
             raise ModelLoadError(f"units config: cannot build the {feature!r} feature "
@@ -461,8 +488,10 @@ class Speech2Text:
         cfg_path, _ = self.files.write_configs(self._cfg_dir.name)
         bpe = asr_cfg.get("bpemodel")
         try:
-            self.text2text = Text2Text(
-                mt_train_config=cfg_path, mt_model_file=self.files.asr_model_file,
+            # ESPnet's Text2Text, the checkpoint read with weights_only=True and its keys
+            # and shapes checked (ESPnet: weights_only=False, strict=False)
+            self.text2text = build_text2text(
+                cfg_path, self.files.asr_model_file, trust_pickle=trust_pickle,
                 bpemodel=str(bpe) if bpe else None, device=device, maxlenratio=maxlenratio,
                 minlenratio=minlenratio, beam_size=beam_size, ctc_weight=ctc_weight,
                 penalty=penalty, nbest=nbest, normalize_length=normalize_length, dtype=dtype,
@@ -594,7 +623,8 @@ class Speech2Text:
     def from_pretrained(model_tag: str, cachedir: Optional[PathLike] = None,
                         **kwargs: Any) -> "Speech2Text":
         """A local archive/directory, or a name espnet_model_zoo can download (e.g. a
-        Hugging Face repo id uploaded by ``espnet2_ext.bin.upload_model``)."""
+        Hugging Face repo id uploaded by ``espnet2_ext.bin.upload_model``). A downloaded
+        archive is unpacked here, with the path checks of :func:`unpack_model`."""
         if Path(model_tag).exists():
             return Speech2Text(model=model_tag, **kwargs)
         from espnet_model_zoo.downloader import ModelDownloader

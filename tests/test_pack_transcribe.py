@@ -507,6 +507,21 @@ def test_model_load_errors(exp, tmp_path):
         Speech2Text(asr_train_config=tmp_path / "config.yaml",
                     asr_model_file=root / "exp/asr_tiny/valid.acc.ave.pth",
                     units_config=root / "exp/kmeans/units.yaml", base_dir=root)
+    # the checkpoint of another model (here the unit LM's) fails clearly (ESPnet's
+    # strict=False would leave the ASR model random); one that needs unpickling
+    # arbitrary objects is not read unless trusted (issue 9, item 9d)
+    import argparse
+
+    import torch
+
+    explicit = dict(asr_train_config=root / "exp/asr_tiny/config.yaml",
+                    units_config=root / "exp/kmeans/units.yaml", base_dir=root)
+    with pytest.raises(ModelLoadError, match="missing keys .*unexpected keys"):
+        Speech2Text(asr_model_file=root / "exp/unit_lm/valid.loss.ave.pth", **explicit)
+    sd = torch.load(root / "exp/asr_tiny/valid.acc.ave.pth", weights_only=True)
+    torch.save(dict(sd, args=argparse.Namespace(a=1)), tmp_path / "obj.pth")
+    with pytest.raises(ModelLoadError, match="weights_only=True"):
+        Speech2Text(asr_model_file=tmp_path / "obj.pth", **explicit)
 
 
 @pytest.mark.timeout(600)

@@ -262,3 +262,171 @@ def test_hubert_checkpoint_with_pickled_code_is_not_run_by_default(tmp_path):
     torch.save(build_hubert("base", seed=0).state_dict(), sd_path)
     _, _, desc = load_hubert(str(sd_path))
     assert desc.startswith("torchaudio")
+
+
+# --------------------------------------------------------------------------- item 9c: archives
+def _tar(path: Path, members, mode="w:gz"):
+    """members: [(TarInfo kwargs, bytes or None)]."""
+    import io
+    import tarfile
+
+    with tarfile.open(path, mode) as tf:
+        for kw, data in members:
+            ti = tarfile.TarInfo(kw.pop("name"))
+            for k, v in kw.items():
+                setattr(ti, k, v)
+            if data is not None:
+                ti.size = len(data)
+                tf.addfile(ti, io.BytesIO(data))
+            else:
+                tf.addfile(ti)
+    return path
+
+
+META = b"files: {}\nyaml_files: {}\n"
+
+
+def test_transcribe_refuses_archive_member_escaping_unpack_dir(tmp_path, caplog):
+    """The issue's reproduction: a tar.gz member ../../escaped_marker was written two
+    folders above --unpack_dir."""
+    from espnet2_ext.bin.transcribe import main
+
+    evil = _tar(tmp_path / "evil.tar.gz", [({"name": "meta.yaml"}, META),
+                                           ({"name": "../../escaped_marker"}, b"x")])
+    out = tmp_path / "a" / "b" / "out"
+    out.mkdir(parents=True)
+    rc = main(["--model", str(evil), "--unpack_dir", str(out), str(tmp_path / "x.wav")])
+    assert rc == 1
+    assert "refusing to unpack member '../../escaped_marker'" in caplog.text
+    assert "'..' in the path" in caplog.text
+    assert not (tmp_path / "a" / "escaped_marker").exists()
+    assert not list(tmp_path.rglob("escaped_marker"))
+    assert not (out / "meta.yaml").exists()  # checked before anything is written
+
+
+@pytest.mark.parametrize("members,why", [
+    ([({"name": "/tmp/abs_marker"}, b"x")], "absolute path"),
+    ([({"name": "ok/../../up"}, b"x")], "'..' in the path"),
+    ([({"name": "link", "type": b"2", "linkname": "../outside"}, None)], "points outside"),
+    ([({"name": "link", "type": b"2", "linkname": "/etc/passwd"}, None)], "absolute path"),
+    ([({"name": "d/link", "type": b"2", "linkname": "../../x"}, None)], "points outside"),
+    # a chain: l1 -> "." is inside, l2 -> l1/l1/.. resolves to the parent
+    ([({"name": "l1", "type": b"2", "linkname": "."}, None),
+      ({"name": "l2", "type": b"2", "linkname": "l1/l1/.."}, None)], "points at the target"),
+    ([({"name": "l1", "type": b"2", "linkname": "sub"}, None),
+      ({"name": "l2", "type": b"2", "linkname": "l1/../.."}, None)], "passes through"),
+    ([({"name": "link", "type": b"2", "linkname": "sub"}, None),
+      ({"name": "link/file"}, b"x")], "under the archive's symlink"),
+    ([({"name": "hard", "type": b"1", "linkname": "../../etc/passwd"}, None)],
+     "'..' in the path"),
+    ([({"name": "hard", "type": b"1", "linkname": "nothere"}, None)], "not a regular file"),
+    ([({"name": "dev", "type": b"3", "devmajor": 1, "devminor": 3}, None)], "character device"),
+    ([({"name": "blk", "type": b"4"}, None)], "block device"),
+    ([({"name": "fifo", "type": b"6"}, None)], "FIFO"),
+])
+def test_safe_extract_refuses_unsafe_tar_members(tmp_path, members, why):
+    from espnet2_ext.utils.archive import UnsafeArchiveError, safe_extract
+
+    path = _tar(tmp_path / "m.tar.gz", [({"name": "meta.yaml"}, META)] + members)
+    out = tmp_path / "deep" / "out"
+    with pytest.raises(UnsafeArchiveError, match="refusing to unpack member") as e:
+        safe_extract(path, out)
+    assert why in str(e.value)
+    assert not out.exists() or not any(out.iterdir())  # nothing written
+    assert not Path("/tmp/abs_marker").exists()
+
+
+def test_safe_extract_normal_archives(tmp_path):
+    import zipfile
+
+    from espnet2_ext.utils.archive import UnsafeArchiveError, safe_extract
+
+    members = [({"name": "meta.yaml"}, META), ({"name": "exp", "type": b"5"}, None),
+               ({"name": "exp/asr/model_10best.pth"}, b"weights"),
+               ({"name": "exp/asr/valid.acc.ave.pth", "type": b"2",
+                 "linkname": "model_10best.pth"}, None),
+               ({"name": "exp/asr/copy.pth", "type": b"1",
+                 "linkname": "exp/asr/model_10best.pth"}, None),
+               ({"name": "./dump/tokens.txt"}, b"a\nb\n")]
+    for mode, suffix in (("w:gz", "tgz"), ("w", "tar"), ("w:bz2", "tar.bz2"), ("w:xz", "tar.xz")):
+        out = tmp_path / suffix
+        written = safe_extract(_tar(tmp_path / f"m.{suffix}", [
+            (dict(kw), d) for kw, d in members], mode), out)
+        assert set(written) >= {"meta.yaml", "exp/asr/valid.acc.ave.pth", "dump/tokens.txt"}
+        assert (out / "exp/asr/valid.acc.ave.pth").read_bytes() == b"weights"
+        assert (out / "exp/asr/valid.acc.ave.pth").is_symlink()
+        assert (out / "exp/asr/copy.pth").read_bytes() == b"weights"
+        assert (out / "dump/tokens.txt").read_text() == "a\nb\n"
+    with zipfile.ZipFile(tmp_path / "m.zip", "w") as zf:
+        zf.writestr("meta.yaml", META)
+        zf.writestr("exp/asr/model.pth", b"weights")
+    safe_extract(tmp_path / "m.zip", tmp_path / "z")
+    assert (tmp_path / "z/exp/asr/model.pth").read_bytes() == b"weights"
+    # zipfile silently drops "..": refused here, with the member named
+    with zipfile.ZipFile(tmp_path / "evil.zip", "w") as zf:
+        zf.writestr("meta.yaml", META)
+        zf.writestr("../../escaped_marker", b"x")
+    with pytest.raises(UnsafeArchiveError, match="'../../escaped_marker'"):
+        safe_extract(tmp_path / "evil.zip", tmp_path / "ez")
+    # a symlink already in the target directory is not written through
+    (tmp_path / "pre").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "pre/exp").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(UnsafeArchiveError, match="resolves outside"):
+        safe_extract(tmp_path / "m.zip", tmp_path / "pre")
+    assert not any((tmp_path / "elsewhere").iterdir())
+
+
+def test_unpack_model_and_upload_staging_use_the_checks(tmp_path):
+    from espnet2_ext.asr_inference import ModelLoadError, unpack_model
+    from espnet2_ext.bin.upload_model import UploadError, stage_model
+
+    evil = _tar(tmp_path / "evil.tgz", [({"name": "meta.yaml"}, META),
+                                        ({"name": "../escaped_marker"}, b"x")])
+    with pytest.raises(ModelLoadError, match="'../escaped_marker'"):
+        unpack_model(evil, tmp_path / "u")
+    with pytest.raises(UploadError, match="'../escaped_marker'"):
+        stage_model(str(evil), str(tmp_path / "s"))
+    assert not (tmp_path / "escaped_marker").exists()
+    good = _tar(tmp_path / "good.tgz", [({"name": "meta.yaml"}, META),
+                                        ({"name": "exp/x.pth"}, b"w")])
+    out = unpack_model(good, tmp_path / "g")
+    assert (out / "meta.yaml").read_bytes() == META and (out / "exp/x.pth").is_file()
+    assert (stage_model(str(good), str(tmp_path / "s2")) / "exp/x.pth").is_file()
+
+
+# --------------------------------------------------------------------------- item 9d
+def test_mt_inference_wrapper_loads_checkpoints_safely(tmp_path, lm_files):
+    """espnet2_ext.bin.mt_inference (the recipes' decoding) replaces ESPnet's
+    weights_only=False / strict=False loading of MT and LM checkpoints."""
+    from espnet2.tasks.lm import LMTask
+    from espnet2.tasks.mt import MTTask
+
+    from espnet2_ext.utils.checkpoint import CheckpointError, use_safe_espnet_loaders
+
+    name = "build_model_from_file"
+    saved = {t: t.__dict__.get(name) for t in (MTTask, LMTask)}
+    cfg, ckpt = lm_files
+    marker = tmp_path / "marker"
+    evil = tmp_path / "evil.pth"
+    torch.save(dict(torch.load(ckpt, weights_only=True), x=_Evil(str(marker))), evil)
+    other = tmp_path / "other.pth"
+    torch.save(torch.nn.Linear(2, 2).state_dict(), other)
+    try:
+        use_safe_espnet_loaders()
+        with pytest.raises(CheckpointError, match="weights_only=True"):
+            LMTask.build_model_from_file(cfg, evil, "cpu")
+        assert not marker.exists()
+        with pytest.raises(CheckpointError, match="missing keys"):
+            LMTask.build_model_from_file(cfg, other, "cpu")
+        model, _ = LMTask.build_model_from_file(cfg, ckpt, "cpu")
+        ref = torch.load(ckpt, weights_only=True)
+        for k, v in model.state_dict().items():
+            torch.testing.assert_close(v, ref[k])
+    finally:
+        for t, v in saved.items():
+            if v is None:
+                if name in t.__dict__:
+                    delattr(t, name)
+            else:
+                setattr(t, name, v)

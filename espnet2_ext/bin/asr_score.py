@@ -78,8 +78,9 @@ def encoder_rate(
     import torch
 
     from espnet2_ext.tasks.mt import CompressMTTask
+    from espnet2_ext.utils.checkpoint import build_model_from_file
 
-    model, args = CompressMTTask.build_model_from_file(config, model_file, "cpu")
+    model, args = build_model_from_file(CompressMTTask, config, model_file, "cpu")
     model.eval()
     index = {t: i for i, t in enumerate(args.src_token_list)}
     unk = index["<unk>"]

@@ -196,10 +196,11 @@ class Trainee:
 
     def __init__(self, method: Method, batch_ids: List[List[str]], text: Dict[str, str]):
         from espnet2_ext.tasks.mt import CompressMTTask
+        from espnet2_ext.utils.checkpoint import build_model_from_file
 
         self.method = method
-        self.model, args = CompressMTTask.build_model_from_file(
-            str(method.config), str(method.model_file), "cpu")
+        self.model, args = build_model_from_file(
+            CompressMTTask, str(method.config), str(method.model_file), "cpu")
         preprocess = CompressMTTask.build_preprocess_fn(args, train=False)
         if preprocess is None:
             raise BenchError(f"--exp {method.name}: use_preprocessor is false in {method.config}; "
@@ -306,13 +307,13 @@ class Decoder:
 
     def __init__(self, method: Method, utt_ids: List[str], options: dict):
         import torch
-        from espnet2.bin.mt_inference import Text2Text
 
         from espnet2_ext.tasks.mt import CompressMTTask
+        from espnet2_ext.utils.checkpoint import build_text2text
 
         self.method = method
-        self.t2t = Text2Text(mt_train_config=str(method.config), mt_model_file=str(method.model_file),
-                             device="cpu", batch_size=1, **options)
+        self.t2t = build_text2text(str(method.config), str(method.model_file),
+                                   device="cpu", batch_size=1, **options)
         preprocess = CompressMTTask.build_preprocess_fn(self.t2t.mt_train_args, False)
         if preprocess is None:
             raise BenchError(f"--exp {method.name}: use_preprocessor is false in {method.config}")

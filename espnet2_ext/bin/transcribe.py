@@ -47,7 +47,13 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--min_duration", type=float, default=0.1, help="seconds")
     p.add_argument("--max_duration", type=float, default=None, help="seconds")
     p.add_argument("--unpack_dir", default=None,
-                   help="where to unpack an archive (default: a temporary directory)")
+                   help="where to unpack an archive (default: a temporary directory); "
+                   "members with absolute or '..' paths, outside links or special files "
+                   "are refused")
+    p.add_argument("--trust_remote_pickle", action="store_true",
+                   help="also load legacy pickled model files (joblib k-means, checkpoints "
+                   "that torch.load(weights_only=True) refuses): runs code stored in them, "
+                   "only for models you trust")
     p.add_argument("--log_level", default="WARNING",
                    choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])
     return p
@@ -108,6 +114,7 @@ def main(cmd: Optional[Sequence[str]] = None) -> int:
     try:
         s2t = Speech2Text(
             model=args.model, unpack_dir=args.unpack_dir, device=args.device,
+            trust_pickle=args.trust_remote_pickle,
             beam_size=args.beam_size, ctc_weight=args.ctc_weight,
             maxlenratio=args.maxlenratio, minlenratio=args.minlenratio, penalty=args.penalty,
             min_duration=args.min_duration, max_duration=args.max_duration,

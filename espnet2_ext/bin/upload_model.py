@@ -22,9 +22,7 @@ import os
 import re
 import shutil
 import sys
-import tarfile
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -38,6 +36,7 @@ from espnet2_ext.bin.pack_model import (
     UNITS_CONFIG,
     load_yaml,
 )
+from espnet2_ext.utils.archive import safe_extract
 
 REPO_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)?$")
 
@@ -47,13 +46,6 @@ class UploadError(RuntimeError):
 
 
 # --------------------------------------------------------------------------- staging
-def _safe_name(name: str) -> str:
-    p = Path(name)
-    if p.is_absolute() or ".." in p.parts:
-        raise UploadError(f"unsafe path in the archive: {name!r}")
-    return name
-
-
 def _relativize(value: Any, members: List[str]) -> Any:
     """Absolute paths into an unpacked model -> the archive names they came from."""
     if isinstance(value, dict):
@@ -79,23 +71,10 @@ def stage_model(model: str, outdir: str, overwrite: bool = False) -> Path:
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     if src.is_file():
-        if zipfile.is_zipfile(src):
-            with zipfile.ZipFile(src) as zf:
-                for name in zf.namelist():
-                    _safe_name(name)
-                zf.extractall(out)
-        elif tarfile.is_tarfile(src):
-            with tarfile.open(src) as tf:
-                for m in tf.getmembers():
-                    _safe_name(m.name)
-                    if not (m.isfile() or m.isdir()):
-                        raise UploadError(f"unsupported archive member {m.name!r}")
-                try:
-                    tf.extractall(out, filter="data")
-                except TypeError:  # Python without extraction filters
-                    tf.extractall(out)
-        else:
-            raise UploadError(f"{src}: not a zip or tar archive")
+        try:  # path checks on every member before anything is written
+            safe_extract(src, out)
+        except ValueError as e:  # UnsafeArchiveError, or not an archive
+            raise UploadError(str(e)) from e
     else:  # an unpacked directory: copy it, making the YAML paths relative again
         if not (src / "meta.yaml").is_file():
             raise UploadError(f"{src} is not a packed model directory (no meta.yaml)")

@@ -189,6 +189,9 @@ def build_model_from_file(
         device: where the model is built and the checkpoint mapped.
         what, ignore_missing, trust_pickle: see :func:`load_checked`.
 
+    The frozen unit LMs inside the model (:func:`frozen_lm_prefixes`) load their
+    weights from their own file, so the checkpoint may lack them.
+
     Returns:
         (model, training arguments), as ESPnet's.
     """
@@ -208,8 +211,57 @@ def build_model_from_file(
 
         create_adapter(model, args.adapter, args.adapter_conf)
     if model_file is not None:
-        load_checked(model, model_file, what, ignore_missing, trust_pickle)
+        ignore = list(ignore_missing) + frozen_lm_prefixes(model)
+        load_checked(model, model_file, what, ignore, trust_pickle)
     return model, args
+
+
+def build_text2text(
+    mt_train_config: PathLike,
+    mt_model_file: PathLike,
+    trust_pickle: bool = False,
+    **kwargs: Any,
+):
+    """ESPnet's ``Text2Text`` (MT / discrete-ASR decoding), its checkpoint loaded safely.
+
+    ``Text2Text`` is built without weights (with its ``mt_model_file`` it would read them
+    with ``weights_only=False`` and ``strict=False``), then the checkpoint is loaded
+    into its model with :func:`load_checked`. ``kwargs``: the other ``Text2Text``
+    arguments (not ``lm_train_config``: an external LM is not loaded here).
+    """
+    from espnet2.bin.mt_inference import Text2Text
+
+    if kwargs.get("lm_train_config") is not None or kwargs.get("lm_file") is not None:
+        raise ValueError("build_text2text does not load an external LM")
+    t2t = Text2Text(mt_train_config=mt_train_config, mt_model_file=None, **kwargs)
+    model = t2t.mt_model
+    load_checked(model, mt_model_file, "ASR/MT model checkpoint",
+                 ignore_missing=frozen_lm_prefixes(model), trust_pickle=trust_pickle)
+    return t2t
+
+
+def use_safe_espnet_loaders(trust_pickle: bool = False) -> None:
+    """Make ESPnet's ``MTTask`` / ``LMTask.build_model_from_file`` load checkpoints the
+    way :func:`build_model_from_file` does (``weights_only=True``, keys and shapes
+    checked), for the rest of this process.
+
+    For command-line wrappers around ESPnet's own inference scripts
+    (``espnet2_ext.bin.mt_inference``), which build their models through these methods.
+    """
+    from espnet2.tasks.lm import LMTask
+    from espnet2.tasks.mt import MTTask
+
+    def safe(cls, config_file=None, model_file=None, device="cpu"):
+        if config_file is None:
+            if model_file is None:
+                raise CheckpointError("give config_file or model_file")
+            config_file = Path(model_file).parent / "config.yaml"
+        return build_model_from_file(cls, config_file, model_file, device,
+                                     what=f"{cls.__name__} checkpoint",
+                                     trust_pickle=trust_pickle)
+
+    for task in (MTTask, LMTask):
+        task.build_model_from_file = classmethod(safe)
 
 
 def frozen_lm_prefixes(model: torch.nn.Module) -> List[str]:

@@ -395,6 +395,80 @@ def test_unpack_model_and_upload_staging_use_the_checks(tmp_path):
     assert (stage_model(str(good), str(tmp_path / "s2")) / "exp/x.pth").is_file()
 
 
+# --------------------------------------------------------------------------- item 11
+def _model_tree(root: Path):
+    """Configs of a (not trained) model whose unit tokens and options are also names of
+    files in the directory: only the path keys may be resolved."""
+    import yaml
+
+    tokens = ["<blank>", "<unk>", "5", "7", "3", "<sos/eos>"]
+    (root / "lm").mkdir(parents=True)
+    (root / "lm/config.yaml").write_text(yaml.safe_dump({
+        "lm": "transformer", "token_list": tokens, "lm_conf": {"pos_enc": "sinusoidal"}}))
+    (root / "lm/lm.pth").write_bytes(b"w")
+    (root / "tokens_bpe.txt").write_text("<blank>\n<unk>\na\n<sos/eos>\n")
+    cfg = {
+        "model": "discrete_asr", "frontend": "entropy_compress",
+        "frontend_conf": {"lm_train_config": "lm/config.yaml", "lm_file": "lm/lm.pth",
+                          "token_list": tokens, "rule": "global", "pool": "mean"},
+        "src_token_list": tokens, "token_list": "tokens_bpe.txt",
+        "encoder": "transformer", "encoder_conf": {"input_layer": "linear"},
+    }
+    (root / "asr").mkdir()
+    (root / "asr/config.yaml").write_text(yaml.safe_dump(cfg))
+    (root / "asr/model.pth").write_bytes(b"w")
+    _km(k=10, d=3).save(str(root / "km.npy"))
+    (root / "units.yaml").write_text(yaml.safe_dump({
+        "feature": "mfcc", "feature_conf": {"n_mfcc": 13}, "kmeans": "km.npy",
+        "n_clusters": 10}))
+    for name in ("5", "7", "linear", "global", "mean", "mfcc", "<unk>"):
+        (root / name).write_text("not a token\n")
+    return cfg, tokens
+
+
+def test_files_named_like_tokens_do_not_change_the_loaded_config(tmp_path, monkeypatch):
+    from espnet2_ext.asr_inference import ResolvedModel
+
+    cfg, tokens = _model_tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    r = ResolvedModel(asr_train_config="asr/config.yaml", asr_model_file="asr/model.pth",
+                      units_config="units.yaml")
+    fc = r.asr_config["frontend_conf"]
+    assert fc["token_list"] == tokens and r.asr_config["src_token_list"] == tokens
+    assert (fc["rule"], fc["pool"]) == ("global", "mean")
+    assert r.asr_config["encoder_conf"] == {"input_layer": "linear"}
+    assert r.lm_config["token_list"] == tokens
+    assert r.units_config["feature"] == "mfcc"
+    # the real path keys are resolved
+    assert fc["lm_file"] == str(tmp_path / "lm/lm.pth")
+    assert fc["lm_train_config"] == str(tmp_path / "lm/config.yaml")
+    assert r.asr_config["token_list"] == str(tmp_path / "tokens_bpe.txt")
+    assert r.units_config["kmeans"] == str(tmp_path / "km.npy")
+
+
+def test_pack_model_does_not_take_tokens_for_files(tmp_path, monkeypatch):
+    import zipfile
+
+    import yaml
+
+    from espnet2_ext.bin.pack_model import config_refs, pack_model
+
+    cfg, tokens = _model_tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert [r[0] for r in config_refs(cfg, "asr")] == [
+        ("token_list",), ("frontend_conf", "lm_train_config"), ("frontend_conf", "lm_file")]
+    meta = pack_model("asr/config.yaml", "asr/model.pth", "units.yaml", tmp_path / "p.zip",
+                      root=tmp_path)
+    with zipfile.ZipFile(tmp_path / "p.zip") as zf:
+        names = set(zf.namelist())
+        packed = yaml.safe_load(zf.read(meta["yaml_files"]["asr_train_config"]))
+    assert not names & {"5", "7", "linear", "global", "mean", "mfcc", "<unk>"}
+    assert packed["frontend_conf"]["token_list"] == tokens
+    assert packed["encoder_conf"] == {"input_layer": "linear"}
+    assert packed["frontend_conf"]["lm_file"] == "lm/lm.pth" in names
+    assert {"km.npy", "km.npy.json", "tokens_bpe.txt"} <= names
+
+
 # --------------------------------------------------------------------------- item 9d
 def test_mt_inference_wrapper_loads_checkpoints_safely(tmp_path, lm_files):
     """espnet2_ext.bin.mt_inference (the recipes' decoding) replaces ESPnet's

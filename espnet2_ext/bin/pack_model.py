@@ -19,12 +19,13 @@ unpack it. It holds, under the ``asr`` names ESPnet's (discrete-)ASR recipes use
 ``asr_model_file``     the checkpoint
 ``unit_lm_train_config`` / ``unit_lm_file``  the frozen unit LM of ``entropy_compress``
 ``units_config``       ``units.yaml``: feature extractor, k-means, unit token list
-``kmeans_model``       the k-means model
+``kmeans_model``       the k-means model (``.npy`` centroids + ``.json`` metadata)
 ``bpemodel``           the sentencepiece model (when the config names one)
 =====================  ========================================================
 
 plus every other file the configs reference (token lists given as files, a local
-HuBERT checkpoint in ``feature_conf``, normalisation statistics, ...). Every path inside
+HuBERT checkpoint in ``feature_conf``, normalisation statistics, ...: the keys listed
+in :data:`PATH_KEYS`; no other value is taken for a path). Every such path inside
 the packed YAML files -- nested ones like ``frontend_conf.lm_file`` included -- is
 rewritten to the file's name inside the archive, which ESPnet's ``unpack`` turns into
 an absolute path wherever the archive is unpacked. Files outside the recipe directory
@@ -81,53 +82,57 @@ def load_yaml(path: PathLike, what: str) -> Dict[str, Any]:
     return d
 
 
-def _walk_strings(value: Any, keys: Tuple) -> Iterator[Tuple[Tuple, str]]:
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _walk_strings(v, keys + (k,))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _walk_strings(v, keys + (i,))
-    elif isinstance(value, str) and value:
-        yield keys, value
+# The keys whose values are file paths, per config kind: (key path, required). Only
+# these are resolved, rewritten and packed; any other string (a unit token "5", a rule
+# name) stays as it is even when a file of that name happens to exist. A required
+# reference must exist when it is set; it counts only when its value is a string (a
+# token list given inline as a YAML list is not a path).
+PATH_KEYS: Dict[str, Tuple[Tuple[Tuple[str, ...], bool], ...]] = {
+    "asr": (
+        (("token_list",), True),
+        (("src_token_list",), True),
+        (("bpemodel",), True),
+        (("src_bpemodel",), True),
+        (("non_linguistic_symbols",), False),
+        (("frontend_conf", "lm_train_config"), True),
+        (("frontend_conf", "lm_file"), True),
+        (("frontend_conf", "token_list"), True),
+        (("normalize_conf", "stats_file"), False),
+    ),
+    "lm": (
+        (("token_list",), True),
+        (("bpemodel",), True),
+        (("non_linguistic_symbols",), False),
+    ),
+    "units": (
+        (("kmeans",), True),
+        (("token_list",), True),
+        # a local HuBERT checkpoint (else "random" or a torchaudio bundle name)
+        (("feature_conf", "checkpoint"), False),
+    ),
+}
 
 
 def config_refs(cfg: Dict[str, Any], kind: str) -> List[Tuple[Tuple, str, bool]]:
     """The file references of a config: ``[(key path, value, required)]``.
 
     ``kind``: ``asr`` (an MT/discrete-ASR config.yaml), ``lm`` (a unit LM
-    config.yaml) or ``units`` (units.yaml). Required references name files that must
-    exist (token lists given as paths, BPE models, the unit LM, the k-means model);
-    the other candidates are the strings inside ``*_conf`` sections, which count as
-    file references only when such a file exists.
+    config.yaml) or ``units`` (units.yaml). Only the keys listed in
+    :data:`PATH_KEYS` are references, and only when their value is a non-empty string.
+    Required references name files that must exist (token lists given as paths, BPE
+    models, the unit LM, the k-means model); optional ones count only when such a file
+    exists.
     """
-    if kind not in ("asr", "lm", "units"):
+    if kind not in PATH_KEYS:
         raise ValueError(f"unknown config kind {kind!r}")
     refs: List[Tuple[Tuple, str, bool]] = []
-    named: Sequence[str]
-    if kind == "asr":
-        named = ("token_list", "src_token_list", "bpemodel", "src_bpemodel")
-    elif kind == "lm":
-        named = ("token_list", "bpemodel")
-    else:
-        named = ("kmeans", "token_list")
-    for k in named:
-        v = cfg.get(k)
-        if isinstance(v, str) and v:
-            refs.append(((k,), v, True))
-    seen = {r[0] for r in refs}
-    for k, v in cfg.items():
-        if not (isinstance(k, str) and k.endswith("_conf") and isinstance(v, dict)):
+    for keys, required in PATH_KEYS[kind]:
+        try:
+            v = get_in(cfg, keys)
+        except (KeyError, TypeError):
             continue
-        for keys, s in _walk_strings(v, (k,)):
-            if keys in seen:
-                continue
-            required = kind == "asr" and keys in (
-                ("frontend_conf", "lm_train_config"),
-                ("frontend_conf", "lm_file"),
-                ("frontend_conf", "token_list"),
-            )
-            refs.append((keys, s, required))
+        if isinstance(v, str) and v:
+            refs.append((keys, v, required))
     return refs
 
 

@@ -30,3 +30,27 @@ def test_calibrate_cli_writes_threshold_that_hits_the_rate(tmp_path, lm_files, t
     seg = segment(h, lengths, threshold=conf["threshold"], max_len=10, warn=False)
     rate = float(seg.counts.sum()) / (float(lengths.sum()) / 50)
     assert abs(rate - 20) / 20 < 0.05
+
+
+def test_calibration_file_carries_every_shared_option(tmp_path, lm_files, token_list):
+    """Issue 9 item 5: the rule and LM options come from the frontend config, and the
+    calibration file repeats them with the LM it used (merged last into training)."""
+    units = random_units(20, 80, len(token_list), seed=3)
+    lines = [f"u{i:02d} " + " ".join(token_list[int(u)] for u in units[i, : 40 + i]) for i in range(20)]
+    (tmp_path / "units").write_text("\n".join(lines) + "\n")
+    fconf = tmp_path / "frontend.yaml"
+    fconf.write_text(yaml.safe_dump({"frontend": "entropy_compress", "frontend_conf": {
+        "rule": "combined", "rel_threshold": 0.1, "max_len": 8, "min_len": 2,
+        "lm_window": 32, "lm_overlap": 8, "lm_dtype": "float32", "d_model": 64}}))
+    out = tmp_path / "calib.yaml"
+    base = ["--lm_train_config", str(lm_files[0]), "--lm_file", str(lm_files[1]),
+            "--units", str(tmp_path / "units"), "--target_rate", "7", "--out", str(out)]
+    assert main(base + ["--frontend_config", str(fconf)]) == 0
+    conf = yaml.safe_load(out.read_text())["frontend_conf"]
+    assert conf["rule"] == "combined" and conf["rel_threshold"] == 0.1
+    assert (conf["max_len"], conf["min_len"], conf["lm_window"], conf["lm_overlap"]) == (8, 2, 32, 8)
+    assert conf["lm_train_config"] == str(lm_files[0]) and conf["lm_file"] == str(lm_files[1])
+    assert conf["lm_dtype"] == "float32" and "threshold" in conf and "d_model" not in conf
+    # an option given on the command line too must agree with the config
+    assert main(base + ["--frontend_config", str(fconf), "--min_len", "3"]) == 2
+    assert main(base + ["--frontend_config", str(fconf), "--min_len", "2"]) == 0

@@ -36,7 +36,7 @@ def test_unit_lm_bfloat16_close_to_float32(lm_files, token_list):
 
 def test_unit_lm_rejects_unknown_dtype(lm_files):
     with pytest.raises(ValueError, match="dtype"):
-        UnitLM.from_files(*lm_files, dtype="float16")
+        UnitLM.from_files(*lm_files, window=32, dtype="float16")
 
 
 def test_frontend_lm_dtype(lm_files, token_list):

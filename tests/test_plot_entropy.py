@@ -27,7 +27,7 @@ def test_plot_entropy_with_true_word_boundaries(tmp_path, lm_files, token_list, 
     (tmp_path / "word.ctm").write_text("uttB 1 0.10 0.40 THE\nuttB 1 0.50 0.60 FARMER\n")
     args = ["--lm_train_config", str(lm_files[0]), "--lm_file", str(lm_files[1]),
             "--units_text", str(tmp_path / "units"), "--threshold", "2.9",
-            "--word_ctm", str(tmp_path / "word.ctm")]
+            "--word_ctm", str(tmp_path / "word.ctm"), "--lm_window", "64"]
     assert main(args + ["--out", str(tmp_path / "w.png")]) == 0
     assert (tmp_path / "w.png").read_bytes()[:4] == b"\x89PNG"
     (tmp_path / "word.ctm").write_text("other 1 0.10 0.40 THE\n")

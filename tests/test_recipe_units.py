@@ -86,7 +86,8 @@ def test_variant_calibration_dedup_bpe_and_parallel_training(recipe):
         pytest.skip("needs the units of test_units_stages_and_resume")
     tokens = (recipe / "dump/token_list/units/tokens.txt").read_text().split()
     cfg, ckpt = write_lm_experiment(recipe / "exp/unit_lm", tokens,
-                                    lm_conf={"att_unit": 16, "embed_unit": 16, "unit": 32, "head": 2, "layer": 1})
+                                    lm_conf={"att_unit": 16, "embed_unit": 16, "unit": 32, "head": 2, "layer": 1},
+                                    train_shape_file=["dump/units/train/units_shape"])
     shutil.copy(ckpt, recipe / "exp/unit_lm/valid.loss.ave.pth")
     for name in ("asr.sh", "benchmark.sh"):
         if not (recipe / name).exists():
@@ -111,6 +112,11 @@ def test_variant_calibration_dedup_bpe_and_parallel_training(recipe):
     calib = yaml.safe_load((recipe / "exp/unit_lm/calib/combined_rate15.yaml").read_text())
     assert calib["frontend_conf"]["rule"] == "combined"
     assert calib["frontend_conf"]["rel_threshold"] == 0.0
+    # one source of truth: the calibration file carries the LM and its scoring window,
+    # which is the longest training sequence (+ <sos>)
+    longest = max(int(ln.split()[1]) for ln in (recipe / "dump/units/train/units_shape").read_text().splitlines())
+    assert calib["frontend_conf"]["lm_window"] == longest + 1
+    assert calib["frontend_conf"]["lm_file"] == "exp/unit_lm/valid.loss.ave.pth"
     assert "combined_rate15" in out and (recipe / "exp/unit_lm/calib/rate15.yaml").is_file()
 
     tags = "dedup_bpe_seed3 entropy_combined_rate15"  # _seed<N>: the same tag, --seed N
@@ -175,6 +181,24 @@ def test_variant_calibration_dedup_bpe_and_parallel_training(recipe):
     assert (recipe / "bench/curves.csv").read_text().count("entropy_combined_rate15") >= 1
     assert sorted(p.name for p in (recipe / "docs").iterdir()) == [
         "benchmark_boundary_f1.png", "benchmark_curves.png", "benchmark_results.png"]
+
+    # stamps: an unchanged rerun skips training and decoding; hypotheses of a model that
+    # changed are decoded again; a finished model whose config changed is not kept silently
+    common9 = [*common, "--nbpe", "30", "--dedup_nbpe", "12", "--asr_exp_prefix", "t",
+               "--asr_exp_overrides", "entropy_combined_rate15:max_epoch=3"]
+    out = _run_script(recipe, "asr.sh", "--stage", "9", "--stop_stage", "10", *common9,
+                      "--asr_exps", "entropy_combined_rate15")
+    assert "config and inputs are unchanged: skipping" in out
+    # other decoding options: the hypotheses are stale and decoded again; then kept
+    for expect in ("decode_test/text is stale", "exists for this model, config and test set: skipping"):
+        out = _run_script(recipe, "asr.sh", "--stage", "10", "--stop_stage", "10", *common9,
+                          "--asr_exps", "entropy_combined_rate15", "--decode_args", "--beam_size 1")
+        assert expect in out
+    p = subprocess.run(["./asr.sh", "--stage", "9", "--stop_stage", "9", *common9[:-1],
+                        "entropy_combined_rate15:max_epoch=4", "--asr_exps", "entropy_combined_rate15"],
+                       cwd=recipe, capture_output=True, text=True,
+                       env=dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}"))
+    assert p.returncode != 0 and "changed since" in p.stdout + p.stderr
 
     # an unknown variant is a clear error
     p = subprocess.run(["./asr.sh", "--stage", "9", "--stop_stage", "9", *common, "--asr_exps", "entropy_nosuch_rate15"],

@@ -125,7 +125,7 @@ def test_missing_or_unreadable_checkpoint(tmp_path, lm_files):
 def test_minus_inf_logit_gives_finite_entropy_and_nan_logits_raise(lm_files, token_list):
     """Issue 9 item 3: a token the LM rules out (-inf logit) used to give
     exp(-inf) * -inf = NaN, silently read as "no boundary"."""
-    lm = UnitLM.from_files(*lm_files)
+    lm = UnitLM.from_files(*lm_files, window=64)
     units = random_units(2, 12, len(token_list), seed=5)
     lengths = torch.tensor([12, 9])
     with torch.no_grad():
@@ -142,3 +142,34 @@ def test_minus_inf_logit_gives_finite_entropy_and_nan_logits_raise(lm_files, tok
         lm.lm.decoder.bias[3] = float("nan")
     with pytest.raises(UnitLMError, match="non-finite entropies"):
         lm.entropy(units, lengths)
+
+
+def test_window_defaults_to_the_longest_training_sequence_and_chunking_is_exact(
+    tmp_path, lm_files, token_list
+):
+    """Issue 9 item 4: without lm_window the LM scores whole utterances up to the
+    longest sequence it was trained on (its train_shape_file) and windows only past
+    it; the memory bound (rows x L^2 per call) does not change the entropies."""
+    import yaml
+
+    shape = tmp_path / "units_shape"
+    shape.write_text("a 30\nb 57\nc 12\n")
+    cfg = yaml.safe_load(lm_files[0].read_text())
+    cfg["train_shape_file"] = [str(shape)]
+    cfg_path = tmp_path / "config.yaml"
+    cfg_path.write_text(yaml.safe_dump(cfg))
+    lm = UnitLM.from_files(cfg_path, lm_files[1])
+    assert (lm.window, lm.overlap) == (58, 29)
+    units = random_units(3, 80, len(token_list), seed=9)
+    lengths = torch.tensor([57, 80, 20])
+    h = lm.entropy(units, lengths)
+    # 57 units fit: scored whole, exactly as one plain forward
+    torch.testing.assert_close(h[0, :57], _direct_entropy(lm.lm, units[0, :57], lm.sos), atol=1e-5, rtol=1e-5)
+    # one row per LM call (the bound) gives the same entropies
+    tight = UnitLM.from_files(cfg_path, lm_files[1], max_attention_elements=58 * 58)
+    torch.testing.assert_close(tight.entropy(units, lengths), h, atol=1e-5, rtol=1e-5)
+    # no shape file and no window: a clear error
+    del cfg["train_shape_file"]
+    cfg_path.write_text(yaml.safe_dump(cfg))
+    with pytest.raises(UnitLMError, match="give lm_window"):
+        UnitLM.from_files(cfg_path, lm_files[1])

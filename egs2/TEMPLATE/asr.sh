@@ -8,7 +8,11 @@
 #   stage 9:  training of every experiment in --asr_exps (ESPnet's trainer through
 #             espnet2_ext.bin.mt_train), --train_jobs at a time; the merged config is
 #             saved in exp/asr_<tag>/
-#   stage 10: decoding of every test set (espnet2_ext.bin.mt_inference), nj shards
+#             (a finished model is kept only while its config and inputs are unchanged:
+#             train.stamp; otherwise the stage refuses until --force true)
+#   stage 10: decoding of every test set (espnet2_ext.bin.mt_inference), nj shards; done
+#             again when the model, the decoding config or the test units changed
+#             (decode_<set>/decode.stamp)
 #   stage 11: scoring (WER) and encoder input rates
 #   stage 12: RESULTS.md from the scores (espnet2_ext.bin.asr_results)
 #   stage 13: packing each model into a zip that espnet_model_zoo unpacks
@@ -188,16 +192,38 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
     fi
 fi
 
-train_one() {
-    local tag=$1 dir=${expdir}/${asr_exp_prefix}_${1} in_dir tok start conf_list confs
+# Stamps tie a derived artefact to what it was made from: sha256 over the given files
+# (contents), then the extra strings. A stage redoes its output when the stamp changed.
+stamp_of() {
+    local f
+    {
+        for f in "$@"; do
+            if [ -f "${f}" ]; then sha256sum < "${f}"; else echo "${f}"; fi
+        done
+    } | sha256sum | cut -c1-16
+}
+# what a training is made from: the merged config and the input files it reads
+train_stamp() {
+    local tag=$1 dir=$2 in_dir tok
     read -r in_dir tok < <(exp_inputs "${tag}")
+    stamp_of "${dir}/train.yaml" "${tok}" "${tgt_token_list}" "${bpemodel}" \
+        "${in_dir}/${train_set}/units" "${in_dir}/${train_set}/text" \
+        "${in_dir}/${valid_set}/units" "${in_dir}/${valid_set}/text" "asr_args=${asr_args}"
+}
+merge_train_config() {      # tag dir: the experiment's merged config -> <dir>/train.yaml
+    local tag=$1 dir=$2 conf_list confs sets
     conf_list=$(exp_configs "${tag}") || return 1
     mapfile -t confs <<< "${conf_list}"
-    local sets
     sets=$(exp_sets "${tag}") || return 1
     # shellcheck disable=SC2086
     ${python} -m espnet2_ext.bin.merge_config "${confs[@]}" --drop calibration \
-        ${sets} --out "${dir}/train.yaml" || return 1
+        ${sets} --out "${dir}/train.yaml"
+}
+
+train_one() {
+    local tag=$1 dir=${expdir}/${asr_exp_prefix}_${1} in_dir tok
+    read -r in_dir tok < <(exp_inputs "${tag}")
+    merge_train_config "${tag}" "${dir}" || return 1
     # a resumed training (--resume true) starts a new train.log: keep the earlier pieces
     # (train.log.1, .2, ...) so that its learning curve and training time stay whole
     if [ -f "${dir}/train.log" ]; then
@@ -226,6 +252,7 @@ train_one() {
     # training time: the sum of the epochs' train and valid phases over all pieces of
     # the log (start-up excluded), so that a resumed training counts whole
     ${python} -m espnet2_ext.bin.learning_curve --exp "${dir}" --print_seconds > "${dir}/train_seconds" || return 1
+    train_stamp "${tag}" "${dir}" > "${dir}/train.stamp"
     log "${tag}: trained in $(cat "${dir}/train_seconds") s of epochs (${dir}/train.log)"
 }
 
@@ -246,7 +273,21 @@ if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
         dir=${expdir}/${asr_exp_prefix}_${tag}
         stage_banner 9 "training ${tag} -> ${dir}"
         if [ -f "${dir}/${inference_model}" ] && [ "${force}" != true ]; then
-            log "${dir}/${inference_model} exists: skipping (--force true to retrain)"
+            # a finished model counts only if it was made from the same config and inputs
+            mkdir -p "${dir}/.check"
+            merge_train_config "${tag}" "${dir}/.check" || { failed+=("${tag}"); continue; }
+            now=$(train_stamp "${tag}" "${dir}/.check")
+            rm -rf "${dir}/.check"
+            if [ ! -f "${dir}/train.stamp" ]; then
+                log "${dir}/${inference_model} exists (no train.stamp: trained before stamps): skipping"
+                continue
+            elif [ "$(cat "${dir}/train.stamp")" = "${now}" ]; then
+                log "${dir}/${inference_model} exists and its config and inputs are unchanged: skipping"
+                continue
+            fi
+            log "${tag}: the config or the inputs changed since ${dir} was trained;" \
+                "refusing to keep or overwrite it: --force true to retrain, or another --asr_exp_prefix"
+            failed+=("${tag}")
             continue
         fi
         mkdir -p "${dir}"
@@ -279,9 +320,15 @@ if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
         for dset in ${test_sets}; do
             out=${dir}/decode_${dset}
             stage_banner 10 "decoding ${dset} with ${tag} -> ${out}"
+            # hypotheses are tied to the model, the decoding config and the test units
+            dstamp=$(stamp_of "${dir}/${inference_model}" "${dir}/decode.yaml" "${in_dir}/${dset}/units" "decode_args=${decode_args}")
             if [ -f "${out}/text" ] && [ "${force}" != true ]; then
-                log "${out}/text exists: skipping"; continue
+                if [ "$(cat "${out}/decode.stamp" 2>/dev/null)" = "${dstamp}" ]; then
+                    log "${out}/text exists for this model, config and test set: skipping"; continue
+                fi
+                log "${out}/text is stale (another model, decoding config or test set): decoding again"
             fi
+            rm -rf "${out}"
             mkdir -p "${out}/log"
             "${TEMPLATE}/utils/split_scp.sh" --nj "${inference_nj}" "${in_dir}/${dset}/units" "${out}/split"
             start=$(date +%s)
@@ -296,6 +343,7 @@ if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
             echo $(( $(date +%s) - start )) > "${out}/decode_seconds"
             for j in $(seq "${inference_nj}"); do cat "${out}/output.${j}/1best_recog/text"; done \
                 | LC_ALL=C sort -k1,1 > "${out}/text"
+            echo "${dstamp}" > "${out}/decode.stamp"
             log "${tag} ${dset}: $(wc -l < "${out}/text") hypotheses for $(wc -l < "${in_dir}/${dset}/units") utterances in $(cat "${out}/decode_seconds") s"
         done
     done

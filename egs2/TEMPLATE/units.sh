@@ -31,12 +31,13 @@ km_seed=0
 km_args=""                # extra args for espnet2_ext.bin.learn_kmeans (e.g. "--n_init 3 --max_iter 20")
 unit_lm_config=conf/unit_lm.yaml   # recipe override, merged over <repo>/conf/unit_lm.yaml
 unit_lm_args=""           # extra args for espnet2.bin.lm_train
-rule=global               # boundary rule calibrated in stage 7
-entropy_variants=""       # also calibrate conf/frontend/entropy_<v>.yaml (rule, rel_threshold,
-                          # min_len, max_len from there) -> calib/<v>_rate<R>.yaml
+entropy_variants=""       # also calibrate conf/frontend/entropy_<v>.yaml -> calib/<v>_rate<R>.yaml
 target_rates="25 15 8"    # segments per second
-max_len=10
-min_len=1
+# The boundary rule and the LM scoring options (rule, rel_threshold, max_len, min_len,
+# lm_window, lm_overlap, lm_dtype) come from the merged frontend config
+# (<repo>/conf/frontend/entropy.yaml, conf/frontend/entropy.yaml, then the variant's),
+# the LM from this stage's own experiment; the calibration file repeats all of them,
+# and training merges it last, so calibration and training cannot drift apart.
 unit_rate=50
 calib_max_utts=2000
 force=false               # redo stages whose outputs exist
@@ -146,6 +147,12 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
     lm_confs=("${REPO}/conf/unit_lm.yaml")
     [ -f "${unit_lm_config}" ] && lm_confs+=("${unit_lm_config}")
     ${python} -m espnet2_ext.bin.merge_config "${lm_confs[@]}" --out "${lm_exp}/train.yaml"
+    # a rerun resumes (or finds the training done): keep the earlier log as train.log.<n>
+    if [ -f "${lm_exp}/train.log" ]; then
+        n=1
+        while [ -f "${lm_exp}/train.log.${n}" ]; do n=$((n + 1)); done
+        mv "${lm_exp}/train.log" "${lm_exp}/train.log.${n}"
+    fi
     # shellcheck disable=SC2086
     ${cuda_cmd} --gpu "${ngpu}" "${lm_exp}/train.log" \
         ${python} -m espnet2.bin.lm_train --config "${lm_exp}/train.yaml" --ngpu "${ngpu}" --resume true \
@@ -168,23 +175,20 @@ calibrate() {  # name rate args...
 }
 
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
-    stage_banner 7 "threshold calibration (${rule}${entropy_variants:+; variants: ${entropy_variants}}) to ${target_rates} segments/s"
-    for rate in ${target_rates}; do
-        calibrate "rate${rate}" "${rate}" --rule "${rule}" --max_len "${max_len}" --min_len "${min_len}"
-    done
-    for v in ${entropy_variants}; do
+    stage_banner 7 "threshold calibration (conf/frontend/entropy.yaml${entropy_variants:+; variants: ${entropy_variants}}) to ${target_rates} segments/s"
+    mkdir -p "${lm_exp}/calib"
+    for v in "" ${entropy_variants}; do
         vconfs=()
         for f in "${REPO}/conf/frontend/entropy.yaml" conf/frontend/entropy.yaml \
-                 "${REPO}/conf/frontend/entropy_${v}.yaml" "conf/frontend/entropy_${v}.yaml"; do
-            [ -f "${f}" ] && vconfs+=("${f}")
+                 ${v:+"${REPO}/conf/frontend/entropy_${v}.yaml" "conf/frontend/entropy_${v}.yaml"}; do
+            if [ -f "${f}" ]; then vconfs+=("${f}"); fi
         done
-        [[ " ${vconfs[*]} " == *"entropy_${v}.yaml "* ]] || { log "variant ${v}: no conf/frontend/entropy_${v}.yaml"; exit 1; }
-        # the rule options of the variant's merged frontend_conf, as calibrate_threshold options
-        vopts=$(${python} -m espnet2_ext.bin.merge_config "${vconfs[@]}" --out - \
-            | ${python} -c "import sys, yaml; c = yaml.safe_load(sys.stdin)['frontend_conf']; print(' '.join(f'--{k} {c[k] if c[k] is not None else 0}' for k in ('rule', 'rel_threshold', 'max_len', 'min_len', 'lm_window', 'lm_overlap') if k in c and (k != 'rel_threshold' or c[k] is not None)))")
+        if [ -n "${v}" ] && [[ " ${vconfs[*]} " != *"entropy_${v}.yaml "* ]]; then
+            log "variant ${v}: no conf/frontend/entropy_${v}.yaml"; exit 1
+        fi
+        ${python} -m espnet2_ext.bin.merge_config "${vconfs[@]}" --out "${lm_exp}/calib/frontend${v:+_${v}}.yaml"
         for rate in ${target_rates}; do
-            # shellcheck disable=SC2086
-            calibrate "${v}_rate${rate}" "${rate}" ${vopts}
+            calibrate "${v:+${v}_}rate${rate}" "${rate}" --frontend_config "${lm_exp}/calib/frontend${v:+_${v}}.yaml"
         done
     done
 fi

@@ -343,7 +343,10 @@ def calibrate_size(
     from espnet2_ext.entropy.calibration import calibrate_threshold
     from espnet2_ext.entropy.unit_lm import UnitLM
 
-    window, overlap = fconf["lm_window"], fconf["lm_overlap"]
+    # lm_window None (the default): whole utterances, as with an LM trained on them
+    T_max = max(b.units.size(1) for b in batches)
+    window = fconf.get("lm_window") or T_max + 1
+    overlap = fconf.get("lm_overlap") if fconf.get("lm_overlap") is not None else window // 2
     rule = dict(
         rule=fconf.get("rule", "global"), rel_threshold=fconf.get("rel_threshold")
     )

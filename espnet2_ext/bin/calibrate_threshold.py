@@ -5,8 +5,14 @@ Reads Kaldi-style unit text (``utt_id tok tok ...``, tokens as in the shared tok
 list), scores a random sample of utterances with the frozen unit LM, calibrates the
 threshold (``global``/``combined``: theta; ``relative``: theta_r) so that the average
 rate is ``--target_rate`` segments/s, and writes a YAML fragment of ``frontend_conf``
-keys (rule, threshold(s), max_len, min_len, and the rate achieved) that the training
-config is merged with, so that training and inference use the same value.
+keys that the training config is merged with, last: the rule and its threshold(s),
+max_len, min_len, and the LM and how it was run (lm_train_config, lm_file, lm_window,
+lm_overlap, lm_dtype), so that training and inference use exactly what the threshold
+was calibrated with; plus the rate achieved.
+
+The rule and LM options come from ``--frontend_config`` (a YAML with a
+``frontend_conf`` section: the recipe's merged ``conf/frontend/entropy*.yaml``), from
+the command-line options, or from their defaults; an option given both ways must agree.
 
 Usage:
     python -m espnet2_ext.bin.calibrate_threshold --lm_train_config exp/lm/config.yaml \
@@ -54,6 +60,35 @@ def read_units(path: Path, token_list):
     return out
 
 
+# options shared with the entropy frontend (frontend_conf keys) and their defaults
+DEFAULTS = {"rule": "global", "rel_threshold": None, "max_len": 10, "min_len": 1,
+            "lm_window": None, "lm_overlap": None, "lm_dtype": "float32"}
+# lm_window None: the LM's longest training sequence (UnitLM.from_files); the number is
+# written into the calibration file
+
+
+def resolve_options(args: argparse.Namespace) -> dict:
+    """The shared options: command line, else ``--frontend_config``, else the default.
+
+    Raises:
+        ValueError: an option given on the command line disagrees with the config.
+    """
+    conf = {}
+    if args.frontend_config is not None:
+        conf = (yaml.safe_load(args.frontend_config.read_text()) or {}).get("frontend_conf") or {}
+    out = {}
+    for key, default in DEFAULTS.items():
+        flag = getattr(args, key)
+        if flag is not None and key in conf and conf[key] != flag and not (key == "max_len" and flag == 0 and conf[key] is None):
+            raise ValueError(
+                f"--{key} {flag} disagrees with {key}: {conf[key]} in {args.frontend_config}; "
+                "give it in one place"
+            )
+        out[key] = flag if flag is not None else conf.get(key, default)
+    out["max_len"] = out["max_len"] or None  # 0 / None: unlimited
+    return out
+
+
 def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--lm_train_config", required=True)
@@ -61,14 +96,20 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--units", required=True, type=Path, help="Kaldi-style unit text")
     p.add_argument("--target_rate", required=True, type=float, help="segments per second")
     p.add_argument("--unit_rate", type=float, default=50.0, help="units per second")
-    p.add_argument("--rule", default="global", choices=["global", "relative", "combined"])
+    p.add_argument("--frontend_config", type=Path, default=None,
+                   help="YAML whose frontend_conf gives the options below (the merged entropy frontend config)")
+    p.add_argument("--rule", default=None, choices=["global", "relative", "combined"],
+                   help=f"default: {DEFAULTS['rule']}")
     p.add_argument("--rel_threshold", type=float, default=None, help="fixed theta_r for 'combined'")
-    p.add_argument("--max_len", type=int, default=10, help="0: unlimited")
-    p.add_argument("--min_len", type=int, default=1)
+    p.add_argument("--max_len", type=int, default=None, help=f"0: unlimited; default {DEFAULTS['max_len']}")
+    p.add_argument("--min_len", type=int, default=None, help=f"default {DEFAULTS['min_len']}")
     p.add_argument("--max_utts", type=int, default=2000, help="utterances sampled")
     p.add_argument("--batch_size", type=int, default=32)
-    p.add_argument("--lm_window", type=int, default=256)
-    p.add_argument("--lm_overlap", type=int, default=128)
+    p.add_argument("--lm_window", type=int, default=None,
+                   help="default: the longest sequence the LM was trained on (+1 for <sos>)")
+    p.add_argument("--lm_overlap", type=int, default=None, help="default: half the window")
+    p.add_argument("--lm_dtype", default=None, choices=["float32", "bfloat16"],
+                   help=f"default {DEFAULTS['lm_dtype']}")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, type=Path, help="YAML with frontend_conf keys")
     return p
@@ -80,7 +121,13 @@ def main(argv=None) -> int:
     from espnet2_ext.entropy.calibration import calibrate_threshold, pad_entropies
     from espnet2_ext.entropy.unit_lm import UnitLM
 
-    lm = UnitLM.from_files(args.lm_train_config, args.lm_file, window=args.lm_window, overlap=args.lm_overlap)
+    try:
+        opts = resolve_options(args)
+    except ValueError as e:
+        logger.error("%s", e)
+        return 2
+    lm = UnitLM.from_files(args.lm_train_config, args.lm_file, window=opts["lm_window"],
+                           overlap=opts["lm_overlap"], dtype=opts["lm_dtype"])
     units = read_units(args.units, lm.token_list)
     if not units:
         logger.error("no utterances in %s", args.units)
@@ -97,18 +144,19 @@ def main(argv=None) -> int:
         h = lm.entropy(x.long(), lengths)
         ents += [h[j, : int(lengths[j])] for j in range(len(seqs))]
     h, lengths = pad_entropies(ents)
-    max_len = args.max_len or None
+    rule = opts["rule"]
     res = calibrate_threshold(
-        h, lengths, args.target_rate, unit_rate=args.unit_rate, rule=args.rule,
-        rel_threshold=args.rel_threshold, max_len=max_len, min_len=args.min_len,
+        h, lengths, args.target_rate, unit_rate=args.unit_rate, rule=rule,
+        rel_threshold=opts["rel_threshold"], max_len=opts["max_len"], min_len=opts["min_len"],
     )
-    conf = {"rule": args.rule, "max_len": max_len, "min_len": args.min_len}
-    if args.rule == "relative":
+    conf = {"rule": rule, "max_len": opts["max_len"], "min_len": opts["min_len"]}
+    if rule == "relative":
         conf["rel_threshold"] = round(res.threshold, 6)
     else:
         conf["threshold"] = round(res.threshold, 6)
-        if args.rule == "combined":
-            conf["rel_threshold"] = args.rel_threshold
+        conf["rel_threshold"] = opts["rel_threshold"] if rule == "combined" else None
+    conf.update(lm_train_config=str(args.lm_train_config), lm_file=str(args.lm_file),
+                lm_window=lm.window, lm_overlap=lm.overlap, lm_dtype=opts["lm_dtype"])
     report = {
         "frontend_conf": conf,
         "calibration": {

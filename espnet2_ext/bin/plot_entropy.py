@@ -114,8 +114,9 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--calibration", type=Path, help="rate<R>.yaml from the calibration stage")
     p.add_argument("--max_len", type=int, default=None, help="default: from --calibration, else 10")
     p.add_argument("--unit_rate", type=float, default=50.0)
-    p.add_argument("--lm_window", type=int, default=256)
-    p.add_argument("--lm_overlap", type=int, default=128)
+    p.add_argument("--lm_window", type=int, default=None,
+                   help="default: the longest sequence the LM was trained on (+1 for <sos>)")
+    p.add_argument("--lm_overlap", type=int, default=None, help="default: half the window")
     p.add_argument("--word_ctm", type=Path,
                    help="true word times (CTM, e.g. from local/espeak_align.py) to draw")
     p.add_argument("--out", required=True, type=Path)

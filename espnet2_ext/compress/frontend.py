@@ -100,7 +100,9 @@ class EntropyCompressFrontend(_CompressFrontendBase):
         max_len: longest segment in units (None: unlimited).
         min_len: shortest segment in units.
         lm_window: LM context in tokens; longer sequences use overlapping windows.
-        lm_overlap: left context kept between windows.
+            None: the longest sequence the LM was trained on (from its training shape
+            file; the calibration stage writes the number into the config).
+        lm_overlap: left context kept between windows (None: half the window).
         lm_dtype: compute dtype of the frozen LM: ``float32`` | ``bfloat16``
             (``torch.autocast`` around the LM forward, CPU or CUDA).
         entropy_cache: keep each utterance's entropies (keyed by its unit ids) and
@@ -124,8 +126,8 @@ class EntropyCompressFrontend(_CompressFrontendBase):
         rel_threshold: Optional[float] = None,
         max_len: Optional[int] = 10,
         min_len: int = 1,
-        lm_window: int = 256,
-        lm_overlap: int = 128,
+        lm_window: Optional[int] = None,
+        lm_overlap: Optional[int] = None,
         strip_sos: bool = True,
         d_model: int = 256,
         num_heads: int = 4,

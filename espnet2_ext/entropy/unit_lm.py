@@ -34,14 +34,45 @@ def read_token_list(token_list: Union[str, Path, Sequence[str]]) -> List[str]:
     return list(token_list)
 
 
+def longest_training_sequence(args, cfg: Path) -> int:
+    """The longest sequence an ESPnet LM was trained on, plus its ``<sos>``: the max of
+    its ``train_shape_file`` (read relative to the working directory, as the recipe
+    trained it).
+
+    Raises:
+        UnitLMError: the shape file is not readable (give ``lm_window`` explicitly).
+    """
+    files = getattr(args, "train_shape_file", None) or []
+    try:
+        longest = 0
+        for f in files:
+            with open(f, encoding="utf-8") as fh:
+                for line in fh:
+                    parts = line.split()
+                    if len(parts) >= 2:
+                        longest = max(longest, int(parts[1].split(",")[0]))
+    except OSError as e:
+        raise UnitLMError(
+            f"lm_window not given and the LM's training shape file is not readable ({e}); "
+            f"give lm_window (tokens) for the LM of {cfg}"
+        ) from e
+    if longest == 0:
+        raise UnitLMError(f"lm_window not given and {cfg} names no training shape file: give lm_window")
+    return longest + 1
+
+
 class UnitLM(torch.nn.Module):
     """A frozen causal unit LM that returns predictive entropies.
 
     ``entropy(units, lengths)[b, t]`` is ``H_t = -sum_v p(v | u_<t) log p(v | u_<t)``
     (nats): the uncertainty about ``u_t`` before it is seen; position 0 is predicted
-    from ``<sos>`` alone. Sequences longer than ``window`` are scored with overlapping
-    windows: every position keeps at least ``overlap`` units of left context (``window``
-    units when the sequence fits), and nothing is truncated.
+    from ``<sos>`` alone. A sequence is scored whole when it fits in ``window`` (the
+    LM has no hard context limit; the recipes set ``window`` to the longest sequence
+    the LM was trained on, see :meth:`from_files`, so that the LM never sees a shape
+    it was not trained on). Longer sequences are scored with overlapping windows: every
+    position keeps at least ``overlap`` units of left context, and nothing is truncated.
+    Memory is bounded by scoring at most ``max_attention_elements // L**2`` rows of
+    length L per LM call (and at most ``max_windows_per_batch``).
 
     The module is frozen: eval mode, ``requires_grad=False``, scored under
     ``torch.no_grad()``.
@@ -52,7 +83,9 @@ class UnitLM(torch.nn.Module):
         token_list: the LM's token list (V entries, the last one ``<sos/eos>``).
         window: LM context in tokens (including the ``<sos>`` of the first window).
         overlap: left context kept when a window moves on (0 <= overlap < window).
-        max_windows_per_batch: windows scored per LM call (bounds memory).
+        max_windows_per_batch: rows (utterances or windows) scored per LM call at most.
+        max_attention_elements: bound on rows x L x L per LM call (one attention map
+            per head and layer; 2**27 floats = 512 MiB in float32).
         dtype: compute dtype of the LM forward: ``float32``, or ``bfloat16`` (the
             forward runs under ``torch.autocast`` on the input's device; the entropy
             is computed from the logits in float32).
@@ -67,6 +100,7 @@ class UnitLM(torch.nn.Module):
         overlap: int = 128,
         max_windows_per_batch: int = 256,
         dtype: str = "float32",
+        max_attention_elements: int = 2**27,
     ):
         super().__init__()
         if dtype not in DTYPES:
@@ -82,6 +116,7 @@ class UnitLM(torch.nn.Module):
         self.window = window
         self.overlap = overlap
         self.max_windows_per_batch = max_windows_per_batch
+        self.max_attention_elements = max_attention_elements
         self.dtype = dtype
         self.freeze()
 
@@ -118,6 +153,11 @@ class UnitLM(torch.nn.Module):
                 f"cannot load the unit LM from config={cfg} checkpoint={ckpt}: "
                 f"{type(e).__name__}: {e}"
             ) from e
+        if kwargs.get("window") is None:
+            kwargs["window"] = longest_training_sequence(args, cfg)
+            logger.info("unit LM window: %d tokens (its longest training sequence + <sos>)", kwargs["window"])
+        if kwargs.get("overlap") is None:
+            kwargs["overlap"] = kwargs["window"] // 2
         return cls(model.lm, args.token_list, **kwargs)
 
     def freeze(self) -> None:
@@ -243,9 +283,11 @@ class UnitLM(torch.nn.Module):
     def _score_rows(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Score rows (N, L) in chunks of ``max_windows_per_batch``; pads zeroed."""
         out = []
-        for i in range(0, x.size(0), self.max_windows_per_batch):
-            xi = x[i : i + self.max_windows_per_batch]
-            li = lengths[i : i + self.max_windows_per_batch]
+        L_all = max(int(lengths.max()), 1) if lengths.numel() else 1
+        step = max(1, min(self.max_windows_per_batch, self.max_attention_elements // (L_all * L_all)))
+        for i in range(0, x.size(0), step):
+            xi = x[i : i + step]
+            li = lengths[i : i + step]
             # trim to the longest row of the chunk: causal attention makes the right
             # padding irrelevant, so this only saves work
             L = int(li.max())
@@ -266,9 +308,12 @@ def write_lm_experiment(
     lm_conf: Optional[dict] = None,
     lm: str = "transformer",
     seed: int = 0,
+    train_shape_file: Optional[Sequence[str]] = None,
 ) -> tuple:
     """Write a randomly initialised unit LM exactly as ``espnet2.bin.lm_train`` lays it
     out (``config.yaml`` + a ``.pth`` state dict), for benchmarks and tests.
+    ``train_shape_file``: recorded in the config as if the LM had been trained on it
+    (its longest sequence sets the default scoring window).
 
     Returns:
         (config path, checkpoint path).
@@ -283,6 +328,8 @@ def write_lm_experiment(
         ["--token_list", str(out / "tokens.txt"), "--lm", lm, "--output_dir", str(out)]
     )
     args.lm_conf = dict(lm_conf or {})
+    if train_shape_file:
+        args.train_shape_file = [str(f) for f in train_shape_file]
     torch.manual_seed(seed)
     model = LMTask.build_model(args)  # turns args.token_list into a list
     cfg, ckpt = out / "config.yaml", out / "lm.pth"

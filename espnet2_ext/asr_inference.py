@@ -16,7 +16,7 @@
 
     # what espnet_model_zoo returns can be passed on as it is (but its unpacking does
     # not check member paths: prefer model="packed.zip", which does)
-    from espnet_model_zoo.downloader import ModelDownloader
+    from espnet2_ext.compat import ModelDownloader
     s2t = Speech2Text(**ModelDownloader().unpack_local_file("packed.zip"))
 
 The pipeline is the training one: audio -> mono 16 kHz (channels averaged, windowed-sinc
@@ -421,6 +421,7 @@ class Speech2Text:
         max_duration: Optional[float] = None,
         feature_batch_size: int = 8,
     ):
+        from espnet2_ext.compat import Text2Text
         from espnet2_ext.units.features import build_feature_extractor
         from espnet2_ext.units.kmeans import KMeansModel
         from espnet2_ext.utils.checkpoint import build_text2text
@@ -627,6 +628,6 @@ class Speech2Text:
         archive is unpacked here, with the path checks of :func:`unpack_model`."""
         if Path(model_tag).exists():
             return Speech2Text(model=model_tag, **kwargs)
-        from espnet_model_zoo.downloader import ModelDownloader
+        from espnet2_ext.compat import ModelDownloader
 
         return Speech2Text(model=ModelDownloader(cachedir).download(model_tag), **kwargs)

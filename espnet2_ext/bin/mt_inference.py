@@ -11,9 +11,8 @@ import sys
 from typing import List, Optional
 
 import espnet2_ext  # noqa: F401  (registers the frontends)
-from espnet2.bin.mt_inference import get_parser  # noqa: F401
-from espnet2.bin.mt_inference import main as _espnet_main
-
+from espnet2_ext.compat import mt_inference_get_parser as get_parser  # noqa: F401
+from espnet2_ext.compat import mt_inference_main as _espnet_main
 from espnet2_ext.utils.checkpoint import use_safe_espnet_loaders
 
 TRUST_FLAG = "--trust_remote_pickle"

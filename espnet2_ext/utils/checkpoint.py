@@ -207,7 +207,7 @@ def build_model_from_file(
     if device != "mps":
         model.to(device)
     if getattr(args, "use_adapter", False):
-        from espnet2.layers.create_adapter import create_adapter
+        from espnet2_ext.compat import create_adapter
 
         create_adapter(model, args.adapter, args.adapter_conf)
     if model_file is not None:

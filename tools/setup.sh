@@ -64,8 +64,8 @@ if [ ! -x .venv/bin/python ]; then
 [setup] error: no Python >=$PY_MIN,<$PY_MAX_EXCL found (ESPnet 202611 needs Python 3.12 or 3.13).
   Looked for: \$PYTHON${PYTHON:+ (=$PYTHON, not usable)}, pyenv's versions/3.12.*/bin/python3.12,
   python3.12 on PATH, python3 on PATH ($(python3 --version 2>&1 || echo none)).
-  Install one, e.g.  pyenv install 3.12   or   apt-get install python3.12 python3.12-venv,
-  or point PYTHON at it:  PYTHON=/path/to/python3.12 make setup
+  Install one (e.g.  pyenv install 3.12 , or your distribution's python3.12 with its venv
+  module), or point PYTHON at it:  PYTHON=/path/to/python3.12 make setup
 MSG
     exit 1
   fi

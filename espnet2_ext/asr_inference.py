@@ -421,7 +421,6 @@ class Speech2Text:
         max_duration: Optional[float] = None,
         feature_batch_size: int = 8,
     ):
-        from espnet2_ext.compat import Text2Text
         from espnet2_ext.units.features import build_feature_extractor
         from espnet2_ext.units.kmeans import KMeansModel
         from espnet2_ext.utils.checkpoint import build_text2text

@@ -52,7 +52,6 @@ _TABLE: Dict[str, Tuple[str, str]] = {
     "SoundScpReader": ("espnet2.fileio.sound_scp", "SoundScpReader"),
     # packed models
     "Archiver": ("espnet2.main_funcs.pack_funcs", "Archiver"),
-    "unpack": ("espnet2.main_funcs.pack_funcs", "unpack"),
     "ModelDownloader": ("espnet_model_zoo.downloader", "ModelDownloader"),
 }
 

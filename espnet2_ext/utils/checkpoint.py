@@ -229,7 +229,7 @@ def build_text2text(
     into its model with :func:`load_checked`. ``kwargs``: the other ``Text2Text``
     arguments (not ``lm_train_config``: an external LM is not loaded here).
     """
-    from espnet2.bin.mt_inference import Text2Text
+    from espnet2_ext.compat import Text2Text
 
     if kwargs.get("lm_train_config") is not None or kwargs.get("lm_file") is not None:
         raise ValueError("build_text2text does not load an external LM")
@@ -248,8 +248,7 @@ def use_safe_espnet_loaders(trust_pickle: bool = False) -> None:
     For command-line wrappers around ESPnet's own inference scripts
     (``espnet2_ext.bin.mt_inference``), which build their models through these methods.
     """
-    from espnet2.tasks.lm import LMTask
-    from espnet2.tasks.mt import MTTask
+    from espnet2_ext.compat import LMTask, MTTask
 
     def safe(cls, config_file=None, model_file=None, device="cpu"):
         if config_file is None:

@@ -14,8 +14,8 @@
                       asr_model_file="exp/asr_x/valid.acc.ave.pth",
                       units_config="exp/kmeans/units.yaml", base_dir="egs2/x/asr")
 
-    # what espnet_model_zoo returns can be passed on as it is (but its unpacking does
-    # not check member paths: prefer model="packed.zip", which does)
+    # what espnet_model_zoo returns can be passed on as it is (it unpacks with ESPnet's
+    # unpack, which checks member paths only since ESPnet 202611)
     from espnet2_ext.compat import ModelDownloader
     s2t = Speech2Text(**ModelDownloader().unpack_local_file("packed.zip"))
 
@@ -489,7 +489,7 @@ class Speech2Text:
         bpe = asr_cfg.get("bpemodel")
         try:
             # ESPnet's Text2Text, the checkpoint read with weights_only=True and its keys
-            # and shapes checked (ESPnet: weights_only=False, strict=False)
+            # and shapes checked (ESPnet: strict=False)
             self.text2text = build_text2text(
                 cfg_path, self.files.asr_model_file, trust_pickle=trust_pickle,
                 bpemodel=str(bpe) if bpe else None, device=device, maxlenratio=maxlenratio,

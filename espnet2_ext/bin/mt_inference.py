@@ -3,7 +3,8 @@
 
 Usage is ESPnet's (``python -m espnet2_ext.bin.mt_inference --help``), except that
 checkpoints are read with ``torch.load(weights_only=True)`` and must fit the model
-built from the config (ESPnet: ``weights_only=False``, ``strict=False``); give
+built from the config (ESPnet: ``strict=False``, and ``weights_only=False`` under
+``ESPNET_ALLOW_UNSAFE_TORCH_LOAD=1``); give
 ``--trust_remote_pickle`` to allow ``weights_only=False`` for a checkpoint you trust.
 """
 

@@ -1,19 +1,22 @@
 """espnet2_ext: entropy-based compression of discrete speech units for ESPnet.
 
 Importing the package registers its frontends (``entropy_compress``, ``fixed_pool``)
-in ESPnet's MT-task frontend choices. Importing ``espnet2.tasks.mt`` costs seconds,
-so when it is not loaded yet the registration is attached to its import instead: the
-frontends are in ``frontend_choices`` from the moment any code can see it, and tools
-that never touch the MT task (feature extraction, k-means) start fast.
+in ESPnet's MT-task frontend choices. Importing the MT task (``espnet2.tasks.mt``, named
+in :mod:`espnet2_ext.compat`) costs seconds, so when it is not loaded yet the
+registration is attached to its import instead: the frontends are in
+``frontend_choices`` from the moment any code can see it, and tools that never touch
+the MT task (feature extraction, k-means) start fast.
 """
 
 import importlib.abc
 import importlib.util
 import sys
 
+from espnet2_ext.compat import MT_TASK_MODULE
+
 __version__ = "0.1.0"
 
-_TARGET = "espnet2.tasks.mt"
+_TARGET = MT_TASK_MODULE  # the MT task, named by espnet2_ext.compat
 
 
 def _register() -> None:
@@ -21,7 +24,7 @@ def _register() -> None:
 
 
 class _RegisterAfterImport(importlib.abc.MetaPathFinder):
-    """Runs :func:`_register` right after ``espnet2.tasks.mt`` is executed."""
+    """Runs :func:`_register` right after the MT task module is executed."""
 
     def find_spec(self, fullname, path, target=None):
         if fullname != _TARGET:

@@ -14,9 +14,9 @@
                       asr_model_file="exp/asr_x/valid.acc.ave.pth",
                       units_config="exp/kmeans/units.yaml", base_dir="egs2/x/asr")
 
-    # what espnet_model_zoo returns can be passed on as it is (but its unpacking does
-    # not check member paths: prefer model="packed.zip", which does)
-    from espnet_model_zoo.downloader import ModelDownloader
+    # what espnet_model_zoo returns can be passed on as it is (it unpacks with ESPnet's
+    # unpack, which checks member paths only since ESPnet 202611)
+    from espnet2_ext.compat import ModelDownloader
     s2t = Speech2Text(**ModelDownloader().unpack_local_file("packed.zip"))
 
 The pipeline is the training one: audio -> mono 16 kHz (channels averaged, windowed-sinc
@@ -489,7 +489,7 @@ class Speech2Text:
         bpe = asr_cfg.get("bpemodel")
         try:
             # ESPnet's Text2Text, the checkpoint read with weights_only=True and its keys
-            # and shapes checked (ESPnet: weights_only=False, strict=False)
+            # and shapes checked (ESPnet: strict=False)
             self.text2text = build_text2text(
                 cfg_path, self.files.asr_model_file, trust_pickle=trust_pickle,
                 bpemodel=str(bpe) if bpe else None, device=device, maxlenratio=maxlenratio,
@@ -627,6 +627,6 @@ class Speech2Text:
         archive is unpacked here, with the path checks of :func:`unpack_model`."""
         if Path(model_tag).exists():
             return Speech2Text(model=model_tag, **kwargs)
-        from espnet_model_zoo.downloader import ModelDownloader
+        from espnet2_ext.compat import ModelDownloader
 
         return Speech2Text(model=ModelDownloader(cachedir).download(model_tag), **kwargs)

@@ -2,9 +2,9 @@
 with the audio duration taken from the 50 Hz units when the input is something else."""
 
 import torch
-from espnet2.asr.encoder.transformer_encoder import TransformerEncoder
 
 from espnet2_ext.bin.asr_score import encoder_layer_lengths, read_lengths, read_text, wer
+from espnet2_ext.compat import TransformerEncoder
 
 
 def test_encoder_layer_lengths_follow_the_input_layer():

@@ -102,7 +102,7 @@ def test_gradients_reach_compressor_never_lm(lm_files, token_list):
 
 
 def test_espnet_initialisation_does_not_touch_lm(lm_files, token_list):
-    from espnet2.torch_utils.initialize import initialize
+    from espnet2_ext.compat import initialize
 
     fe = _frontend(lm_files, token_list)
     before = {k: v.clone() for k, v in fe.unit_lm.state_dict().items()}
@@ -160,7 +160,7 @@ def test_frontend_warns_when_threshold_fires_nowhere(lm_files, token_list):
 
 def test_registered_in_espnet_mt_task():
     import espnet2_ext  # noqa: F401
-    from espnet2.tasks.mt import frontend_choices
+    from espnet2_ext.compat import mt_frontend_choices as frontend_choices
 
     assert frontend_choices.get_class("entropy_compress") is EntropyCompressFrontend
     assert frontend_choices.get_class("fixed_pool") is FixedPoolFrontend

@@ -132,8 +132,7 @@ def test_prepare_result_and_espnet_reader(libri: Path, tmp_path: Path) -> None:
     assert ("unexpected_location", "stray.flac") in reasons
     # ESPnet reads the result as it is
     pytest.importorskip("espnet2")
-    from espnet2.fileio.read_text import read_2columns_text
-    from espnet2.fileio.sound_scp import SoundScpReader
+    from espnet2_ext.compat import SoundScpReader, read_2columns_text
 
     reader = SoundScpReader(str(dst / "wav.scp"), multi_columns=False)
     rate, wav = reader["19-198-0000"]

@@ -18,7 +18,7 @@ def test_dedup_matches_per_utterance_reference():
 
 def test_dedup_frontend_registered_and_shapes():
     import espnet2_ext  # noqa: F401
-    from espnet2.tasks.mt import frontend_choices
+    from espnet2_ext.compat import mt_frontend_choices as frontend_choices
 
     assert frontend_choices.get_class("dedup") is DedupEmbedFrontend
     fe = DedupEmbedFrontend(10, embed_dim=8).eval()

@@ -239,7 +239,7 @@ def packed(exp):
 @pytest.fixture(scope="session")
 def unpacked(packed, tmp_path_factory):
     """espnet_model_zoo's unpack into a cache directory elsewhere."""
-    from espnet_model_zoo.downloader import ModelDownloader
+    from espnet2_ext.compat import ModelDownloader
 
     cache = tmp_path_factory.mktemp("zoo_cache")
     return ModelDownloader(cache).unpack_local_file(str(packed))

@@ -473,9 +473,7 @@ def test_pack_model_does_not_take_tokens_for_files(tmp_path, monkeypatch):
 def test_mt_inference_wrapper_loads_checkpoints_safely(tmp_path, lm_files):
     """espnet2_ext.bin.mt_inference (the recipes' decoding) replaces ESPnet's
     weights_only=False / strict=False loading of MT and LM checkpoints."""
-    from espnet2.tasks.lm import LMTask
-    from espnet2.tasks.mt import MTTask
-
+    from espnet2_ext.compat import LMTask, MTTask
     from espnet2_ext.utils.checkpoint import CheckpointError, use_safe_espnet_loaders
 
     name = "build_model_from_file"

@@ -134,7 +134,8 @@ def encoder_layer_lengths(encoder, feats, feats_lengths):
     Runs only the input layer (``encoder.embed``), not the encoder blocks.
     """
     import torch
-    from espnet.nets.pytorch_backend.nets_utils import make_pad_mask
+
+    from espnet2_ext.compat import make_pad_mask
 
     embed = getattr(encoder, "embed", None)
     # ESPnet's subsampling layers take (x, mask); plain input layers (linear, embed)

@@ -58,8 +58,7 @@ def main(argv=None) -> None:
     args = get_parser().parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    from espnet2.asr.encoder.transformer_encoder import TransformerEncoder
-
+    from espnet2_ext.compat import TransformerEncoder
     from espnet2_ext.compress.frontend import EntropyCompressFrontend
     from espnet2_ext.compress.fusion import reference_compress
     from espnet2_ext.entropy.calibration import calibrate_threshold

@@ -324,9 +324,8 @@ class Method:
 def variant_lm(fconf: dict, files, threshold: float, dtype: str, token_list, device):
     """The frozen unit LM of an ``entropy_compress`` frontend built (as the task builds
     it) from ``fconf`` with this LM, threshold and ``lm_dtype``."""
-    from espnet2.tasks.mt import frontend_choices
-
     import espnet2_ext.tasks.mt  # noqa: F401  (registers entropy_compress)
+    from espnet2_ext.compat import mt_frontend_choices as frontend_choices
 
     conf = dict(fconf, lm_train_config=str(files[0]), lm_file=str(files[1]))
     conf.update(threshold=threshold, lm_dtype=dtype, token_list=list(token_list))

@@ -266,7 +266,8 @@ def bench_training(methods: List[Method], batch_ids: List[List[str]], text: Dict
 def load_decode_options(path: Optional[Path]) -> dict:
     """``--decode_config`` -> keyword arguments of ``Text2Text`` (unknown keys ignored)."""
     import yaml
-    from espnet2.bin.mt_inference import Text2Text
+
+    from espnet2_ext.compat import Text2Text
 
     if path is None:
         return {}
@@ -308,6 +309,7 @@ class Decoder:
     def __init__(self, method: Method, utt_ids: List[str], options: dict):
         import torch
 
+        from espnet2_ext.compat import Text2Text
         from espnet2_ext.tasks.mt import CompressMTTask
         from espnet2_ext.utils.checkpoint import build_text2text
 

@@ -219,7 +219,7 @@ class _Archive:
         return name
 
     def write(self, outpath: Path, meta: Dict[str, Any]) -> None:
-        from espnet2.main_funcs.pack_funcs import Archiver
+        from espnet2_ext.compat import Archiver
 
         outpath.parent.mkdir(parents=True, exist_ok=True)
         tmpdir = tempfile.mkdtemp(prefix=".packing-", dir=outpath.parent)
@@ -396,14 +396,10 @@ def pack_model(
         meta["torch"] = str(torch.__version__)
     except ImportError:  # pragma: no cover
         pass
-    try:
-        import espnet
-
-        meta["espnet"] = espnet.__version__
-    except ImportError:  # pragma: no cover
-        pass
     import espnet2_ext
+    from espnet2_ext.compat import espnet_version
 
+    meta["espnet"] = espnet_version()
     meta["espnet2_ext"] = espnet2_ext.__version__
     meta["task"] = "asr"
     ar.write(outpath, meta)

@@ -10,8 +10,7 @@ from typing import Tuple
 import torch
 from typeguard import typechecked
 
-from espnet2.asr.frontend.abs_frontend import AbsFrontend
-from espnet2.mt.frontend.embedding import Embedding
+from espnet2_ext.compat import AbsFrontend, Embedding
 
 
 def dedup(ids: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:

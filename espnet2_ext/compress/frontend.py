@@ -22,7 +22,7 @@ from typing import List, Optional, Tuple, Union
 import torch
 from typeguard import typechecked
 
-from espnet2.asr.frontend.abs_frontend import AbsFrontend
+from espnet2_ext.compat import AbsFrontend
 from espnet2_ext.compress.fusion import CrossAttentionCompressor
 from espnet2_ext.entropy.boundaries import check_lengths, check_rule, segment
 from espnet2_ext.entropy.cache import EntropyCache

@@ -136,8 +136,7 @@ class UnitLM(torch.nn.Module):
         unexpected keys or different shapes raise :class:`UnitLMError` (ESPnet's own
         loader would accept a checkpoint of another model and leave the LM random).
         """
-        from espnet2.tasks.lm import LMTask
-
+        from espnet2_ext.compat import LMTask
         from espnet2_ext.utils.checkpoint import build_model_from_file
 
         cfg, ckpt = Path(lm_train_config), Path(lm_file)
@@ -319,7 +318,8 @@ def write_lm_experiment(
         (config path, checkpoint path).
     """
     import yaml
-    from espnet2.tasks.lm import LMTask
+
+    from espnet2_ext.compat import LMTask
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -3,8 +3,8 @@ and speech translation), and a thin MT task that passes the source token list on
 
 import argparse
 
-from espnet2.tasks.mt import MTTask, frontend_choices
-
+from espnet2_ext.compat import MTTask
+from espnet2_ext.compat import mt_frontend_choices as frontend_choices
 from espnet2_ext.compress.dedup import DedupEmbedFrontend
 from espnet2_ext.compress.frontend import EntropyCompressFrontend, FixedPoolFrontend
 

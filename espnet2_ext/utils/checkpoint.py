@@ -1,9 +1,11 @@
 """Loading model checkpoints without running pickled code, and checking what they hold.
 
-ESPnet's ``AbsTask.build_model_from_file`` reads checkpoints with
-``torch.load(..., weights_only=False)`` (a ``.pth`` from elsewhere can run arbitrary
-code) and loads them with ``strict=False`` (a checkpoint of another model leaves the
-model randomly initialised, silently). The functions here are the safe counterparts:
+ESPnet's ``AbsTask.build_model_from_file`` loads checkpoints with ``strict=False`` (a
+checkpoint of another model leaves the model randomly initialised, silently). Since
+202611 it reads them with ``weights_only=True`` first, but falls back to
+``weights_only=False`` (a ``.pth`` from elsewhere can run arbitrary code) when the
+environment sets ``ESPNET_ALLOW_UNSAFE_TORCH_LOAD=1`` or someone at a terminal confirms
+it. The functions here are the safe counterparts:
 
 * :func:`load_state_dict_file`: ``torch.load(weights_only=True)``; the unsafe
   ``weights_only=False`` only when the caller says it trusts the file
@@ -207,7 +209,7 @@ def build_model_from_file(
     if device != "mps":
         model.to(device)
     if getattr(args, "use_adapter", False):
-        from espnet2.layers.create_adapter import create_adapter
+        from espnet2_ext.compat import create_adapter
 
         create_adapter(model, args.adapter, args.adapter_conf)
     if model_file is not None:
@@ -224,12 +226,12 @@ def build_text2text(
 ):
     """ESPnet's ``Text2Text`` (MT / discrete-ASR decoding), its checkpoint loaded safely.
 
-    ``Text2Text`` is built without weights (with its ``mt_model_file`` it would read them
-    with ``weights_only=False`` and ``strict=False``), then the checkpoint is loaded
+    ``Text2Text`` is built without weights (with its ``mt_model_file`` it would load them
+    with ``strict=False``), then the checkpoint is loaded
     into its model with :func:`load_checked`. ``kwargs``: the other ``Text2Text``
     arguments (not ``lm_train_config``: an external LM is not loaded here).
     """
-    from espnet2.bin.mt_inference import Text2Text
+    from espnet2_ext.compat import Text2Text
 
     if kwargs.get("lm_train_config") is not None or kwargs.get("lm_file") is not None:
         raise ValueError("build_text2text does not load an external LM")
@@ -248,8 +250,7 @@ def use_safe_espnet_loaders(trust_pickle: bool = False) -> None:
     For command-line wrappers around ESPnet's own inference scripts
     (``espnet2_ext.bin.mt_inference``), which build their models through these methods.
     """
-    from espnet2.tasks.lm import LMTask
-    from espnet2.tasks.mt import MTTask
+    from espnet2_ext.compat import LMTask, MTTask
 
     def safe(cls, config_file=None, model_file=None, device="cpu"):
         if config_file is None:

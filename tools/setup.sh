@@ -38,9 +38,10 @@ find_python() {  # prints the interpreter to build .venv with, or nothing
   done
 }
 
-# System packages: espeak-ng (synthetic corpus), sox, pocketsphinx-testdata (real
+# System packages: espeak-ng (synthetic corpus), sox, shellcheck (the shell-script
+# lint test), pocketsphinx-testdata (real
 # recordings for robustness checks).
-apt_pkgs=(espeak-ng sox pocketsphinx-testdata)
+apt_pkgs=(espeak-ng sox pocketsphinx-testdata shellcheck)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -61,6 +61,7 @@ inference_model=valid.acc.ave.pth
 hf_repo=""                 # e.g. user/mini_synth_asr (+ _<tag> per experiment); empty: no upload
 force=false
 
+# shellcheck disable=SC2034  # read by utils/parse_options.sh
 help_message="Usage: $0 [options]   (stage list at the top of $0; units options: see units.sh)"
 
 cmdline="$0 $*"            # as given, for RESULTS.md

@@ -58,6 +58,7 @@ run_opts=""                # more options for ./run.sh (asr.sh / units.sh option
 asr_exp_overrides=""       # per-experiment config overrides (asr.sh); empty: one budget for all
 report_command=""          # the command recorded in the report (default: this script's)
 
+# shellcheck disable=SC2034  # read by utils/parse_options.sh
 help_message="Usage: $0 [options]   (stage list at the top of $0)"
 
 cmdline="$0 $*"

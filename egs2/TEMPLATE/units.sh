@@ -42,6 +42,7 @@ unit_rate=50
 calib_max_utts=2000
 force=false               # redo stages whose outputs exist
 
+# shellcheck disable=SC2034  # read by utils/parse_options.sh
 help_message="Usage: $0 [options]   (see the stage list at the top of $0)"
 
 TEMPLATE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")

@@ -5,6 +5,7 @@
 set -euo pipefail
 train_subset=100          # 100: train-clean-100 | 960: all of train-*
 python=python3
+# shellcheck disable=SC2034  # read by utils/parse_options.sh
 help_message="Usage: $0 [--train_subset 100|960]"
 . utils/parse_options.sh
 . utils/log.sh

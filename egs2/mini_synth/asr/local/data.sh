@@ -10,6 +10,7 @@ nj=2
 synth_opts="--num_sentences 8450 --words_per_class 20"   # options for local/synth_corpus.py
 corpus=downloads/mini_synth
 python=python3
+# shellcheck disable=SC2034  # read by utils/parse_options.sh
 help_message="Usage: $0 [--seed 0] [--nj 2] [--synth_opts '...'] [--corpus dir]"
 . utils/parse_options.sh
 . utils/log.sh

@@ -27,3 +27,21 @@ def test_wer_and_lengths(tmp_path):
     res = wer(read_text(ref), read_text(hyp))
     assert res["errors"] == 1 + 1 + 1 and res["words"] == 6 and res["missing_hypotheses"] == 1
     assert read_lengths(ref) == {"a": 2, "b": 3, "c": 1}
+
+
+def test_sclite_columns():
+    """Corr/Sub/Del/Ins/Err/S.Err as ESPnet's RESULTS tables give them."""
+    from espnet2_ext.bin.asr_score import align_counts
+
+    assert align_counts("a b c d".split(), "a x c d e".split()) == (1, 0, 1)
+    assert align_counts("a b c".split(), []) == (0, 3, 0)
+    assert align_counts([], "a b".split()) == (0, 0, 2)
+    # a substitution is preferred to a deletion + an insertion at equal cost
+    assert align_counts(["a"], ["b"]) == (1, 0, 0)
+    res = wer({"u1": "a b c d", "u2": "e f", "u3": "g"}, {"u1": "a x c d e", "u2": "e f"})
+    # 7 words: 1 sub, 1 del (u3 missing), 1 ins -> Err 3/7; 2 of 3 sentences wrong
+    assert res["errors"] == 3 and res["words"] == 7
+    assert abs(res["sub"] - 100 / 7) < 1e-9 and abs(res["del"] - 100 / 7) < 1e-9
+    assert abs(res["corr"] - 500 / 7) < 1e-9 and abs(res["sent_err"] - 200 / 3) < 1e-9
+    cer = wer({"u": "ab cd"}, {"u": "abd"}, unit="char")
+    assert cer["words"] == 4 and cer["errors"] == 1 and cer["del"] == 25.0

@@ -38,25 +38,63 @@ def read_text(path: Path) -> dict:
     return out
 
 
-def wer(ref: dict, hyp: dict) -> dict:
-    """Corpus WER with substitution/deletion/insertion counts."""
-    import editdistance
+def align_counts(ref: list, hyp: list) -> tuple:
+    """Substitutions, deletions and insertions of a minimum-edit alignment.
 
-    errors = words = missing = 0
-    per_utt = {}
+    Among the alignments with the fewest errors, the one with the most substitutions
+    (as sclite reports them). Plain dynamic programming over one utterance's tokens.
+    """
+    n, m = len(ref), len(hyp)
+    # cost[i][j] = (errors, -substitutions) of aligning ref[:i] with hyp[:j]
+    cost = [[(j, 0) for j in range(m + 1)]] + [[(i, 0)] + [None] * m for i in range(1, n + 1)]
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            e, ns = cost[i - 1][j - 1]
+            diag = (e, ns) if ref[i - 1] == hyp[j - 1] else (e + 1, ns - 1)
+            up = (cost[i - 1][j][0] + 1, cost[i - 1][j][1])
+            left = (cost[i][j - 1][0] + 1, cost[i][j - 1][1])
+            cost[i][j] = min(diag, up, left)
+    errors, neg_sub = cost[n][m]
+    sub = -neg_sub
+    # errors = sub + del + ins and len(ref) - del = len(hyp) - ins
+    dele = (errors - sub + n - m) // 2
+    return sub, dele, errors - sub - dele
+
+
+def wer(ref: dict, hyp: dict, unit: str = "word") -> dict:
+    """Corpus error rate with ESPnet's (sclite's) columns.
+
+    Args:
+        ref, hyp: utt -> text; compared case-insensitively, whitespace-normalised.
+        unit: ``word``, or ``char`` (characters without spaces) for the CER.
+
+    Returns:
+        ``wer`` (%), ``errors``, ``words`` (reference tokens), ``utterances``,
+        ``missing_hypotheses``, ``extra_hypotheses``, and ``corr``/``sub``/``del``/
+        ``ins``/``err``/``sent_err`` in percent (ESPnet's Corr, Sub, Del, Ins, Err,
+        S.Err).
+    """
+    errors = words = missing = sub = dele = ins = sent_err = 0
     for utt, r in ref.items():
-        rw = r.upper().split()
         if utt not in hyp:
             missing += 1
-        hw = hyp.get(utt, "").upper().split()
-        e = editdistance.eval(rw, hw)
-        per_utt[utt] = e
-        errors += e
+        h = hyp.get(utt, "")
+        if unit == "char":
+            rw, hw = list("".join(r.upper().split())), list("".join(h.upper().split()))
+        else:
+            rw, hw = r.upper().split(), h.upper().split()
+        s_, d_, i_ = align_counts(rw, hw)
+        sub, dele, ins = sub + s_, dele + d_, ins + i_
+        errors += s_ + d_ + i_
+        sent_err += int(s_ + d_ + i_ > 0)
         words += len(rw)
     extra = sorted(set(hyp) - set(ref))
+    pct = lambda x: 100.0 * x / max(words, 1)  # noqa: E731
     return {
-        "wer": 100.0 * errors / max(words, 1), "errors": errors, "words": words,
+        "wer": pct(errors), "errors": errors, "words": words,
         "utterances": len(ref), "missing_hypotheses": missing, "extra_hypotheses": len(extra),
+        "corr": pct(words - sub - dele), "sub": pct(sub), "del": pct(dele), "ins": pct(ins),
+        "err": pct(errors), "sent_err": 100.0 * sent_err / max(len(ref), 1),
     }
 
 
@@ -173,6 +211,8 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
     ref, hyp = read_text(args.ref), read_text(args.hyp)
     res = wer(ref, hyp)
+    res["cer_detail"] = {k: v for k, v in wer(ref, hyp, unit="char").items()
+                         if k in ("words", "corr", "sub", "del", "ins", "err", "sent_err")}
     if res["missing_hypotheses"]:
         logger.warning("%d reference utterances have no hypothesis (scored as deletions)", res["missing_hypotheses"])
     if args.units and args.mt_train_config:

@@ -96,3 +96,38 @@ def test_missed_target_is_reported(tmp_path):
     assert "on test: 45.00 vs 40.00: **missed**" in md
     assert "on test_unseen_voices: 49.00 vs 50.00: met" in md
     assert "(target <= 0.5): **missed**" in md
+
+
+def test_readme_results_block_in_espnet_format(tmp_path):
+    """asr.sh stage 12: ESPnet's RESULTS format (environment list, WER/CER tables) in a
+    block of the recipe README; the hand-written text and the benchmark section stay."""
+    exp = tmp_path / "exp"
+    for name in ("dense", "entropy_rate15"):
+        for dset in ("test", "test_unseen_voices"):
+            p = exp / f"asr_{name}" / f"decode_{dset}"
+            p.mkdir(parents=True)
+            detail = {"words": 40, "corr": 90.0, "sub": 7.5, "del": 2.5, "ins": 1.25, "err": 11.25, "sent_err": 30.0}
+            p.joinpath("score.json").write_text(json.dumps({
+                "wer": 11.25, "errors": 9, "words": 80, "utterances": 10, "missing_hypotheses": 0,
+                "corr": 90.0, "sub": 7.5, "del": 2.5, "ins": 1.25, "err": 11.25, "sent_err": 30.0,
+                "cer_detail": detail, "tokens_per_sec": 15.0, "compression": 3.3, "params": 1_000_000,
+                "frozen_params": 500_000 if name != "dense" else 0, "decode_seconds": 5.0}))
+    readme = tmp_path / "README.md"
+    readme.write_text("## How to run\n\n./run.sh\n\n" + asr_results.KEEP_MARKER + "\n\n## Benchmark\n\nold\n")
+    argv = ["--expdir", str(exp), "--exps", "dense", "entropy_rate15", "--test_sets", "test",
+            "test_unseen_voices", "--out", str(readme), "--command", "./run.sh"]
+    assert asr_results.main(argv) == 0
+    text = readme.read_text()
+    assert text.startswith(asr_results.BEGIN + "\n# RESULTS\n## Environments\n- date: `")
+    for key in ("- python version: `3.", "- espnet version: `espnet ", "- pytorch version: `pytorch ",
+                "- Git hash: `", "  - Commit date: `"):
+        assert key in text, key
+    assert "## asr_entropy_rate15\n### WER\n\n|dataset|Snt|Wrd|Corr|Sub|Del|Ins|Err|S.Err|" in text
+    assert "|decode_test_unseen_voices|10|80|90.0|7.5|2.5|1.2|11.2|30.0|" in text
+    assert "### CER\n\n|dataset|Snt|Wrd|Corr|Sub|Del|Ins|Err|S.Err|\n|---|---|---|---|---|---|---|---|---|\n|decode_test|10|40|" in text
+    assert "| entropy_rate15 | 15.0 | 3.30x | 1.00 M | 0.50 M | 11.25 | 11.25 | - | 10 |" in text
+    # rewritten in place: one block, the rest kept
+    assert asr_results.main(argv) == 0
+    text = readme.read_text()
+    assert text.count("# RESULTS") == 1 and text.count(asr_results.BEGIN) == 1
+    assert "## How to run\n\n./run.sh" in text and text.rstrip().endswith("## Benchmark\n\nold")

@@ -14,7 +14,8 @@
 #             again when the model, the decoding config or the test units changed
 #             (decode_<set>/decode.stamp)
 #   stage 11: scoring (WER) and encoder input rates
-#   stage 12: RESULTS.md from the scores (espnet2_ext.bin.asr_results)
+#   stage 12: the results block of the recipe's README.md, in ESPnet's RESULTS format
+#             (espnet2_ext.bin.asr_results; the rest of README.md is kept)
 #   stage 13: packing each model into a zip that espnet_model_zoo unpacks
 #   stage 14: upload to a Hugging Face model repo (only with --hf_repo)
 #
@@ -64,7 +65,7 @@ force=false
 # shellcheck disable=SC2034  # read by utils/parse_options.sh
 help_message="Usage: $0 [options]   (stage list at the top of $0; units options: see units.sh)"
 
-cmdline="$0 $*"            # as given, for RESULTS.md
+cmdline="$0 $*"            # as given, for README.md's results
 TEMPLATE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 REPO=$(cd "${TEMPLATE}/../.." && pwd)
 # options of units.sh are forwarded; collect the ones we do not know
@@ -366,11 +367,11 @@ if [ "${stage}" -le 11 ] && [ "${stop_stage}" -ge 11 ]; then
 fi
 
 if [ "${stage}" -le 12 ] && [ "${stop_stage}" -ge 12 ]; then
-    stage_banner 12 "RESULTS.md"
+    stage_banner 12 "results -> README.md"
     ${python} -m espnet2_ext.bin.asr_results --expdir "${expdir}" --exps ${asr_exps} \
         --exp_prefix "${asr_exp_prefix}" \
-        --test_sets ${test_sets} --out RESULTS.md --command "${cmdline}"
-    cat RESULTS.md
+        --test_sets ${test_sets} --out README.md --command "${cmdline}"
+    sed -n '/^## Summary/,/^## /p' README.md
 fi
 
 if [ "${stage}" -le 13 ] && [ "${stop_stage}" -ge 13 ]; then
@@ -399,7 +400,7 @@ if [ "${stage}" -le 14 ] && [ "${stop_stage}" -ge 14 ]; then
             [ "${n_exps}" -gt 1 ] && repo=${hf_repo}_${tag}
             stage_banner 14 "uploading ${tag} to ${repo}"
             ${python} -m espnet2_ext.bin.upload_model --model "${expdir}/${asr_exp_prefix}_${tag}/packed.zip" \
-                --hf_repo "${repo}" --tag "${tag}" --results RESULTS.md
+                --hf_repo "${repo}" --tag "${tag}" --results README.md
         done
     fi
 fi

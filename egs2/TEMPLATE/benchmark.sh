@@ -18,7 +18,7 @@
 #            skipped (with a log line) when neither exists
 #   stage 5: <outdir>/results.csv, results.md, results.png (espnet2_ext.bin.bench_report),
 #            the learning curves of --curve_methods (<outdir>/curves.{csv,md,png},
-#            espnet2_ext.bin.learning_curve), the benchmark section of RESULTS.md, and
+#            espnet2_ext.bin.learning_curve), the benchmark section of README.md, and
 #            the PNGs copied to --docs_dir
 #
 # --methods: space-separated NAME=TAG, NAME the method's name in the table and TAG an
@@ -140,7 +140,7 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
 fi
 
 if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
-    stage_banner 5 "report -> ${outdir}/results.{csv,md,png}, curves.*, RESULTS.md"
+    stage_banner 5 "report -> ${outdir}/results.{csv,md,png}, curves.*, README.md"
     margs=()
     cargs=()
     declare -A curved=()    # tags already in the curves (a tag listed twice counts once)
@@ -157,7 +157,7 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
     # shellcheck disable=SC2086
     python -m espnet2_ext.bin.bench_report "${margs[@]}" --test_sets ${test_sets} \
         --speed "${speed_json}" --ref "${ref}" --main "${main}" --command "${report_command:-${cmdline}}" \
-        --outdir "${outdir}" --results_md RESULTS.md
+        --outdir "${outdir}" --results_md README.md
     if [ ${#cargs[@]} -gt 0 ]; then
         python -m espnet2_ext.bin.learning_curve "${cargs[@]}" --metric valid_acc --x time \
             --out_csv "${outdir}/curves.csv" --out_md "${outdir}/curves.md" --out_png "${outdir}/curves.png"

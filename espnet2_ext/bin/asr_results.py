@@ -1,25 +1,105 @@
 #!/usr/bin/env python3
-"""Write a recipe's RESULTS.md from its experiments' score files (stage 11 output)."""
+"""Write the results block of a recipe's README.md from its experiments' score files
+(stage 11 output), in ESPnet's RESULTS format.
+
+The block (between ``BEGIN`` and ``END`` markers) holds ``# RESULTS``, the
+``## Environments`` list ESPnet recipes give (date, Python, ESPnet and PyTorch
+versions, git hash and commit date), a summary table (encoder input rate, compression,
+trainable and frozen parameters, WER per test set, training and decoding time), then
+per experiment ESPnet's ``### WER`` and ``### CER`` tables (Snt, Wrd, Corr, Sub, Del,
+Ins, Err, S.Err). Everything outside the block (how to run the recipe, notes, the
+benchmark section that ``bench_report`` maintains) is kept when the file is rewritten;
+a file without the block gets it at the top.
+
+Usage (asr.sh stage 12)::
+
+    python -m espnet2_ext.bin.asr_results --expdir exp --exps dense entropy_rate15 \
+        --test_sets test test_unseen_voices --out README.md --command "./run.sh"
+"""
 
 import argparse
 import datetime
 import json
+import platform
+import subprocess
 import sys
 from pathlib import Path
+from typing import Dict, List
 
-# RESULTS.md from this line on is kept when the file is rewritten (see bench_report)
+# a README from this line on belongs to bench_report (the benchmark section)
 KEEP_MARKER = "<!-- benchmark: written by espnet2_ext.bin.bench_report -->"
+BEGIN = "<!-- RESULTS: written by espnet2_ext.bin.asr_results (asr.sh stage 12); edit outside this block -->"
+END = "<!-- end of RESULTS -->"
+
+SCLITE_COLS = ("Snt", "Wrd", "Corr", "Sub", "Del", "Ins", "Err", "S.Err")
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--expdir", type=Path, default=Path("exp"))
     p.add_argument("--exps", nargs="+", required=True)
     p.add_argument("--exp_prefix", default="asr", help="experiment dirs are <expdir>/<prefix>_<tag>")
     p.add_argument("--test_sets", nargs="+", required=True)
-    p.add_argument("--out", type=Path, default=Path("RESULTS.md"))
+    p.add_argument("--out", type=Path, default=Path("README.md"))
     p.add_argument("--command", default="", help="the command that produced the results")
     return p
+
+
+def _git(*args: str) -> str:
+    repo = Path(__file__).resolve().parents[2]
+    try:
+        out = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def environment() -> List[str]:
+    """ESPnet's ``## Environments`` list for this machine and checkout."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def ver(pkg: str) -> str:
+        try:
+            return version(pkg)
+        except PackageNotFoundError:
+            return "not installed"
+
+    git_hash = _git("rev-parse", "HEAD") or "unknown (not a git checkout)"
+    dirty = " (with uncommitted changes)" if _git("status", "--porcelain", "--untracked-files=no") else ""
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%a %b %d %H:%M:%S UTC %Y")
+    return [
+        "## Environments",
+        f"- date: `{now}`",
+        f"- python version: `{sys.version.split(chr(10))[0]}`",
+        f"- espnet version: `espnet {ver('espnet')}`",
+        f"- pytorch version: `pytorch {ver('torch')}`",
+        f"- espnet2_ext: `{ver('espnet2_ext')}` on `{platform.machine()}`",
+        f"- Git hash: `{git_hash}`{dirty}",
+        f"  - Commit date: `{_git('log', '-1', '--format=%cd') or 'unknown'}`",
+    ]
+
+
+def sclite_table(rows: Dict[str, dict]) -> List[str]:
+    """ESPnet's ``|dataset|Snt|Wrd|Corr|Sub|Del|Ins|Err|S.Err|`` table."""
+    out = ["|dataset|" + "|".join(SCLITE_COLS) + "|", "|---" * (len(SCLITE_COLS) + 1) + "|"]
+    for name, d in rows.items():
+        if d is None or "corr" not in d:
+            out.append(f"|{name}|" + "|".join(["-"] * len(SCLITE_COLS)) + "|")
+            continue
+        vals = [str(d["snt"]), str(d["words"])] + [f"{d[k]:.1f}" for k in ("corr", "sub", "del", "ins", "err", "sent_err")]
+        out.append(f"|{name}|" + "|".join(vals) + "|")
+    return out
+
+
+def write_block(path: Path, block: List[str]) -> None:
+    """Replace the results block of ``path`` (or put it at the top), keep the rest."""
+    text = "\n".join([BEGIN, *block, END])
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if BEGIN in old and END in old:
+        new = old[: old.index(BEGIN)] + text + old[old.index(END) + len(END):]
+    else:
+        new = text + ("\n\n" + old.lstrip("\n") if old.strip() else "\n")
+    path.write_text(new if new.endswith("\n") else new + "\n", encoding="utf-8")
 
 
 def main(argv=None) -> int:
@@ -28,7 +108,7 @@ def main(argv=None) -> int:
             "frozen unit LM params"]
     head += [f"WER {t} (%)" for t in args.test_sets]
     head += ["train time (s, epochs)", "decode time (s, all test sets)"]
-    rows, missing = [], []
+    rows, missing, details = [], [], []
     for tag in args.exps:
         d = args.expdir / f"{args.exp_prefix}_{tag}"
         scores = {}
@@ -49,25 +129,26 @@ def main(argv=None) -> int:
         row += [f"{scores[t]['wer']:.2f}" if t in scores else "-" for t in args.test_sets]
         row += [train_s, f"{dec:.0f}"]
         rows.append(row)
-    lines = [
-        "# RESULTS", "",
-        f"Produced by `espnet2_ext.bin.asr_results` on {datetime.date.today()} from `{args.expdir}`"
-        + (f", after `{args.command}`" if args.command else "") + ".", "",
-        "tokens/s and compression are measured on the first test set by running each model's",
-        "own frontend (the <sos/eos> ESPnet prepends is not counted); times are wall-clock on",
-        "the machine that ran the recipe (training: the epochs' train and valid phases).", "",
-        "| " + " | ".join(head) + " |",
-        "|" + "---|" * len(head),
-    ]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
+        wer_rows = {f"decode_{t}": (dict(scores[t], snt=scores[t].get("utterances", "-")) if t in scores else None)
+                    for t in args.test_sets}
+        cer_rows = {f"decode_{t}": (dict(scores[t]["cer_detail"], snt=scores[t].get("utterances", "-"))
+                                    if t in scores and "cer_detail" in scores[t] else None)
+                    for t in args.test_sets}
+        details += ["", f"## {d.name}", "### WER", ""] + sclite_table(wer_rows)
+        details += ["", "### CER", ""] + sclite_table(cer_rows)
+    block = ["# RESULTS", *environment(), "", "## Summary", "",
+             f"Produced by `espnet2_ext.bin.asr_results` from `{args.expdir}`"
+             + (f", after `{args.command}`" if args.command else "") + ".", "",
+             "tokens/s and compression are measured on the first test set by running each model's",
+             "own frontend (the <sos/eos> ESPnet prepends is not counted); times are wall-clock on",
+             "the machine that ran the recipe (training: the epochs' train and valid phases).", "",
+             "| " + " | ".join(head) + " |",
+             "|" + "---|" * len(head)]
+    block += ["| " + " | ".join(r) + " |" for r in rows]
     if missing:
-        lines += ["", "Missing score files: " + ", ".join(missing)]
-    # keep a section that another tool maintains (run_benchmark.sh's table)
-    if args.out.is_file():
-        old = args.out.read_text()
-        if KEEP_MARKER in old:
-            lines += ["", old[old.index(KEEP_MARKER):].rstrip("\n")]
-    args.out.write_text("\n".join(lines) + "\n")
+        block += ["", "Missing score files: " + ", ".join(missing)]
+    block += details
+    write_block(args.out, block)
     return 0 if rows else 1
 
 

@@ -239,10 +239,10 @@ def plot(rows: List[dict], path: Path, test_sets: List[str]) -> None:
 
 
 def update_results_md(path: Path, outdir: Path, command: Optional[str]) -> None:
-    """Replace (or append) the benchmark section of a recipe's RESULTS.md."""
+    """Replace (or append) the benchmark section of a recipe's README.md (RESULTS)."""
     from espnet2_ext.bin.asr_results import KEEP_MARKER
 
-    old = path.read_text(encoding="utf-8") if path.is_file() else "# RESULTS\n"
+    old = path.read_text(encoding="utf-8") if path.is_file() else "# README\n"
     head = old[: old.index(KEEP_MARKER)].rstrip("\n") if KEEP_MARKER in old else old.rstrip("\n")
     rel = lambda p: str(p)  # noqa: E731
     body = [
@@ -267,7 +267,7 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--command", default=None, help="the command that produced the run")
     p.add_argument("--outdir", type=Path, required=True)
     p.add_argument("--results_md", type=Path, default=None,
-                   help="a recipe RESULTS.md whose benchmark section is replaced")
+                   help="a recipe README.md whose benchmark section is replaced")
     return p
 
 

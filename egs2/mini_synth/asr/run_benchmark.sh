@@ -7,7 +7,7 @@
 # All into the same encoder-decoder with the same budget (conf/benchmark/: the demo's
 # 8 epochs). Also the boundary F1 of every rule against espeak-ng's word and phone times
 # and the learning curves of the three repeated methods. Writes benchmark/results.*,
-# benchmark/curves.*, benchmark/boundaries/, the benchmark section of RESULTS.md and the
+# benchmark/curves.*, benchmark/boundaries/, the benchmark section of README.md and the
 # PNGs under docs/. About 4 hours on 2 CPU cores (resumable: a rerun skips finished
 # trainings and resumes an interrupted one). Any option of ../../TEMPLATE/benchmark.sh
 # can be given, e.g.

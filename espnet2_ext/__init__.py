@@ -29,7 +29,9 @@ class _RegisterAfterImport(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path, target=None):
         if fullname != _TARGET:
             return None
-        sys.meta_path.remove(self)  # one-shot; find the real spec with the other finders
+        sys.meta_path.remove(
+            self
+        )  # one-shot; find the real spec with the other finders
         spec = importlib.util.find_spec(fullname)
         if spec is None or spec.loader is None:
             return spec

@@ -120,8 +120,13 @@ class _Resolver:
         return ", ".join(map(str, self.roots))
 
 
-def _resolve_config(cfg: Dict[str, Any], kind: str, what: str, resolve: _Resolver,
-                    skip: Sequence[Tuple] = ()) -> None:
+def _resolve_config(
+    cfg: Dict[str, Any],
+    kind: str,
+    what: str,
+    resolve: _Resolver,
+    skip: Sequence[Tuple] = (),
+) -> None:
     for keys, value, required in config_refs(cfg, kind):
         if keys in skip:  # given explicitly by the caller
             continue
@@ -144,7 +149,9 @@ def list_members(directory: Path) -> List[str]:
     out = []
     for dirpath, _, filenames in os.walk(directory, followlinks=True):
         for f in filenames:
-            out.append(Path(os.path.relpath(os.path.join(dirpath, f), directory)).as_posix())
+            out.append(
+                Path(os.path.relpath(os.path.join(dirpath, f), directory)).as_posix()
+            )
     return out
 
 
@@ -228,9 +235,15 @@ class ResolvedModel:
             paths.update(read_meta(self.model_dir))
             resolve = _Resolver([self.model_dir], list_members(self.model_dir))
         else:
-            missing = [n for n, v in (("asr_train_config", asr_train_config),
-                                      ("asr_model_file", asr_model_file),
-                                      ("units_config", units_config)) if v is None]
+            missing = [
+                n
+                for n, v in (
+                    ("asr_train_config", asr_train_config),
+                    ("asr_model_file", asr_model_file),
+                    ("units_config", units_config),
+                )
+                if v is None
+            ]
             if missing:
                 raise ModelLoadError(
                     "give a packed model (model=...) or all of asr_train_config, "
@@ -242,9 +255,15 @@ class ResolvedModel:
                 cfg_dir = Path(os.path.abspath(asr_train_config)).parent
                 roots = [Path.cwd()] + [cfg_dir] + list(cfg_dir.parents)
             resolve = _Resolver(roots)
-        explicit = {ASR_CONFIG: asr_train_config, ASR_MODEL: asr_model_file,
-                    UNITS_CONFIG: units_config, UNIT_LM_CONFIG: unit_lm_train_config,
-                    UNIT_LM_FILE: unit_lm_file, KMEANS_MODEL: kmeans_model, BPEMODEL: bpemodel}
+        explicit = {
+            ASR_CONFIG: asr_train_config,
+            ASR_MODEL: asr_model_file,
+            UNITS_CONFIG: units_config,
+            UNIT_LM_CONFIG: unit_lm_train_config,
+            UNIT_LM_FILE: unit_lm_file,
+            KMEANS_MODEL: kmeans_model,
+            BPEMODEL: bpemodel,
+        }
         for k, v in explicit.items():
             if v is not None:  # relative: to the working directory, else to base_dir
                 v = Path(v).expanduser()
@@ -263,20 +282,34 @@ class ResolvedModel:
         self.asr_config = self._load(paths[ASR_CONFIG], "ASR config")
         fconf = self.asr_config.get("frontend_conf")
         given = []
-        for keys, k in ((("frontend_conf", "lm_train_config"), UNIT_LM_CONFIG),
-                        (("frontend_conf", "lm_file"), UNIT_LM_FILE), (("bpemodel",), BPEMODEL)):
+        for keys, k in (
+            (("frontend_conf", "lm_train_config"), UNIT_LM_CONFIG),
+            (("frontend_conf", "lm_file"), UNIT_LM_FILE),
+            (("bpemodel",), BPEMODEL),
+        ):
             if explicit.get(k) is not None:
                 if keys[0] == "frontend_conf" and not isinstance(fconf, dict):
-                    raise ModelLoadError(f"{k} given, but the ASR config has no frontend_conf")
+                    raise ModelLoadError(
+                        f"{k} given, but the ASR config has no frontend_conf"
+                    )
                 set_in(self.asr_config, keys, os.path.abspath(explicit[k]))
                 given.append(keys)
-        _resolve_config(self.asr_config, "asr", f"ASR config {paths[ASR_CONFIG]}", resolve,
-                        skip=given)
+        _resolve_config(
+            self.asr_config,
+            "asr",
+            f"ASR config {paths[ASR_CONFIG]}",
+            resolve,
+            skip=given,
+        )
         self.lm_config: Optional[Dict[str, Any]] = None
         if isinstance(fconf, dict) and fconf.get("lm_train_config"):
             self.lm_config = self._load(fconf["lm_train_config"], "unit LM config")
-            _resolve_config(self.lm_config, "lm", f"unit LM config {fconf['lm_train_config']}",
-                            resolve)
+            _resolve_config(
+                self.lm_config,
+                "lm",
+                f"unit LM config {fconf['lm_train_config']}",
+                resolve,
+            )
 
         # units.yaml (+ explicit k-means override)
         self.units_config = self._load(paths[UNITS_CONFIG], "units config")
@@ -288,9 +321,16 @@ class ResolvedModel:
             udir = Path(os.path.abspath(paths[UNITS_CONFIG])).parent
             resolve = _Resolver(resolve.roots + [udir] + list(udir.parents))
         if not self.units_config.get("kmeans"):
-            raise ModelLoadError(f"units config {paths[UNITS_CONFIG]}: 'kmeans' is not set")
-        _resolve_config(self.units_config, "units", f"units config {paths[UNITS_CONFIG]}",
-                        resolve, skip=given)
+            raise ModelLoadError(
+                f"units config {paths[UNITS_CONFIG]}: 'kmeans' is not set"
+            )
+        _resolve_config(
+            self.units_config,
+            "units",
+            f"units config {paths[UNITS_CONFIG]}",
+            resolve,
+            skip=given,
+        )
 
     @staticmethod
     def _load(path: PathLike, what: str) -> Dict[str, Any]:
@@ -338,8 +378,11 @@ def waveform_from_array(
     if int(sample_rate) <= 0:
         raise AudioError(REASON_FORMAT, name, f"invalid sample rate {sample_rate}")
     if x.ndim == 0 or x.ndim > 2:
-        raise AudioError(REASON_FORMAT, name,
-                         f"expected (N,), (N, C) or (C, N) samples, got shape {x.shape}")
+        raise AudioError(
+            REASON_FORMAT,
+            name,
+            f"expected (N,), (N, C) or (C, N) samples, got shape {x.shape}",
+        )
     if x.size == 0:
         raise AudioError(REASON_EMPTY, name, "no samples")
     if np.issubdtype(x.dtype, np.integer):
@@ -357,13 +400,18 @@ def waveform_from_array(
         raise AudioError(REASON_INVALID, name, "NaN or inf samples")
     duration = x.shape[0] / sample_rate
     if duration < min_duration:
-        raise AudioError(REASON_TOO_SHORT, name,
-                         f"{duration:.3f} s < min_duration {min_duration} s")
+        raise AudioError(
+            REASON_TOO_SHORT, name, f"{duration:.3f} s < min_duration {min_duration} s"
+        )
     if max_duration is not None and duration > max_duration:
-        raise AudioError(REASON_TOO_LONG, name, f"{duration:.1f} s > max_duration {max_duration} s")
+        raise AudioError(
+            REASON_TOO_LONG, name, f"{duration:.1f} s > max_duration {max_duration} s"
+        )
     wav = torch.from_numpy(np.ascontiguousarray(x))
     if int(sample_rate) != SAMPLE_RATE:
-        wav = torchaudio.functional.resample(wav, orig_freq=int(sample_rate), new_freq=SAMPLE_RATE)
+        wav = torchaudio.functional.resample(
+            wav, orig_freq=int(sample_rate), new_freq=SAMPLE_RATE
+        )
     return wav.contiguous()
 
 
@@ -426,15 +474,23 @@ class Speech2Text:
         from espnet2_ext.utils.checkpoint import build_text2text
 
         if maxlenratio <= 0:
-            raise ValueError("maxlenratio must be > 0: with 0 ESPnet caps the output at the "
-                             "compressed source length, which can be shorter than the text")
+            raise ValueError(
+                "maxlenratio must be > 0: with 0 ESPnet caps the output at the "
+                "compressed source length, which can be shorter than the text"
+            )
         if device.startswith("cuda") and not torch.cuda.is_available():
             raise ValueError(f"device={device!r} but CUDA is not available")
         self.files = ResolvedModel(
-            model=model, asr_train_config=asr_train_config, asr_model_file=asr_model_file,
-            units_config=units_config, unit_lm_train_config=unit_lm_train_config,
-            unit_lm_file=unit_lm_file, kmeans_model=kmeans_model, bpemodel=bpemodel,
-            base_dir=base_dir, unpack_dir=unpack_dir,
+            model=model,
+            asr_train_config=asr_train_config,
+            asr_model_file=asr_model_file,
+            units_config=units_config,
+            unit_lm_train_config=unit_lm_train_config,
+            unit_lm_file=unit_lm_file,
+            kmeans_model=kmeans_model,
+            bpemodel=bpemodel,
+            base_dir=base_dir,
+            unpack_dir=unpack_dir,
         )
         self.device = device
         self.min_duration = max(float(min_duration), MIN_SAMPLES / SAMPLE_RATE)
@@ -451,20 +507,26 @@ class Speech2Text:
         try:
             self.kmeans = KMeansModel.load(ucfg["kmeans"], trust_pickle=trust_pickle)
         except Exception as e:
-            raise ModelLoadError(f"cannot load the k-means model {ucfg['kmeans']}: {e}") from e
+            raise ModelLoadError(
+                f"cannot load the k-means model {ucfg['kmeans']}: {e}"
+            ) from e
         conf = dict(ucfg.get("feature_conf") or {})
-        if conf.get("trust_pickle") and not trust_pickle:  # the model cannot vouch for itself
+        if (
+            conf.get("trust_pickle") and not trust_pickle
+        ):  # the model cannot vouch for itself
             raise ModelLoadError(
                 "the units config sets feature_conf.trust_pickle (its feature checkpoint "
                 "pickles Python objects, and loading it runs them); pass trust_pickle=True "
-                "(transcribe --trust_remote_pickle) only if you trust this model")
+                "(transcribe --trust_remote_pickle) only if you trust this model"
+            )
         if trust_pickle and str(feature).lower() == "hubert":
             conf["trust_pickle"] = True
         try:
             self.extractor = build_feature_extractor(str(feature), **conf)
         except (ValueError, TypeError) as e:
-            raise ModelLoadError(f"units config: cannot build the {feature!r} feature "
-                                 f"extractor: {e}") from e
+            raise ModelLoadError(
+                f"units config: cannot build the {feature!r} feature " f"extractor: {e}"
+            ) from e
         self.extractor = self.extractor.to(device).eval()
         if self.extractor.output_size() != self.kmeans.dim:
             raise ModelLoadError(
@@ -476,14 +538,18 @@ class Speech2Text:
             raise ModelLoadError("the ASR config has no source token list")
         if ucfg.get("token_list"):
             if read_token_file(ucfg["token_list"]) != src_tokens:
-                raise ModelLoadError("the units config's token_list differs from the ASR "
-                                     "model's source token list")
+                raise ModelLoadError(
+                    "the units config's token_list differs from the ASR "
+                    "model's source token list"
+                )
         self.src_token_list = src_tokens
         self.unit_to_id = self._unit_table(src_tokens, self.kmeans.n_clusters)
 
         # ESPnet's MT inference (discrete ASR is an MT model)
         if asr_cfg.get("model") != "discrete_asr" and ctc_weight != 0.0:
-            logger.warning("model %r has no CTC: decoding with ctc_weight=0", asr_cfg.get("model"))
+            logger.warning(
+                "model %r has no CTC: decoding with ctc_weight=0", asr_cfg.get("model")
+            )
             ctc_weight = 0.0
         cfg_path, _ = self.files.write_configs(self._cfg_dir.name)
         bpe = asr_cfg.get("bpemodel")
@@ -491,21 +557,42 @@ class Speech2Text:
             # ESPnet's Text2Text, the checkpoint read with weights_only=True and its keys
             # and shapes checked (ESPnet: strict=False)
             self.text2text = build_text2text(
-                cfg_path, self.files.asr_model_file, trust_pickle=trust_pickle,
-                bpemodel=str(bpe) if bpe else None, device=device, maxlenratio=maxlenratio,
-                minlenratio=minlenratio, beam_size=beam_size, ctc_weight=ctc_weight,
-                penalty=penalty, nbest=nbest, normalize_length=normalize_length, dtype=dtype,
+                cfg_path,
+                self.files.asr_model_file,
+                trust_pickle=trust_pickle,
+                bpemodel=str(bpe) if bpe else None,
+                device=device,
+                maxlenratio=maxlenratio,
+                minlenratio=minlenratio,
+                beam_size=beam_size,
+                ctc_weight=ctc_weight,
+                penalty=penalty,
+                nbest=nbest,
+                normalize_length=normalize_length,
+                dtype=dtype,
             )
         except Exception as e:
-            raise ModelLoadError(f"cannot build the ASR model from {self.files.asr_model_file}: "
-                                 f"{type(e).__name__}: {e}") from e
-        self.maxlenratio, self.minlenratio, self.ctc_weight = maxlenratio, minlenratio, ctc_weight
+            raise ModelLoadError(
+                f"cannot build the ASR model from {self.files.asr_model_file}: "
+                f"{type(e).__name__}: {e}"
+            ) from e
+        self.maxlenratio, self.minlenratio, self.ctc_weight = (
+            maxlenratio,
+            minlenratio,
+            ctc_weight,
+        )
         if ctc_weight > 0.0 and maxlenratio > 1.0:
-            logger.info("ctc_weight=%s: hypotheses are at most as long as the encoder output "
-                        "(CTC); maxlenratio=%s applies with ctc_weight=0", ctc_weight, maxlenratio)
+            logger.info(
+                "ctc_weight=%s: hypotheses are at most as long as the encoder output "
+                "(CTC); maxlenratio=%s applies with ctc_weight=0",
+                ctc_weight,
+                maxlenratio,
+            )
         tok = self.text2text.tokenizer
         if tok is not None and hasattr(tok, "tokens2text"):
-            tok.tokens2text([])  # loads a sentencepiece model now, not at the first call
+            tok.tokens2text(
+                []
+            )  # loads a sentencepiece model now, not at the first call
 
     @staticmethod
     def _unit_table(tokens: Sequence[str], n_clusters: int) -> np.ndarray:
@@ -520,17 +607,28 @@ class Speech2Text:
         return table
 
     # ------------------------------------------------------------------ steps
-    def load_waveform(self, audio: AudioInput, sample_rate: Optional[int] = None) -> torch.Tensor:
+    def load_waveform(
+        self, audio: AudioInput, sample_rate: Optional[int] = None
+    ) -> torch.Tensor:
         """A path or samples -> (N,) mono float32 at 16 kHz; raises ``AudioError``."""
         if isinstance(audio, (str, Path)):
             if sample_rate is not None:
-                logger.debug("sample_rate ignored for a file (%s): its header says", audio)
-            return load_audio(str(audio), target_sr=SAMPLE_RATE, min_duration=self.min_duration,
-                              max_duration=self.max_duration, allow_pipe=False)
+                logger.debug(
+                    "sample_rate ignored for a file (%s): its header says", audio
+                )
+            return load_audio(
+                str(audio),
+                target_sr=SAMPLE_RATE,
+                min_duration=self.min_duration,
+                max_duration=self.max_duration,
+                allow_pipe=False,
+            )
         if isinstance(audio, (np.ndarray, torch.Tensor)):
             if sample_rate is None:
                 raise ValueError("sample_rate is required when audio is an array")
-            return waveform_from_array(audio, sample_rate, self.min_duration, self.max_duration)
+            return waveform_from_array(
+                audio, sample_rate, self.min_duration, self.max_duration
+            )
         raise TypeError(f"audio must be a path or an array, got {type(audio).__name__}")
 
     @torch.no_grad()
@@ -539,15 +637,20 @@ class Speech2Text:
         out: List[Optional[np.ndarray]] = [None] * len(wavs)
         order = sorted(range(len(wavs)), key=lambda i: wavs[i].numel())
         for s in range(0, len(order), self.feature_batch_size):
-            idx = order[s:s + self.feature_batch_size]
+            idx = order[s : s + self.feature_batch_size]
             lengths = torch.tensor([wavs[i].numel() for i in idx], dtype=torch.long)
-            padded = torch.nn.utils.rnn.pad_sequence([wavs[i].float() for i in idx],
-                                                     batch_first=True)
-            feats, flens = self.extractor(padded.to(self.device), lengths.to(self.device))
+            padded = torch.nn.utils.rnn.pad_sequence(
+                [wavs[i].float() for i in idx], batch_first=True
+            )
+            feats, flens = self.extractor(
+                padded.to(self.device), lengths.to(self.device)
+            )
             for row, i in enumerate(idx):
                 n = int(flens[row])
                 if n == 0:
-                    raise AudioError(REASON_TOO_SHORT, f"<input {i}>", "shorter than one frame")
+                    raise AudioError(
+                        REASON_TOO_SHORT, f"<input {i}>", "shorter than one frame"
+                    )
                 out[i] = self.kmeans.predict(feats[row, :n], device=self.device)
         return out  # type: ignore[return-value]
 
@@ -563,7 +666,9 @@ class Speech2Text:
         return self.unit_to_id[units]
 
     @torch.no_grad()
-    def decode_units(self, units: np.ndarray) -> List[Tuple[str, List[str], List[int], Any]]:
+    def decode_units(
+        self, units: np.ndarray
+    ) -> List[Tuple[str, List[str], List[int], Any]]:
         """k-means ids -> ESPnet's n-best list ``[(text, tokens, token ids, hyp)]``.
 
         As ``Text2Text.__call__``, except for the output length bound: at most
@@ -583,7 +688,9 @@ class Speech2Text:
         maxlen = max(1, int(self.maxlenratio * T))
         if self.ctc_weight > 0.0:
             maxlen = min(maxlen, T)
-        hyps = t2t.beam_search(x=enc[0], maxlenratio=-float(maxlen), minlenratio=self.minlenratio)
+        hyps = t2t.beam_search(
+            x=enc[0], maxlenratio=-float(maxlen), minlenratio=self.minlenratio
+        )
         out = []
         special = {t2t.mt_model.sos, t2t.mt_model.eos, 0}
         for hyp in hyps[: t2t.nbest]:
@@ -620,8 +727,9 @@ class Speech2Text:
         return [self.units_to_text(u) for u in self.units_batch(wavs)]
 
     @staticmethod
-    def from_pretrained(model_tag: str, cachedir: Optional[PathLike] = None,
-                        **kwargs: Any) -> "Speech2Text":
+    def from_pretrained(
+        model_tag: str, cachedir: Optional[PathLike] = None, **kwargs: Any
+    ) -> "Speech2Text":
         """A local archive/directory, or a name espnet_model_zoo can download (e.g. a
         Hugging Face repo id uploaded by ``espnet2_ext.bin.upload_model``). A downloaded
         archive is unpacked here, with the path checks of :func:`unpack_model`."""
@@ -629,4 +737,6 @@ class Speech2Text:
             return Speech2Text(model=model_tag, **kwargs)
         from espnet2_ext.compat import ModelDownloader
 
-        return Speech2Text(model=ModelDownloader(cachedir).download(model_tag), **kwargs)
+        return Speech2Text(
+            model=ModelDownloader(cachedir).download(model_tag), **kwargs
+        )

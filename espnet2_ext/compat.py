@@ -37,11 +37,17 @@ _TABLE: Dict[str, Tuple[str, str]] = {
     # model parts
     "AbsFrontend": ("espnet2.asr.frontend.abs_frontend", "AbsFrontend"),
     "Embedding": ("espnet2.mt.frontend.embedding", "Embedding"),
-    "TransformerEncoder": ("espnet2.asr.encoder.transformer_encoder", "TransformerEncoder"),
+    "TransformerEncoder": (
+        "espnet2.asr.encoder.transformer_encoder",
+        "TransformerEncoder",
+    ),
     "create_adapter": ("espnet2.layers.create_adapter", "create_adapter"),
     "initialize": ("espnet2.torch_utils.initialize", "initialize"),
     # legacy espnet.nets (espnet2.legacy.nets since 202611)
-    "make_pad_mask": ("espnet2.legacy.nets.pytorch_backend.nets_utils", "make_pad_mask"),
+    "make_pad_mask": (
+        "espnet2.legacy.nets.pytorch_backend.nets_utils",
+        "make_pad_mask",
+    ),
     # inference
     "Text2Text": ("espnet2.bin.mt_inference", "Text2Text"),
     "mt_inference_get_parser": ("espnet2.bin.mt_inference", "get_parser"),

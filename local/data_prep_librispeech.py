@@ -66,8 +66,15 @@ UTT_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 TRANS_SUFFIX = ".trans.txt"
 # files a previous run or a later stage may have left; they would no longer match
 STALE_FILES: tuple[str, ...] = (
-    "spk2gender", "utt2dur", "utt2num_samples", "utt2num_frames", "feats.scp",
-    "segments", "reco2dur", "utt2lang", "utt2category",
+    "spk2gender",
+    "utt2dur",
+    "utt2num_samples",
+    "utt2num_frames",
+    "feats.scp",
+    "segments",
+    "reco2dur",
+    "utt2lang",
+    "utt2category",
 )
 
 
@@ -89,7 +96,9 @@ class PrepResult:
     utts: dict[str, Utt] = field(default_factory=dict)
     num_in: int = 0
     skipped: Counter = field(default_factory=Counter)
-    skipped_items: list[tuple[str, str, str]] = field(default_factory=list)  # (reason, item, detail)
+    skipped_items: list[tuple[str, str, str]] = field(
+        default_factory=list
+    )  # (reason, item, detail)
     non_ascii: list[str] = field(default_factory=list)
     genders: dict[str, str] = field(default_factory=dict)  # reader -> m/f
 
@@ -184,7 +193,11 @@ def scan_split(
             for uid, _, lineno in _read_trans_lines(tpath, res):
                 ids.setdefault(uid, f"{tpath}:{lineno}")
         for uid, where in sorted(ids.items()):
-            res.skip("unexpected_location", where, f"{uid!r} not at <split>/<reader>/<chapter>/")
+            res.skip(
+                "unexpected_location",
+                where,
+                f"{uid!r} not at <split>/<reader>/<chapter>/",
+            )
 
     for (reader, chapter), (audio, trans) in sorted(chapters.items()):
         prefix = f"{reader}-{chapter}-"
@@ -199,9 +212,17 @@ def scan_split(
                 if not UTT_ID_RE.match(uid):
                     res.skip("bad_utt_id", where, f"id {uid!r} has unusual characters")
                 elif not uid.startswith(prefix):
-                    res.skip("id_dir_mismatch", where, f"id {uid!r} does not start with {prefix!r}")
+                    res.skip(
+                        "id_dir_mismatch",
+                        where,
+                        f"id {uid!r} does not start with {prefix!r}",
+                    )
                 elif uid in res.utts:
-                    res.skip("duplicate_id", where, f"id {uid!r} already taken by {res.utts[uid].path}")
+                    res.skip(
+                        "duplicate_id",
+                        where,
+                        f"id {uid!r} already taken by {res.utts[uid].path}",
+                    )
                 elif apath is None:
                     res.skip("missing_audio", where, f"no {uid}{ext} in {tpath.parent}")
                 elif not text:
@@ -214,9 +235,17 @@ def scan_split(
             if stem in consumed:
                 continue
             if not UTT_ID_RE.match(stem):
-                res.skip("bad_utt_id", str(apath), f"file name {stem!r} has unusual characters")
+                res.skip(
+                    "bad_utt_id",
+                    str(apath),
+                    f"file name {stem!r} has unusual characters",
+                )
             else:
-                res.skip("missing_transcript", str(apath), f"no line for {stem!r} in {[p.name for p in trans] or 'any *.trans.txt'}")
+                res.skip(
+                    "missing_transcript",
+                    str(apath),
+                    f"no line for {stem!r} in {[p.name for p in trans] or 'any *.trans.txt'}",
+                )
     LOG.info("%s: %d entries scanned", src, res.num_in - n_before)
 
 
@@ -258,9 +287,16 @@ def write_data_dir(dst: str | Path, res: PrepResult, write_gender: bool = True) 
         spk_reader = {res.utts[u].spk: res.utts[u].reader for u in order}
         lacking = c_sorted([s for s, r in spk_reader.items() if r not in res.genders])
         if lacking:
-            LOG.warning("no spk2gender: %d speakers have no sex in SPEAKERS.TXT (e.g. %s)", len(lacking), lacking[:5])
+            LOG.warning(
+                "no spk2gender: %d speakers have no sex in SPEAKERS.TXT (e.g. %s)",
+                len(lacking),
+                lacking[:5],
+            )
         else:
-            write_kaldi_file(dst / "spk2gender", [(s, res.genders[spk_reader[s]]) for s in c_sorted(list(spk_reader))])
+            write_kaldi_file(
+                dst / "spk2gender",
+                [(s, res.genders[spk_reader[s]]) for s in c_sorted(list(spk_reader))],
+            )
 
 
 def report(res: PrepResult, max_log_per_reason: int = 20) -> str:
@@ -271,12 +307,18 @@ def report(res: PrepResult, max_log_per_reason: int = 20) -> str:
         if shown[reason] <= max_log_per_reason:
             LOG.warning("skipped [%s] %s: %s", reason, item, detail)
         elif shown[reason] == max_log_per_reason + 1:
-            LOG.warning("skipped [%s]: further entries of this reason not shown (%d in all)", reason, res.skipped[reason])
+            LOG.warning(
+                "skipped [%s]: further entries of this reason not shown (%d in all)",
+                reason,
+                res.skipped[reason],
+            )
     if res.non_ascii:
         LOG.warning(
             "%d transcripts contain non-ASCII characters (kept, UTF-8): %s",
             len(res.non_ascii),
-            ", ".join(f"{u}: {res.utts[u].text!r}" for u in res.non_ascii[:max_log_per_reason]),
+            ", ".join(
+                f"{u}: {res.utts[u].text!r}" for u in res.non_ascii[:max_log_per_reason]
+            ),
         )
     n_skip = sum(res.skipped.values())
     assert res.num_in == res.num_out + n_skip, (res.num_in, res.num_out, n_skip)
@@ -297,7 +339,9 @@ def prepare(
     res = PrepResult()
     for src in srcs:
         src = Path(src)
-        scan_split(src, res, audio_ext=audio_ext, spk_id=spk_id, check_audio=check_audio)
+        scan_split(
+            src, res, audio_ext=audio_ext, spk_id=spk_id, check_audio=check_audio
+        )
         spk_file = Path(speakers_file) if speakers_file else find_speakers_txt(src)
         if spk_file is not None:
             LOG.info("reader sex from %s", spk_file)
@@ -312,22 +356,44 @@ def prepare(
 
 def get_parser() -> argparse.ArgumentParser:
     """Command-line parser."""
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--src", nargs="+", required=True, help="LibriSpeech-shaped split dirs (merged)")
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--src", nargs="+", required=True, help="LibriSpeech-shaped split dirs (merged)"
+    )
     p.add_argument("--dst", required=True, help="output Kaldi-style data dir")
     p.add_argument("--audio_ext", default="flac", help="audio file extension")
-    p.add_argument("--spk_id", default="reader_chapter", choices=("reader_chapter", "reader"), help="speaker id in utt2spk")
-    p.add_argument("--check_audio", action="store_true", help="open every audio file with soundfile (slower)")
-    p.add_argument("--speakers_file", default=None, help="SPEAKERS.TXT (default: found next to each src)")
+    p.add_argument(
+        "--spk_id",
+        default="reader_chapter",
+        choices=("reader_chapter", "reader"),
+        help="speaker id in utt2spk",
+    )
+    p.add_argument(
+        "--check_audio",
+        action="store_true",
+        help="open every audio file with soundfile (slower)",
+    )
+    p.add_argument(
+        "--speakers_file",
+        default=None,
+        help="SPEAKERS.TXT (default: found next to each src)",
+    )
     p.add_argument("--max_log_per_reason", type=int, default=20)
-    p.add_argument("--log_level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    p.add_argument(
+        "--log_level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")
+    )
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (non-zero when nothing comes out)."""
     args = get_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level,
+        format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s",
+    )
     try:
         res = prepare(
             args.src,
@@ -345,13 +411,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         hint = ""
         if res.skipped.get("unexpected_location"):
             hint = " (files are not at <split>/<reader>/<chapter>/: pass the split dir, e.g. LibriSpeech/train-clean-100)"
-        LOG.error("no utterances from %s%s; %s not written", " ".join(args.src), hint, args.dst)
+        LOG.error(
+            "no utterances from %s%s; %s not written",
+            " ".join(args.src),
+            hint,
+            args.dst,
+        )
         return 1
     vres = validate_data_dir(args.dst, check_audio=False)
     log_validation(vres)
     if not vres.ok:
         return 1
-    LOG.info("wrote %s: %d utterances, %d speakers", args.dst, vres.num_utts, vres.num_spks)
+    LOG.info(
+        "wrote %s: %d utterances, %d speakers", args.dst, vres.num_utts, vres.num_spks
+    )
     return 0
 
 

@@ -74,163 +74,699 @@ ESPEAK_BIN = "espeak-ng"
 # --------------------------------------------------------------------------------------
 
 NAMES: tuple[str, ...] = (
-    "JOHN", "MARY", "PETER", "SARAH", "DAVID", "EMMA", "THOMAS", "ALICE", "JAMES",
-    "LUCY", "HENRY", "GRACE", "ROBERT", "CLARA", "GEORGE", "ANNA", "WILLIAM", "HELEN",
-    "ARTHUR", "MARTHA", "EDWARD", "RUTH", "FRANK", "SUSAN", "WALTER", "NORA", "CHARLES",
-    "LAURA", "SAMUEL", "MARGARET", "PHILIP", "DOROTHY", "RICHARD", "JANE", "MICHAEL",
-    "ROSE", "DANIEL", "EMILY", "OLIVER", "KATE",
+    "JOHN",
+    "MARY",
+    "PETER",
+    "SARAH",
+    "DAVID",
+    "EMMA",
+    "THOMAS",
+    "ALICE",
+    "JAMES",
+    "LUCY",
+    "HENRY",
+    "GRACE",
+    "ROBERT",
+    "CLARA",
+    "GEORGE",
+    "ANNA",
+    "WILLIAM",
+    "HELEN",
+    "ARTHUR",
+    "MARTHA",
+    "EDWARD",
+    "RUTH",
+    "FRANK",
+    "SUSAN",
+    "WALTER",
+    "NORA",
+    "CHARLES",
+    "LAURA",
+    "SAMUEL",
+    "MARGARET",
+    "PHILIP",
+    "DOROTHY",
+    "RICHARD",
+    "JANE",
+    "MICHAEL",
+    "ROSE",
+    "DANIEL",
+    "EMILY",
+    "OLIVER",
+    "KATE",
 )
 
 # Countable nouns: people, animals and things (subjects and objects).
 NOUNS: tuple[str, ...] = (
     # people
-    "MAN", "WOMAN", "CHILD", "BOY", "GIRL", "FARMER", "DOCTOR", "TEACHER", "SAILOR",
-    "SOLDIER", "KING", "QUEEN", "PRINCE", "PRINCESS", "BAKER", "DRIVER", "PAINTER",
-    "WRITER", "SINGER", "STRANGER", "NEIGHBOR", "FRIEND", "SISTER", "BROTHER", "MOTHER",
-    "FATHER", "UNCLE", "AUNT", "STUDENT", "GUARD", "HUNTER", "FISHERMAN", "MERCHANT",
+    "MAN",
+    "WOMAN",
+    "CHILD",
+    "BOY",
+    "GIRL",
+    "FARMER",
+    "DOCTOR",
+    "TEACHER",
+    "SAILOR",
+    "SOLDIER",
+    "KING",
+    "QUEEN",
+    "PRINCE",
+    "PRINCESS",
+    "BAKER",
+    "DRIVER",
+    "PAINTER",
+    "WRITER",
+    "SINGER",
+    "STRANGER",
+    "NEIGHBOR",
+    "FRIEND",
+    "SISTER",
+    "BROTHER",
+    "MOTHER",
+    "FATHER",
+    "UNCLE",
+    "AUNT",
+    "STUDENT",
+    "GUARD",
+    "HUNTER",
+    "FISHERMAN",
+    "MERCHANT",
     # animals
-    "DOG", "CAT", "HORSE", "BIRD", "FOX", "WOLF", "RABBIT", "COW", "PIG", "GOAT",
-    "DUCK", "GOOSE", "BEAR", "LION", "TIGER", "MONKEY", "ELEPHANT", "OWL", "FISH",
-    "SNAKE", "FROG", "MOUSE", "SHEEP", "DONKEY", "PARROT",
+    "DOG",
+    "CAT",
+    "HORSE",
+    "BIRD",
+    "FOX",
+    "WOLF",
+    "RABBIT",
+    "COW",
+    "PIG",
+    "GOAT",
+    "DUCK",
+    "GOOSE",
+    "BEAR",
+    "LION",
+    "TIGER",
+    "MONKEY",
+    "ELEPHANT",
+    "OWL",
+    "FISH",
+    "SNAKE",
+    "FROG",
+    "MOUSE",
+    "SHEEP",
+    "DONKEY",
+    "PARROT",
     # things
-    "BOOK", "LETTER", "KEY", "BOX", "BAG", "HAT", "COAT", "SHOE", "BOTTLE", "CUP",
-    "PLATE", "KNIFE", "SPOON", "CHAIR", "TABLE", "LAMP", "CANDLE", "CLOCK", "WATCH",
-    "RING", "PICTURE", "MAP", "PEN", "PENCIL", "BASKET", "BLANKET", "BUCKET", "ROPE",
-    "STONE", "APPLE", "ORANGE", "CAKE", "PIE", "EGG", "FLOWER", "TREE", "LEAF",
-    "BRANCH", "SEED", "SHELL", "FEATHER", "COIN", "GIFT", "TOY", "BALL", "DRUM",
-    "GUITAR", "PIANO", "VIOLIN", "BICYCLE", "CAR", "TRUCK", "TRAIN", "BOAT", "SHIP",
-    "WAGON", "LADDER", "HAMMER", "NAIL", "WHEEL", "WINDOW", "DOOR", "GATE", "FENCE",
-    "TICKET", "NEWSPAPER", "MESSAGE", "PARCEL", "ENVELOPE", "UMBRELLA", "JACKET",
-    "SCARF", "GLOVE", "MIRROR", "PILLOW", "KETTLE", "RADIO", "CAMERA", "SANDWICH",
-    "POTATO", "TOMATO", "CARROT", "ONION", "LEMON", "BANANA", "BLOSSOM", "CRADLE",
-    "SWORD", "SHIELD", "HELMET", "LANTERN", "COMPASS", "TELESCOPE", "SADDLE",
+    "BOOK",
+    "LETTER",
+    "KEY",
+    "BOX",
+    "BAG",
+    "HAT",
+    "COAT",
+    "SHOE",
+    "BOTTLE",
+    "CUP",
+    "PLATE",
+    "KNIFE",
+    "SPOON",
+    "CHAIR",
+    "TABLE",
+    "LAMP",
+    "CANDLE",
+    "CLOCK",
+    "WATCH",
+    "RING",
+    "PICTURE",
+    "MAP",
+    "PEN",
+    "PENCIL",
+    "BASKET",
+    "BLANKET",
+    "BUCKET",
+    "ROPE",
+    "STONE",
+    "APPLE",
+    "ORANGE",
+    "CAKE",
+    "PIE",
+    "EGG",
+    "FLOWER",
+    "TREE",
+    "LEAF",
+    "BRANCH",
+    "SEED",
+    "SHELL",
+    "FEATHER",
+    "COIN",
+    "GIFT",
+    "TOY",
+    "BALL",
+    "DRUM",
+    "GUITAR",
+    "PIANO",
+    "VIOLIN",
+    "BICYCLE",
+    "CAR",
+    "TRUCK",
+    "TRAIN",
+    "BOAT",
+    "SHIP",
+    "WAGON",
+    "LADDER",
+    "HAMMER",
+    "NAIL",
+    "WHEEL",
+    "WINDOW",
+    "DOOR",
+    "GATE",
+    "FENCE",
+    "TICKET",
+    "NEWSPAPER",
+    "MESSAGE",
+    "PARCEL",
+    "ENVELOPE",
+    "UMBRELLA",
+    "JACKET",
+    "SCARF",
+    "GLOVE",
+    "MIRROR",
+    "PILLOW",
+    "KETTLE",
+    "RADIO",
+    "CAMERA",
+    "SANDWICH",
+    "POTATO",
+    "TOMATO",
+    "CARROT",
+    "ONION",
+    "LEMON",
+    "BANANA",
+    "BLOSSOM",
+    "CRADLE",
+    "SWORD",
+    "SHIELD",
+    "HELMET",
+    "LANTERN",
+    "COMPASS",
+    "TELESCOPE",
+    "SADDLE",
 )
 
 IRREGULAR_PLURALS: dict[str, str] = {
-    "MAN": "MEN", "WOMAN": "WOMEN", "CHILD": "CHILDREN", "FISHERMAN": "FISHERMEN",
-    "WOLF": "WOLVES", "GOOSE": "GEESE", "FISH": "FISH", "MOUSE": "MICE",
-    "SHEEP": "SHEEP", "KNIFE": "KNIVES", "LEAF": "LEAVES", "SCARF": "SCARVES",
-    "PIANO": "PIANOS", "RADIO": "RADIOS", "POTATO": "POTATOES", "TOMATO": "TOMATOES",
-    "CITY": "CITIES", "LIBRARY": "LIBRARIES", "BAKERY": "BAKERIES", "VALLEY": "VALLEYS",
+    "MAN": "MEN",
+    "WOMAN": "WOMEN",
+    "CHILD": "CHILDREN",
+    "FISHERMAN": "FISHERMEN",
+    "WOLF": "WOLVES",
+    "GOOSE": "GEESE",
+    "FISH": "FISH",
+    "MOUSE": "MICE",
+    "SHEEP": "SHEEP",
+    "KNIFE": "KNIVES",
+    "LEAF": "LEAVES",
+    "SCARF": "SCARVES",
+    "PIANO": "PIANOS",
+    "RADIO": "RADIOS",
+    "POTATO": "POTATOES",
+    "TOMATO": "TOMATOES",
+    "CITY": "CITIES",
+    "LIBRARY": "LIBRARIES",
+    "BAKERY": "BAKERIES",
+    "VALLEY": "VALLEYS",
 }
 
 # Places, used after prepositions.
 PLACES: tuple[str, ...] = (
-    "HOUSE", "GARDEN", "KITCHEN", "STATION", "MARKET", "LIBRARY", "SCHOOL", "CHURCH",
-    "FOREST", "RIVER", "LAKE", "HILL", "MOUNTAIN", "VILLAGE", "CITY", "HARBOR",
-    "CASTLE", "FARM", "FIELD", "ROAD", "STREET", "PARK", "BEACH", "ISLAND", "OFFICE",
-    "HOSPITAL", "MUSEUM", "THEATER", "BAKERY", "SHOP", "BARN", "CAVE", "VALLEY",
-    "TOWER", "CORNER", "BRIDGE", "CHAPEL", "MEADOW", "ORCHARD", "COTTAGE", "PALACE",
-    "STABLE", "TAVERN", "WAREHOUSE", "HALLWAY", "CELLAR", "ATTIC", "COURTYARD",
+    "HOUSE",
+    "GARDEN",
+    "KITCHEN",
+    "STATION",
+    "MARKET",
+    "LIBRARY",
+    "SCHOOL",
+    "CHURCH",
+    "FOREST",
+    "RIVER",
+    "LAKE",
+    "HILL",
+    "MOUNTAIN",
+    "VILLAGE",
+    "CITY",
+    "HARBOR",
+    "CASTLE",
+    "FARM",
+    "FIELD",
+    "ROAD",
+    "STREET",
+    "PARK",
+    "BEACH",
+    "ISLAND",
+    "OFFICE",
+    "HOSPITAL",
+    "MUSEUM",
+    "THEATER",
+    "BAKERY",
+    "SHOP",
+    "BARN",
+    "CAVE",
+    "VALLEY",
+    "TOWER",
+    "CORNER",
+    "BRIDGE",
+    "CHAPEL",
+    "MEADOW",
+    "ORCHARD",
+    "COTTAGE",
+    "PALACE",
+    "STABLE",
+    "TAVERN",
+    "WAREHOUSE",
+    "HALLWAY",
+    "CELLAR",
+    "ATTIC",
+    "COURTYARD",
 )
 
 ADJECTIVES: tuple[str, ...] = (
-    "OLD", "YOUNG", "BIG", "SMALL", "LITTLE", "TALL", "SHORT", "LONG", "HAPPY", "SAD",
-    "ANGRY", "QUIET", "LOUD", "BRAVE", "CLEVER", "KIND", "GENTLE", "PROUD", "LAZY",
-    "BUSY", "TIRED", "HUNGRY", "RICH", "POOR", "STRANGE", "FAMOUS", "FRIENDLY",
-    "CAREFUL", "WISE", "FOOLISH", "WILD", "CALM", "DARK", "BRIGHT", "COLD", "WARM",
-    "HOT", "COOL", "WET", "DRY", "HEAVY", "LIGHT", "SOFT", "HARD", "SHARP", "SMOOTH",
-    "ROUGH", "CLEAN", "DIRTY", "EMPTY", "FULL", "NEW", "FRESH", "BROKEN", "SWEET",
-    "BITTER", "SILENT", "NARROW", "WIDE", "DEEP", "SHALLOW", "ANCIENT", "ELEGANT",
-    "EAGER", "ENORMOUS", "TINY", "HUGE", "GOLDEN", "SILVER", "WOODEN", "PRETTY",
-    "UGLY", "SIMPLE", "PLAIN", "SPECIAL", "SECRET", "DISTANT", "HIDDEN", "RED", "BLUE",
-    "GREEN", "YELLOW", "WHITE", "BLACK", "BROWN", "GREY", "PURPLE", "PINK", "ODD",
-    "ORDINARY", "EXPENSIVE", "CHEAP", "IMPORTANT", "CURIOUS", "NERVOUS", "GENEROUS",
-    "LONELY", "LUCKY", "MODERN", "NOBLE", "POLITE", "RUSTY", "SHINY", "SLEEPY",
-    "STRONG", "WEAK", "SPLENDID",
+    "OLD",
+    "YOUNG",
+    "BIG",
+    "SMALL",
+    "LITTLE",
+    "TALL",
+    "SHORT",
+    "LONG",
+    "HAPPY",
+    "SAD",
+    "ANGRY",
+    "QUIET",
+    "LOUD",
+    "BRAVE",
+    "CLEVER",
+    "KIND",
+    "GENTLE",
+    "PROUD",
+    "LAZY",
+    "BUSY",
+    "TIRED",
+    "HUNGRY",
+    "RICH",
+    "POOR",
+    "STRANGE",
+    "FAMOUS",
+    "FRIENDLY",
+    "CAREFUL",
+    "WISE",
+    "FOOLISH",
+    "WILD",
+    "CALM",
+    "DARK",
+    "BRIGHT",
+    "COLD",
+    "WARM",
+    "HOT",
+    "COOL",
+    "WET",
+    "DRY",
+    "HEAVY",
+    "LIGHT",
+    "SOFT",
+    "HARD",
+    "SHARP",
+    "SMOOTH",
+    "ROUGH",
+    "CLEAN",
+    "DIRTY",
+    "EMPTY",
+    "FULL",
+    "NEW",
+    "FRESH",
+    "BROKEN",
+    "SWEET",
+    "BITTER",
+    "SILENT",
+    "NARROW",
+    "WIDE",
+    "DEEP",
+    "SHALLOW",
+    "ANCIENT",
+    "ELEGANT",
+    "EAGER",
+    "ENORMOUS",
+    "TINY",
+    "HUGE",
+    "GOLDEN",
+    "SILVER",
+    "WOODEN",
+    "PRETTY",
+    "UGLY",
+    "SIMPLE",
+    "PLAIN",
+    "SPECIAL",
+    "SECRET",
+    "DISTANT",
+    "HIDDEN",
+    "RED",
+    "BLUE",
+    "GREEN",
+    "YELLOW",
+    "WHITE",
+    "BLACK",
+    "BROWN",
+    "GREY",
+    "PURPLE",
+    "PINK",
+    "ODD",
+    "ORDINARY",
+    "EXPENSIVE",
+    "CHEAP",
+    "IMPORTANT",
+    "CURIOUS",
+    "NERVOUS",
+    "GENEROUS",
+    "LONELY",
+    "LUCKY",
+    "MODERN",
+    "NOBLE",
+    "POLITE",
+    "RUSTY",
+    "SHINY",
+    "SLEEPY",
+    "STRONG",
+    "WEAK",
+    "SPLENDID",
 )
 
 # Transitive verbs: (base, past).
 VERBS_T: tuple[tuple[str, str], ...] = (
-    ("SEE", "SAW"), ("FIND", "FOUND"), ("TAKE", "TOOK"), ("BRING", "BROUGHT"),
-    ("CARRY", "CARRIED"), ("HOLD", "HELD"), ("OPEN", "OPENED"), ("CLOSE", "CLOSED"),
-    ("PAINT", "PAINTED"), ("BUILD", "BUILT"), ("BREAK", "BROKE"), ("FIX", "FIXED"),
-    ("WASH", "WASHED"), ("CLEAN", "CLEANED"), ("SELL", "SOLD"), ("BUY", "BOUGHT"),
-    ("LOSE", "LOST"), ("HIDE", "HID"), ("CATCH", "CAUGHT"), ("THROW", "THREW"),
-    ("PUSH", "PUSHED"), ("PULL", "PULLED"), ("DROP", "DROPPED"), ("LIFT", "LIFTED"),
-    ("FOLLOW", "FOLLOWED"), ("WATCH", "WATCHED"), ("VISIT", "VISITED"),
-    ("REMEMBER", "REMEMBERED"), ("FORGET", "FORGOT"), ("LIKE", "LIKED"),
-    ("LOVE", "LOVED"), ("HATE", "HATED"), ("HELP", "HELPED"), ("CALL", "CALLED"),
-    ("MEET", "MET"), ("CHASE", "CHASED"), ("FEED", "FED"), ("DRAW", "DREW"),
-    ("WRITE", "WROTE"), ("COOK", "COOKED"), ("EAT", "ATE"), ("BORROW", "BORROWED"),
-    ("DELIVER", "DELIVERED"), ("PACK", "PACKED"), ("FILL", "FILLED"),
-    ("TOUCH", "TOUCHED"), ("KICK", "KICKED"), ("CROSS", "CROSSED"),
-    ("DESCRIBE", "DESCRIBED"), ("NOTICE", "NOTICED"), ("ADMIRE", "ADMIRED"),
-    ("PROTECT", "PROTECTED"), ("SEARCH", "SEARCHED"), ("COUNT", "COUNTED"),
-    ("MEASURE", "MEASURED"), ("STEAL", "STOLE"), ("WRAP", "WRAPPED"),
-    ("BURY", "BURIED"), ("DRAG", "DRAGGED"), ("SHAKE", "SHOOK"), ("KEEP", "KEPT"),
-    ("NEED", "NEEDED"), ("CHOOSE", "CHOSE"), ("ORDER", "ORDERED"),
-    ("INVITE", "INVITED"), ("THANK", "THANKED"), ("WARN", "WARNED"),
-    ("TEACH", "TAUGHT"), ("GREET", "GREETED"), ("CARVE", "CARVED"),
-    ("POLISH", "POLISHED"), ("RESCUE", "RESCUED"), ("PREPARE", "PREPARED"),
-    ("REPAIR", "REPAIRED"), ("COLLECT", "COLLECTED"), ("EXAMINE", "EXAMINED"),
+    ("SEE", "SAW"),
+    ("FIND", "FOUND"),
+    ("TAKE", "TOOK"),
+    ("BRING", "BROUGHT"),
+    ("CARRY", "CARRIED"),
+    ("HOLD", "HELD"),
+    ("OPEN", "OPENED"),
+    ("CLOSE", "CLOSED"),
+    ("PAINT", "PAINTED"),
+    ("BUILD", "BUILT"),
+    ("BREAK", "BROKE"),
+    ("FIX", "FIXED"),
+    ("WASH", "WASHED"),
+    ("CLEAN", "CLEANED"),
+    ("SELL", "SOLD"),
+    ("BUY", "BOUGHT"),
+    ("LOSE", "LOST"),
+    ("HIDE", "HID"),
+    ("CATCH", "CAUGHT"),
+    ("THROW", "THREW"),
+    ("PUSH", "PUSHED"),
+    ("PULL", "PULLED"),
+    ("DROP", "DROPPED"),
+    ("LIFT", "LIFTED"),
+    ("FOLLOW", "FOLLOWED"),
+    ("WATCH", "WATCHED"),
+    ("VISIT", "VISITED"),
+    ("REMEMBER", "REMEMBERED"),
+    ("FORGET", "FORGOT"),
+    ("LIKE", "LIKED"),
+    ("LOVE", "LOVED"),
+    ("HATE", "HATED"),
+    ("HELP", "HELPED"),
+    ("CALL", "CALLED"),
+    ("MEET", "MET"),
+    ("CHASE", "CHASED"),
+    ("FEED", "FED"),
+    ("DRAW", "DREW"),
+    ("WRITE", "WROTE"),
+    ("COOK", "COOKED"),
+    ("EAT", "ATE"),
+    ("BORROW", "BORROWED"),
+    ("DELIVER", "DELIVERED"),
+    ("PACK", "PACKED"),
+    ("FILL", "FILLED"),
+    ("TOUCH", "TOUCHED"),
+    ("KICK", "KICKED"),
+    ("CROSS", "CROSSED"),
+    ("DESCRIBE", "DESCRIBED"),
+    ("NOTICE", "NOTICED"),
+    ("ADMIRE", "ADMIRED"),
+    ("PROTECT", "PROTECTED"),
+    ("SEARCH", "SEARCHED"),
+    ("COUNT", "COUNTED"),
+    ("MEASURE", "MEASURED"),
+    ("STEAL", "STOLE"),
+    ("WRAP", "WRAPPED"),
+    ("BURY", "BURIED"),
+    ("DRAG", "DRAGGED"),
+    ("SHAKE", "SHOOK"),
+    ("KEEP", "KEPT"),
+    ("NEED", "NEEDED"),
+    ("CHOOSE", "CHOSE"),
+    ("ORDER", "ORDERED"),
+    ("INVITE", "INVITED"),
+    ("THANK", "THANKED"),
+    ("WARN", "WARNED"),
+    ("TEACH", "TAUGHT"),
+    ("GREET", "GREETED"),
+    ("CARVE", "CARVED"),
+    ("POLISH", "POLISHED"),
+    ("RESCUE", "RESCUED"),
+    ("PREPARE", "PREPARED"),
+    ("REPAIR", "REPAIRED"),
+    ("COLLECT", "COLLECTED"),
+    ("EXAMINE", "EXAMINED"),
 )
 
 # Intransitive verbs: (base, past).
 VERBS_I: tuple[tuple[str, str], ...] = (
-    ("SLEEP", "SLEPT"), ("RUN", "RAN"), ("WALK", "WALKED"), ("SING", "SANG"),
-    ("DANCE", "DANCED"), ("LAUGH", "LAUGHED"), ("CRY", "CRIED"), ("SMILE", "SMILED"),
-    ("WAIT", "WAITED"), ("REST", "RESTED"), ("SWIM", "SWAM"), ("JUMP", "JUMPED"),
-    ("FALL", "FELL"), ("SHOUT", "SHOUTED"), ("WHISPER", "WHISPERED"),
-    ("ARRIVE", "ARRIVED"), ("STAY", "STAYED"), ("TRAVEL", "TRAVELED"),
-    ("WORK", "WORKED"), ("PLAY", "PLAYED"), ("SIT", "SAT"), ("STAND", "STOOD"),
-    ("LISTEN", "LISTENED"), ("HURRY", "HURRIED"), ("WANDER", "WANDERED"),
-    ("RETURN", "RETURNED"), ("FLY", "FLEW"), ("CLIMB", "CLIMBED"),
-    ("DISAPPEAR", "DISAPPEARED"), ("SNEEZE", "SNEEZED"), ("COUGH", "COUGHED"),
-    ("SHIVER", "SHIVERED"), ("YAWN", "YAWNED"), ("ARGUE", "ARGUED"),
-    ("COMPLAIN", "COMPLAINED"), ("PRAY", "PRAYED"), ("RIDE", "RODE"),
-    ("HIDE", "HID"), ("WAKE", "WOKE"), ("LEAVE", "LEFT"),
+    ("SLEEP", "SLEPT"),
+    ("RUN", "RAN"),
+    ("WALK", "WALKED"),
+    ("SING", "SANG"),
+    ("DANCE", "DANCED"),
+    ("LAUGH", "LAUGHED"),
+    ("CRY", "CRIED"),
+    ("SMILE", "SMILED"),
+    ("WAIT", "WAITED"),
+    ("REST", "RESTED"),
+    ("SWIM", "SWAM"),
+    ("JUMP", "JUMPED"),
+    ("FALL", "FELL"),
+    ("SHOUT", "SHOUTED"),
+    ("WHISPER", "WHISPERED"),
+    ("ARRIVE", "ARRIVED"),
+    ("STAY", "STAYED"),
+    ("TRAVEL", "TRAVELED"),
+    ("WORK", "WORKED"),
+    ("PLAY", "PLAYED"),
+    ("SIT", "SAT"),
+    ("STAND", "STOOD"),
+    ("LISTEN", "LISTENED"),
+    ("HURRY", "HURRIED"),
+    ("WANDER", "WANDERED"),
+    ("RETURN", "RETURNED"),
+    ("FLY", "FLEW"),
+    ("CLIMB", "CLIMBED"),
+    ("DISAPPEAR", "DISAPPEARED"),
+    ("SNEEZE", "SNEEZED"),
+    ("COUGH", "COUGHED"),
+    ("SHIVER", "SHIVERED"),
+    ("YAWN", "YAWNED"),
+    ("ARGUE", "ARGUED"),
+    ("COMPLAIN", "COMPLAINED"),
+    ("PRAY", "PRAYED"),
+    ("RIDE", "RODE"),
+    ("HIDE", "HID"),
+    ("WAKE", "WOKE"),
+    ("LEAVE", "LEFT"),
 )
 
 ADVERBS: tuple[str, ...] = (
-    "QUICKLY", "SLOWLY", "QUIETLY", "LOUDLY", "HAPPILY", "SADLY", "CAREFULLY",
-    "SUDDENLY", "GENTLY", "BRAVELY", "CALMLY", "EAGERLY", "SOFTLY", "PATIENTLY",
-    "PROUDLY", "POLITELY", "ANGRILY", "NERVOUSLY", "SILENTLY", "SECRETLY", "BRIEFLY",
-    "CHEERFULLY", "FOOLISHLY", "WISELY", "GLADLY", "ALONE", "TOGETHER", "AGAIN",
-    "TWICE", "EARLY", "LATE", "OFTEN", "GRACEFULLY", "CLUMSILY", "LAZILY",
+    "QUICKLY",
+    "SLOWLY",
+    "QUIETLY",
+    "LOUDLY",
+    "HAPPILY",
+    "SADLY",
+    "CAREFULLY",
+    "SUDDENLY",
+    "GENTLY",
+    "BRAVELY",
+    "CALMLY",
+    "EAGERLY",
+    "SOFTLY",
+    "PATIENTLY",
+    "PROUDLY",
+    "POLITELY",
+    "ANGRILY",
+    "NERVOUSLY",
+    "SILENTLY",
+    "SECRETLY",
+    "BRIEFLY",
+    "CHEERFULLY",
+    "FOOLISHLY",
+    "WISELY",
+    "GLADLY",
+    "ALONE",
+    "TOGETHER",
+    "AGAIN",
+    "TWICE",
+    "EARLY",
+    "LATE",
+    "OFTEN",
+    "GRACEFULLY",
+    "CLUMSILY",
+    "LAZILY",
 )
 
 PREPOSITIONS: tuple[str, ...] = (
-    "IN", "NEAR", "BEHIND", "INSIDE", "OUTSIDE", "BESIDE", "ACROSS", "AROUND",
-    "THROUGH", "TOWARD", "PAST", "ABOVE", "BELOW", "UNDER", "BEYOND", "AT", "BY",
-    "INTO", "FROM", "ALONG",
+    "IN",
+    "NEAR",
+    "BEHIND",
+    "INSIDE",
+    "OUTSIDE",
+    "BESIDE",
+    "ACROSS",
+    "AROUND",
+    "THROUGH",
+    "TOWARD",
+    "PAST",
+    "ABOVE",
+    "BELOW",
+    "UNDER",
+    "BEYOND",
+    "AT",
+    "BY",
+    "INTO",
+    "FROM",
+    "ALONG",
 )
 
 DAYS: tuple[str, ...] = (
-    "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY",
+    "MONDAY",
+    "TUESDAY",
+    "WEDNESDAY",
+    "THURSDAY",
+    "FRIDAY",
+    "SATURDAY",
+    "SUNDAY",
 )
 MONTHS: tuple[str, ...] = (
-    "JANUARY", "FEBRUARY", "MARCH", "APRIL", "MAY", "JUNE", "JULY", "AUGUST",
-    "SEPTEMBER", "OCTOBER", "NOVEMBER", "DECEMBER",
+    "JANUARY",
+    "FEBRUARY",
+    "MARCH",
+    "APRIL",
+    "MAY",
+    "JUNE",
+    "JULY",
+    "AUGUST",
+    "SEPTEMBER",
+    "OCTOBER",
+    "NOVEMBER",
+    "DECEMBER",
 )
 NUMBERS: tuple[str, ...] = (
-    "TWO", "THREE", "FOUR", "FIVE", "SIX", "SEVEN", "EIGHT", "NINE", "TEN", "ELEVEN",
-    "TWELVE", "TWENTY", "SEVERAL", "MANY", "SOME",
+    "TWO",
+    "THREE",
+    "FOUR",
+    "FIVE",
+    "SIX",
+    "SEVEN",
+    "EIGHT",
+    "NINE",
+    "TEN",
+    "ELEVEN",
+    "TWELVE",
+    "TWENTY",
+    "SEVERAL",
+    "MANY",
+    "SOME",
 )
 PAST_TIMES: tuple[str, ...] = (
-    "YESTERDAY", "LAST NIGHT", "LAST WEEK", "LAST SUMMER", "LAST WINTER",
-    "THIS MORNING", "EARLY IN THE MORNING", "LATE AT NIGHT", "AFTER DINNER",
-    "BEFORE BREAKFAST", "AFTER LUNCH", "IN THE EVENING", "AT NOON", "AT MIDNIGHT",
-    "LONG AGO", "TWO DAYS AGO", "A FEW YEARS AGO", "DURING THE STORM",
+    "YESTERDAY",
+    "LAST NIGHT",
+    "LAST WEEK",
+    "LAST SUMMER",
+    "LAST WINTER",
+    "THIS MORNING",
+    "EARLY IN THE MORNING",
+    "LATE AT NIGHT",
+    "AFTER DINNER",
+    "BEFORE BREAKFAST",
+    "AFTER LUNCH",
+    "IN THE EVENING",
+    "AT NOON",
+    "AT MIDNIGHT",
+    "LONG AGO",
+    "TWO DAYS AGO",
+    "A FEW YEARS AGO",
+    "DURING THE STORM",
 )
 FUTURE_TIMES: tuple[str, ...] = (
-    "TOMORROW", "NEXT WEEK", "NEXT MONTH", "NEXT SPRING", "NEXT AUTUMN", "SOON",
-    "TONIGHT", "LATER TODAY", "IN THE AFTERNOON", "AFTER SUPPER", "BEFORE SUNSET",
+    "TOMORROW",
+    "NEXT WEEK",
+    "NEXT MONTH",
+    "NEXT SPRING",
+    "NEXT AUTUMN",
+    "SOON",
+    "TONIGHT",
+    "LATER TODAY",
+    "IN THE AFTERNOON",
+    "AFTER SUPPER",
+    "BEFORE SUNSET",
 )
 
 SUBJECT_PRONOUNS: tuple[tuple[str, bool], ...] = (
-    ("I", False), ("HE", False), ("SHE", False), ("WE", True), ("THEY", True),
+    ("I", False),
+    ("HE", False),
+    ("SHE", False),
+    ("WE", True),
+    ("THEY", True),
     ("YOU", True),
 )
 OBJECT_PRONOUNS: tuple[str, ...] = ("ME", "HIM", "HER", "US", "THEM", "IT")
-DETERMINERS_SG: tuple[str, ...] = ("THE", "THE", "THE", "A", "THIS", "THAT", "EVERY", "HIS", "HER", "OUR", "THEIR", "MY", "YOUR")
-DETERMINERS_PL: tuple[str, ...] = ("THE", "THE", "THESE", "THOSE", "HIS", "HER", "OUR", "THEIR", "MY", "YOUR")
+DETERMINERS_SG: tuple[str, ...] = (
+    "THE",
+    "THE",
+    "THE",
+    "A",
+    "THIS",
+    "THAT",
+    "EVERY",
+    "HIS",
+    "HER",
+    "OUR",
+    "THEIR",
+    "MY",
+    "YOUR",
+)
+DETERMINERS_PL: tuple[str, ...] = (
+    "THE",
+    "THE",
+    "THESE",
+    "THOSE",
+    "HIS",
+    "HER",
+    "OUR",
+    "THEIR",
+    "MY",
+    "YOUR",
+)
 
 # espeak-ng voices (language part) and variants (speaker part) available in the Debian
 # espeak-ng package without mbrola.
 BASE_VOICES: tuple[str, ...] = (
-    "en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan",
-    "en-gb-x-gbcwmd", "en-029", "en-us-nyc",
+    "en-us",
+    "en-gb",
+    "en-gb-scotland",
+    "en-gb-x-rp",
+    "en-gb-x-gbclan",
+    "en-gb-x-gbcwmd",
+    "en-029",
+    "en-us-nyc",
 )
 MALE_VARIANTS: tuple[str, ...] = ("m1", "m2", "m3", "m4", "m5", "m6", "m7")
 FEMALE_VARIANTS: tuple[str, ...] = ("f1", "f2", "f3", "f4", "f5")
@@ -288,17 +824,26 @@ class Lexicon:
     @classmethod
     def make(cls, words_per_class: int) -> "Lexicon":
         if words_per_class < 0 or words_per_class == 1:
-            raise ValueError(f"words_per_class must be 0 (all) or >= 2, got {words_per_class}")
+            raise ValueError(
+                f"words_per_class must be 0 (all) or >= 2, got {words_per_class}"
+            )
         full = dict(
-            names=NAMES, nouns=NOUNS, places=PLACES, adjectives=ADJECTIVES,
-            verbs_t=VERBS_T, verbs_i=VERBS_I, adverbs=ADVERBS,
+            names=NAMES,
+            nouns=NOUNS,
+            places=PLACES,
+            adjectives=ADJECTIVES,
+            verbs_t=VERBS_T,
+            verbs_i=VERBS_I,
+            adverbs=ADVERBS,
         )
         if words_per_class == 0:
             return cls(**full)
         out = {}
         for name, words in full.items():
             rng = random.Random(f"lexicon-{name}-{words_per_class}")
-            keep = sorted(rng.sample(range(len(words)), min(words_per_class, len(words))))
+            keep = sorted(
+                rng.sample(range(len(words)), min(words_per_class, len(words)))
+            )
             out[name] = tuple(words[i] for i in keep)
         return cls(**out)
 
@@ -443,7 +988,15 @@ class SentenceGenerator:
     def _t_reported(self) -> tuple[list[str], bool]:
         s, _, _ = self.subject()
         verb = self._c(("SAID", "THOUGHT", "KNEW", "HOPED", "HEARD"))
-        words = [self._c(self.lex.names), verb, "THAT", *s, "WOULD", self._c(self.lex.verbs_t)[0], *self.obj()]
+        words = [
+            self._c(self.lex.names),
+            verb,
+            "THAT",
+            *s,
+            "WOULD",
+            self._c(self.lex.verbs_t)[0],
+            *self.obj(),
+        ]
         if self._p(0.3):
             words += self.future_time()
         return words, False
@@ -492,14 +1045,33 @@ class SentenceGenerator:
     def _t_because(self) -> tuple[list[str], bool]:
         s, _, _ = self.subject()
         s2, _, _ = self.subject()
-        words = [*s, self._c(self.lex.verbs_t)[1], *self.obj(), self._c(("BECAUSE", "WHEN", "WHILE", "BEFORE", "AFTER")), *s2, self._c(self.lex.verbs_i)[1]]
+        words = [
+            *s,
+            self._c(self.lex.verbs_t)[1],
+            *self.obj(),
+            self._c(("BECAUSE", "WHEN", "WHILE", "BEFORE", "AFTER")),
+            *s2,
+            self._c(self.lex.verbs_i)[1],
+        ]
         if self._p(0.4):
             words.append(self._c(self.lex.adverbs))
         return words, False
 
     def _t_modal(self) -> tuple[list[str], bool]:
         s, _, _ = self.subject()
-        modal = self._c((["WANTED", "TO"], ["TRIED", "TO"], ["FORGOT", "TO"], ["COULD", "NOT"], ["COULDN'T"], ["DIDN'T"], ["WOULD", "NEVER"], ["MUST"], ["SHOULD"]))
+        modal = self._c(
+            (
+                ["WANTED", "TO"],
+                ["TRIED", "TO"],
+                ["FORGOT", "TO"],
+                ["COULD", "NOT"],
+                ["COULDN'T"],
+                ["DIDN'T"],
+                ["WOULD", "NEVER"],
+                ["MUST"],
+                ["SHOULD"],
+            )
+        )
         words = [*s, *modal, self._c(self.lex.verbs_t)[0], *self.obj()]
         if self._p(0.4):
             words += self.place_pp()
@@ -518,7 +1090,13 @@ class SentenceGenerator:
 
     def _t_coordination(self) -> tuple[list[str], bool]:
         s, _, _ = self.subject()
-        words = [*s, self._c(self.lex.verbs_t)[1], *self.obj(), "AND", self._c(self.lex.verbs_i)[1]]
+        words = [
+            *s,
+            self._c(self.lex.verbs_t)[1],
+            *self.obj(),
+            "AND",
+            self._c(self.lex.verbs_i)[1],
+        ]
         if self._p(0.5):
             words.append(self._c(self.lex.adverbs))
         return words, False
@@ -526,10 +1104,18 @@ class SentenceGenerator:
     def generate(self, min_words: int = 4, max_words: int = 15) -> Sentence:
         """Draw one sentence with ``min_words..max_words`` words (rejection sampling)."""
         templates = (
-            (self._t_transitive, 5), (self._t_intransitive, 4), (self._t_fronted_time, 2),
-            (self._t_did_question, 1), (self._t_wh_question, 1), (self._t_reported, 2),
-            (self._t_copula, 2), (self._t_there, 2), (self._t_future, 2),
-            (self._t_because, 2), (self._t_modal, 2), (self._t_imperative, 1),
+            (self._t_transitive, 5),
+            (self._t_intransitive, 4),
+            (self._t_fronted_time, 2),
+            (self._t_did_question, 1),
+            (self._t_wh_question, 1),
+            (self._t_reported, 2),
+            (self._t_copula, 2),
+            (self._t_there, 2),
+            (self._t_future, 2),
+            (self._t_because, 2),
+            (self._t_modal, 2),
+            (self._t_imperative, 1),
             (self._t_coordination, 1),
         )
         funcs = [t for t, _ in templates]
@@ -539,23 +1125,33 @@ class SentenceGenerator:
             words, question = template()
             if min_words <= len(words) <= max_words:
                 return Sentence(" ".join(words), question)
-        raise RuntimeError(f"cannot generate a sentence with {min_words}-{max_words} words")
+        raise RuntimeError(
+            f"cannot generate a sentence with {min_words}-{max_words} words"
+        )
 
 
 def generate_sentences(
-    num: int, seed: int, min_words: int = 4, max_words: int = 15, words_per_class: int = 0
+    num: int,
+    seed: int,
+    min_words: int = 4,
+    max_words: int = 15,
+    words_per_class: int = 0,
 ) -> list[Sentence]:
     """``num`` distinct sentences, deterministic from ``seed`` (order included)."""
     if min_words < 1 or max_words < min_words:
         raise ValueError(f"bad word range {min_words}-{max_words}")
-    gen = SentenceGenerator(random.Random(f"synth-sentences-{seed}"), Lexicon.make(words_per_class))
+    gen = SentenceGenerator(
+        random.Random(f"synth-sentences-{seed}"), Lexicon.make(words_per_class)
+    )
     seen: set[str] = set()
     out: list[Sentence] = []
     attempts = 0
     while len(out) < num:
         attempts += 1
         if attempts > 50 * num + 1000:
-            raise RuntimeError(f"could only generate {len(out)} distinct sentences of {num}")
+            raise RuntimeError(
+                f"could only generate {len(out)} distinct sentences of {num}"
+            )
         s = gen.generate(min_words, max_words)
         if s.transcript not in seen:
             seen.add(s.transcript)
@@ -599,7 +1195,9 @@ def make_voices(num_voices: int, num_heldout: int, seed: int) -> list[Voice]:
     if num_voices < 1:
         raise ValueError("num_voices must be >= 1")
     if not 0 <= num_heldout < num_voices:
-        raise ValueError(f"need 0 <= num_heldout_voices < num_voices (got {num_heldout}, {num_voices})")
+        raise ValueError(
+            f"need 0 <= num_heldout_voices < num_voices (got {num_heldout}, {num_voices})"
+        )
     max_voices = len(BASE_VOICES) * (len(MALE_VARIANTS) + len(FEMALE_VARIANTS))
     if num_voices > max_voices:
         raise ValueError(f"at most {max_voices} voices are available")
@@ -718,7 +1316,11 @@ def plan_corpus(opts: CorpusOptions) -> tuple[list[Utterance], list[Voice]]:
     """Decide every utterance (split, speaker, chapter, id, sentence, voice settings)."""
     opts.validate()
     sentences = generate_sentences(
-        opts.num_sentences, opts.seed, opts.min_words, opts.max_words, opts.words_per_class
+        opts.num_sentences,
+        opts.seed,
+        opts.min_words,
+        opts.max_words,
+        opts.words_per_class,
     )
     voices = make_voices(opts.num_voices, opts.num_heldout_voices, opts.seed)
     seen = [v for v in voices if not v.heldout]
@@ -743,16 +1345,29 @@ def plan_corpus(opts: CorpusOptions) -> tuple[list[Utterance], list[Voice]]:
         for j, s in enumerate(pools["train"])
         for r in range(k)
     ]
-    assign["dev"] = [(s, seen_order[(j + 1) % len(seen_order)]) for j, s in enumerate(pools["dev"])]
-    assign["test"] = [(s, seen_order[(j + 2) % len(seen_order)]) for j, s in enumerate(pools["test"])]
-    assign["test_unseen_voices"] = [(s, heldout[j % len(heldout)]) for j, s in enumerate(pools["test_unseen_voices"])] if heldout else []
+    assign["dev"] = [
+        (s, seen_order[(j + 1) % len(seen_order)]) for j, s in enumerate(pools["dev"])
+    ]
+    assign["test"] = [
+        (s, seen_order[(j + 2) % len(seen_order)]) for j, s in enumerate(pools["test"])
+    ]
+    assign["test_unseen_voices"] = (
+        [
+            (s, heldout[j % len(heldout)])
+            for j, s in enumerate(pools["test_unseen_voices"])
+        ]
+        if heldout
+        else []
+    )
 
     # chapters: per (split, speaker) in plan order, chunks of utts_per_chapter
     groups: dict[tuple[str, int], list[tuple[int, Voice]]] = defaultdict(list)
     for split in SPLITS:
         for s, v in assign[split]:
             groups[(split, v.speaker_id)].append((s, v))
-    num_chapters = sum(math.ceil(len(g) / opts.utts_per_chapter) for g in groups.values())
+    num_chapters = sum(
+        math.ceil(len(g) / opts.utts_per_chapter) for g in groups.values()
+    )
     chapter_ids = sorted(rng.sample(range(10, 300000), num_chapters))
     rng.shuffle(chapter_ids)
     chapter_iter = iter(chapter_ids)
@@ -805,9 +1420,13 @@ def parse_wav_bytes(data: bytes) -> tuple[np.ndarray, int]:
         (size,) = struct.unpack("<I", data[pos + 4 : pos + 8])
         body = pos + 8
         if chunk_id == b"fmt ":
-            fmt_tag, channels, sample_rate, _, _, bits = struct.unpack("<HHIIHH", data[body : body + 16])
+            fmt_tag, channels, sample_rate, _, _, bits = struct.unpack(
+                "<HHIIHH", data[body : body + 16]
+            )
             if fmt_tag != 1 or channels != 1 or bits != 16:
-                raise ValueError(f"unsupported WAV format tag={fmt_tag} channels={channels} bits={bits}")
+                raise ValueError(
+                    f"unsupported WAV format tag={fmt_tag} channels={channels} bits={bits}"
+                )
         elif chunk_id == b"data":
             if sample_rate is None:
                 raise ValueError("WAV data chunk before fmt chunk")
@@ -820,10 +1439,24 @@ def parse_wav_bytes(data: bytes) -> tuple[np.ndarray, int]:
 
 def synthesize(text: str, voice: str, pitch: int, speed: int, gap: int) -> np.ndarray:
     """Synthesize ``text`` with espeak-ng; returns float32 samples at 16 kHz."""
-    cmd = [ESPEAK_BIN, "-v", voice, "-p", str(pitch), "-s", str(speed), "-g", str(gap), "--stdout", text]
+    cmd = [
+        ESPEAK_BIN,
+        "-v",
+        voice,
+        "-p",
+        str(pitch),
+        "-s",
+        str(speed),
+        "-g",
+        str(gap),
+        "--stdout",
+        text,
+    ]
     proc = subprocess.run(cmd, capture_output=True, timeout=120, check=False)
     if proc.returncode != 0:
-        raise RuntimeError(f"espeak-ng failed ({proc.returncode}): {' '.join(cmd)}: {proc.stderr.decode(errors='replace')}")
+        raise RuntimeError(
+            f"espeak-ng failed ({proc.returncode}): {' '.join(cmd)}: {proc.stderr.decode(errors='replace')}"
+        )
     pcm, sr = parse_wav_bytes(proc.stdout)
     if pcm.size == 0:
         raise RuntimeError(f"espeak-ng produced no audio: {' '.join(cmd)}")
@@ -862,7 +1495,9 @@ def _write_text_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _summarize(utts: list[Utterance], voices: list[Voice], samples: dict[str, int]) -> dict[str, Any]:
+def _summarize(
+    utts: list[Utterance], voices: list[Voice], samples: dict[str, int]
+) -> dict[str, Any]:
     per_split: dict[str, Any] = {}
     all_words: set[str] = set()
     train_words: set[str] = set()
@@ -883,7 +1518,9 @@ def _summarize(utts: list[Utterance], voices: list[Voice], samples: dict[str, in
     for split in SPLITS[1:]:
         toks = [w for u in utts if u.split == split for w in u.transcript.split()]
         oov = sum(1 for w in toks if w not in train_words)
-        per_split[split]["oov_rate_vs_train"] = round(oov / len(toks), 4) if toks else 0.0
+        per_split[split]["oov_rate_vs_train"] = (
+            round(oov / len(toks), 4) if toks else 0.0
+        )
     total_secs = sum(samples.values()) / TARGET_SAMPLE_RATE
     return {
         "splits": per_split,
@@ -896,7 +1533,9 @@ def _summarize(utts: list[Utterance], voices: list[Voice], samples: dict[str, in
     }
 
 
-def _speaker_minutes(utts: list[Utterance], samples: dict[str, int]) -> dict[int, float]:
+def _speaker_minutes(
+    utts: list[Utterance], samples: dict[str, int]
+) -> dict[int, float]:
     minutes: dict[int, float] = defaultdict(float)
     for u in utts:
         minutes[u.speaker_id] += samples[u.utt_id] / TARGET_SAMPLE_RATE / 60.0
@@ -912,7 +1551,9 @@ def _speakers_txt(voices: list[Voice], minutes: dict[int, float]) -> str:
     ]
     for v in sorted(voices, key=lambda x: x.speaker_id):
         subset = "heldout" if v.heldout else "seen"
-        lines.append(f"{v.speaker_id:<5}| {v.gender} | {subset:<8} | {minutes.get(v.speaker_id, 0.0):5.2f} | {v.describe()}")
+        lines.append(
+            f"{v.speaker_id:<5}| {v.gender} | {subset:<8} | {minutes.get(v.speaker_id, 0.0):5.2f} | {v.describe()}"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -939,17 +1580,23 @@ def _check_existing(out: Path, opts: CorpusOptions, overwrite: bool) -> None:
         for name in ("SPEAKERS.TXT", "manifest.json", ".done"):
             (out / name).unlink(missing_ok=True)
     elif any((out / s).exists() for s in SPLITS):
-        raise SystemExit(f"{out} has split directories but no manifest.json: not written by this script, refusing")
+        raise SystemExit(
+            f"{out} has split directories but no manifest.json: not written by this script, refusing"
+        )
 
 
-def build_corpus(out: str | Path, opts: CorpusOptions, nj: int = 2, overwrite: bool = False) -> dict[str, Any]:
+def build_corpus(
+    out: str | Path, opts: CorpusOptions, nj: int = 2, overwrite: bool = False
+) -> dict[str, Any]:
     """Build (or complete) the corpus in ``out``; returns the manifest dict.
 
     The manifest has the options, the voices, the summary and ``synthesized``: the
     number of utterances synthesized by this call (0 when everything existed).
     """
     if shutil.which(ESPEAK_BIN) is None:
-        raise SystemExit(f"{ESPEAK_BIN} not found on PATH (Debian/Ubuntu: apt-get install espeak-ng)")
+        raise SystemExit(
+            f"{ESPEAK_BIN} not found on PATH (Debian/Ubuntu: apt-get install espeak-ng)"
+        )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     _check_existing(out, opts, overwrite)
@@ -965,13 +1612,20 @@ def build_corpus(out: str | Path, opts: CorpusOptions, nj: int = 2, overwrite: b
     done_marker = out / ".done"
     manifest_path = out / "manifest.json"
     if done_marker.is_file() and manifest_path.is_file():
-        missing = [u for u in utts if not (out / u.relpath()).is_file() or (out / u.relpath()).stat().st_size == 0]
+        missing = [
+            u
+            for u in utts
+            if not (out / u.relpath()).is_file()
+            or (out / u.relpath()).stat().st_size == 0
+        ]
         if not missing:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
             LOG.info("corpus in %s is complete (.done); nothing to do", out)
             manifest["synthesized"] = 0
             return manifest
-        LOG.warning("%s has .done but %d audio files are missing: resuming", out, len(missing))
+        LOG.warning(
+            "%s has .done but %d audio files are missing: resuming", out, len(missing)
+        )
         done_marker.unlink()
 
     base_manifest: dict[str, Any] = {
@@ -996,7 +1650,15 @@ def build_corpus(out: str | Path, opts: CorpusOptions, nj: int = 2, overwrite: b
             last_log = time.time()
             el = time.time() - t0
             eta = el / i * (len(jobs) - i) if i else 0.0
-            LOG.info("progress %d/%d (%.0f%%), synthesized %d, %.0fs elapsed, eta %.0fs", i, len(jobs), 100.0 * i / len(jobs), made, el, eta)
+            LOG.info(
+                "progress %d/%d (%.0f%%), synthesized %d, %.0fs elapsed, eta %.0fs",
+                i,
+                len(jobs),
+                100.0 * i / len(jobs),
+                made,
+                el,
+                eta,
+            )
 
     if nj <= 1:
         for i, job in enumerate(jobs, 1):
@@ -1005,9 +1667,13 @@ def build_corpus(out: str | Path, opts: CorpusOptions, nj: int = 2, overwrite: b
             made += m
             _progress(i)
     else:
-        ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        ctx = multiprocessing.get_context(
+            "fork" if sys.platform.startswith("linux") else "spawn"
+        )
         with ctx.Pool(nj) as pool:
-            for i, (utt_id, n, m) in enumerate(pool.imap_unordered(_synth_job, jobs, chunksize=4), 1):
+            for i, (utt_id, n, m) in enumerate(
+                pool.imap_unordered(_synth_job, jobs, chunksize=4), 1
+            ):
                 samples[utt_id] = n
                 made += m
                 _progress(i)
@@ -1018,15 +1684,24 @@ def build_corpus(out: str | Path, opts: CorpusOptions, nj: int = 2, overwrite: b
     for u in utts:
         by_chapter[(u.split, u.speaker_id, u.chapter_id)].append(u)
     for (split, spk, chap), group in by_chapter.items():
-        lines = "".join(f"{u.utt_id} {u.transcript}\n" for u in sorted(group, key=lambda x: x.utt_id))
-        _write_text_atomic(out / split / str(spk) / str(chap) / f"{spk}-{chap}.trans.txt", lines)
-    _write_text_atomic(out / "SPEAKERS.TXT", _speakers_txt(voices, _speaker_minutes(utts, samples)))
+        lines = "".join(
+            f"{u.utt_id} {u.transcript}\n"
+            for u in sorted(group, key=lambda x: x.utt_id)
+        )
+        _write_text_atomic(
+            out / split / str(spk) / str(chap) / f"{spk}-{chap}.trans.txt", lines
+        )
+    _write_text_atomic(
+        out / "SPEAKERS.TXT", _speakers_txt(voices, _speaker_minutes(utts, samples))
+    )
 
     summary = _summarize(utts, voices, samples)
     manifest = base_manifest | {"summary": summary, "complete": True}
     _write_text_atomic(manifest_path, json.dumps(manifest, indent=2) + "\n")
     done_marker.write_text("complete\n", encoding="utf-8")
-    LOG.info("synthesized %d of %d utterances in %.1fs", made, len(utts), time.time() - t0)
+    LOG.info(
+        "synthesized %d of %d utterances in %.1fs", made, len(utts), time.time() - t0
+    )
     manifest["synthesized"] = made
     return manifest
 
@@ -1052,30 +1727,83 @@ def format_summary(manifest: dict[str, Any]) -> str:
 def get_parser() -> argparse.ArgumentParser:
     """Command-line parser."""
     d = CorpusOptions()
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--out", required=True, help="output corpus root (LibriSpeech-shaped)")
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--out", required=True, help="output corpus root (LibriSpeech-shaped)"
+    )
     p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--num_sentences", type=int, default=d.num_sentences, help="distinct sentences over all splits")
-    p.add_argument("--num_voices", type=int, default=d.num_voices, help="speakers in total (seen + held out)")
-    p.add_argument("--num_heldout_voices", type=int, default=d.num_heldout_voices, help="speakers used only in test_unseen_voices")
-    p.add_argument("--num_dev", type=int, default=d.num_dev, help="dev utterances (seen voices, unseen sentences)")
-    p.add_argument("--num_test", type=int, default=d.num_test, help="test utterances (seen voices, unseen sentences)")
-    p.add_argument("--num_test_unseen", type=int, default=d.num_test_unseen, help="test_unseen_voices utterances")
-    p.add_argument("--train_voices_per_sentence", type=int, default=d.train_voices_per_sentence, help="each training sentence is spoken by this many voices")
+    p.add_argument(
+        "--num_sentences",
+        type=int,
+        default=d.num_sentences,
+        help="distinct sentences over all splits",
+    )
+    p.add_argument(
+        "--num_voices",
+        type=int,
+        default=d.num_voices,
+        help="speakers in total (seen + held out)",
+    )
+    p.add_argument(
+        "--num_heldout_voices",
+        type=int,
+        default=d.num_heldout_voices,
+        help="speakers used only in test_unseen_voices",
+    )
+    p.add_argument(
+        "--num_dev",
+        type=int,
+        default=d.num_dev,
+        help="dev utterances (seen voices, unseen sentences)",
+    )
+    p.add_argument(
+        "--num_test",
+        type=int,
+        default=d.num_test,
+        help="test utterances (seen voices, unseen sentences)",
+    )
+    p.add_argument(
+        "--num_test_unseen",
+        type=int,
+        default=d.num_test_unseen,
+        help="test_unseen_voices utterances",
+    )
+    p.add_argument(
+        "--train_voices_per_sentence",
+        type=int,
+        default=d.train_voices_per_sentence,
+        help="each training sentence is spoken by this many voices",
+    )
     p.add_argument("--utts_per_chapter", type=int, default=d.utts_per_chapter)
     p.add_argument("--min_words", type=int, default=d.min_words)
     p.add_argument("--max_words", type=int, default=d.max_words)
-    p.add_argument("--words_per_class", type=int, default=d.words_per_class, help="open-class words kept per class (names, nouns, places, adjectives, verbs, adverbs); 0: the whole lexicon")
+    p.add_argument(
+        "--words_per_class",
+        type=int,
+        default=d.words_per_class,
+        help="open-class words kept per class (names, nouns, places, adjectives, verbs, adverbs); 0: the whole lexicon",
+    )
     p.add_argument("--nj", type=int, default=2, help="parallel synthesis processes")
-    p.add_argument("--overwrite", action="store_true", help="replace a corpus built with other options")
-    p.add_argument("--log_level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a corpus built with other options",
+    )
+    p.add_argument(
+        "--log_level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")
+    )
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     args = get_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level,
+        format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s",
+    )
     opts = CorpusOptions(
         seed=args.seed,
         num_sentences=args.num_sentences,

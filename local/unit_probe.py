@@ -36,10 +36,9 @@ import torch
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synth_corpus import synthesize  # noqa: E402
-
 from espnet2_ext.units.features import build_feature_extractor  # noqa: E402
 from espnet2_ext.units.kmeans import KMeansModel, fit_kmeans  # noqa: E402
+from synth_corpus import synthesize  # noqa: E402
 
 LOG = logging.getLogger("unit_probe")
 
@@ -116,7 +115,9 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--fit_kmeans", type=int, default=0, help="K: fit k-means here")
     p.add_argument("--fit_sentences", type=int, default=10)
     p.add_argument(
-        "--fit_voices", nargs="+", default=["en-gb+m1", "en-us+f4", "en-029+m5", "en-gb-x-rp+f1"]
+        "--fit_voices",
+        nargs="+",
+        default=["en-gb+m1", "en-us+f4", "en-029+m5", "en-gb-x-rp+f1"],
     )
     p.add_argument("--out", type=Path, help="JSON report")
     return p
@@ -124,7 +125,9 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s"
+    )
     torch.set_num_threads(1)
     if args.units_config:
         conf = yaml.safe_load(args.units_config.read_text())
@@ -134,13 +137,19 @@ def main(argv=None) -> int:
             km_path = args.units_config.parent.parent.parent / conf["kmeans"]
         km = KMeansModel.load(str(km_path))
     elif args.feature and args.fit_kmeans > 0:
-        feature, feature_conf, km = args.feature, yaml.safe_load(args.feature_conf), None
+        feature, feature_conf, km = (
+            args.feature,
+            yaml.safe_load(args.feature_conf),
+            None,
+        )
     else:
         raise SystemExit("give --units_config, or --feature and --fit_kmeans K")
     extractor = build_feature_extractor(feature, **feature_conf).eval()
     sentences = read_sentences(args.text, args.num_sentences)
     if km is None:
-        fit_text = read_sentences(args.text, args.fit_sentences, skip=args.num_sentences)
+        fit_text = read_sentences(
+            args.text, args.fit_sentences, skip=args.num_sentences
+        )
         wavs = [
             synthesize(s + ".", v, args.pitch, args.speed, 0)
             for s in fit_text
@@ -156,7 +165,9 @@ def main(argv=None) -> int:
     report = {
         "feature": feature,
         "feature_conf": feature_conf,
-        "kmeans": str(args.units_config) if args.units_config else f"fit K={args.fit_kmeans}",
+        "kmeans": (
+            str(args.units_config) if args.units_config else f"fit K={args.fit_kmeans}"
+        ),
         "voices": args.voices,
         "num_sentences": len(sentences),
         **summarize(units),

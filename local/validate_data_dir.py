@@ -65,7 +65,9 @@ class ParsedFile:
 
     name: str
     entries: list[tuple[str, str]] = field(default_factory=list)
-    bad_lines: list[tuple[int, str, str]] = field(default_factory=list)  # (lineno, reason, line)
+    bad_lines: list[tuple[int, str, str]] = field(
+        default_factory=list
+    )  # (lineno, reason, line)
 
     def keys(self) -> list[str]:
         """Ids in file order (duplicates included)."""
@@ -143,12 +145,16 @@ def _check_order_and_dups(pf: ParsedFile, res: ValidationResult) -> None:
         res.errors.append(f"{pf.name}: {len(dups)} duplicate ids: {_examples(dups)}")
     unsorted = [f"{a} > {b}" for a, b in zip(keys, keys[1:]) if a > b]
     if unsorted:
-        res.errors.append(f"{pf.name}: not sorted in C order at {len(unsorted)} places: {_examples(unsorted)}")
+        res.errors.append(
+            f"{pf.name}: not sorted in C order at {len(unsorted)} places: {_examples(unsorted)}"
+        )
     for lineno, reason, line in pf.bad_lines:
         res.errors.append(f"{pf.name}:{lineno}: {reason}: {line!r}")
 
 
-def validate_data_dir(data_dir: str | Path, check_audio: bool = True) -> ValidationResult:
+def validate_data_dir(
+    data_dir: str | Path, check_audio: bool = True
+) -> ValidationResult:
     """Check a Kaldi data dir; see the module docstring for what is checked."""
     d = Path(data_dir)
     res = ValidationResult(d)
@@ -157,7 +163,9 @@ def validate_data_dir(data_dir: str | Path, check_audio: bool = True) -> Validat
         return res
     for name in UNSUPPORTED_FILES:
         if (d / name).exists():
-            res.errors.append(f"{name}: present, but this validator does not support segmented data dirs")
+            res.errors.append(
+                f"{name}: present, but this validator does not support segmented data dirs"
+            )
     missing = [n for n in (*REQUIRED_UTT_FILES, "spk2utt") if not (d / n).is_file()]
     if missing:
         res.errors.append(f"missing files: {', '.join(missing)}")
@@ -169,7 +177,9 @@ def validate_data_dir(data_dir: str | Path, check_audio: bool = True) -> Validat
     if "text" in parsed:
         empty = [k for k, v in parsed["text"].entries if not v]
         if empty:
-            res.errors.append(f"text: {len(empty)} empty transcripts: {_examples(empty)}")
+            res.errors.append(
+                f"text: {len(empty)} empty transcripts: {_examples(empty)}"
+            )
     # same utterance set everywhere
     if parsed:
         ref_name = "wav.scp" if "wav.scp" in parsed else next(iter(parsed))
@@ -183,7 +193,9 @@ def validate_data_dir(data_dir: str | Path, check_audio: bool = True) -> Validat
                 if only_here:
                     msg += f" {len(only_here)} only in {name} ({_examples(only_here)});"
                 if only_ref:
-                    msg += f" {len(only_ref)} only in {ref_name} ({_examples(only_ref)});"
+                    msg += (
+                        f" {len(only_ref)} only in {ref_name} ({_examples(only_ref)});"
+                    )
                 res.errors.append(msg.rstrip(";"))
         res.num_utts = len(ref)
         if not ref:
@@ -209,14 +221,24 @@ def validate_data_dir(data_dir: str | Path, check_audio: bool = True) -> Validat
             g = s2g.as_dict()
             lacking = c_sorted(list(spks - set(g)))
             if lacking:
-                res.errors.append(f"spk2gender: {len(lacking)} speakers without gender: {_examples(lacking)}")
+                res.errors.append(
+                    f"spk2gender: {len(lacking)} speakers without gender: {_examples(lacking)}"
+                )
             bad = [k for k, v in g.items() if v not in ("m", "f")]
             if bad:
-                res.errors.append(f"spk2gender: gender must be m or f: {_examples(bad)}")
+                res.errors.append(
+                    f"spk2gender: gender must be m or f: {_examples(bad)}"
+                )
     if check_audio and "wav.scp" in parsed:
-        gone = [k for k, v in parsed["wav.scp"].entries if _is_plain_path(v) and not os.path.isfile(v)]
+        gone = [
+            k
+            for k, v in parsed["wav.scp"].entries
+            if _is_plain_path(v) and not os.path.isfile(v)
+        ]
         if gone:
-            res.errors.append(f"wav.scp: {len(gone)} audio files do not exist: {_examples(gone)}")
+            res.errors.append(
+                f"wav.scp: {len(gone)} audio files do not exist: {_examples(gone)}"
+            )
     return res
 
 
@@ -230,13 +252,25 @@ def _check_spk2utt(path: Path, u2s: dict[str, str], res: ValidationResult) -> No
     if set(got) != set(expected):
         extra = c_sorted(list(set(got) - set(expected)))
         lack = c_sorted(list(set(expected) - set(got)))
-        res.errors.append(f"spk2utt: speakers differ from utt2spk (extra: {_examples(extra)}; missing: {_examples(lack)})")
-    wrong = [s for s in set(got) & set(expected) if set(got[s]) != set(expected[s]) or len(got[s]) != len(expected[s])]
+        res.errors.append(
+            f"spk2utt: speakers differ from utt2spk (extra: {_examples(extra)}; missing: {_examples(lack)})"
+        )
+    wrong = [
+        s
+        for s in set(got) & set(expected)
+        if set(got[s]) != set(expected[s]) or len(got[s]) != len(expected[s])
+    ]
     if wrong:
-        res.errors.append(f"spk2utt: utterance lists differ from utt2spk for {len(wrong)} speakers: {_examples(c_sorted(wrong))}")
-    unsorted = [s for s in set(got) & set(expected) if s not in wrong and got[s] != expected[s]]
+        res.errors.append(
+            f"spk2utt: utterance lists differ from utt2spk for {len(wrong)} speakers: {_examples(c_sorted(wrong))}"
+        )
+    unsorted = [
+        s for s in set(got) & set(expected) if s not in wrong and got[s] != expected[s]
+    ]
     if unsorted:
-        res.errors.append(f"spk2utt: utterance lists not sorted for {len(unsorted)} speakers: {_examples(c_sorted(unsorted))}")
+        res.errors.append(
+            f"spk2utt: utterance lists not sorted for {len(unsorted)} speakers: {_examples(c_sorted(unsorted))}"
+        )
 
 
 @dataclass
@@ -245,7 +279,9 @@ class FixResult:
 
     kept: int
     dropped: Counter = field(default_factory=Counter)  # reason -> count
-    dropped_items: list[tuple[str, str]] = field(default_factory=list)  # (id or line, reason)
+    dropped_items: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # (id or line, reason)
     validation: ValidationResult | None = None
 
 
@@ -266,7 +302,9 @@ def spk2utt_entries(utt2spk: dict[str, str]) -> list[tuple[str, str]]:
     return [(s, " ".join(s2u[s])) for s in c_sorted(list(s2u))]
 
 
-def fix_data_dir(data_dir: str | Path, check_audio: bool = True, backup: bool = True) -> FixResult:
+def fix_data_dir(
+    data_dir: str | Path, check_audio: bool = True, backup: bool = True
+) -> FixResult:
     """Make a data dir consistent like Kaldi's ``fix_data_dir.sh`` (see module docstring)."""
     d = Path(data_dir)
     for name in UNSUPPORTED_FILES:
@@ -275,7 +313,9 @@ def fix_data_dir(data_dir: str | Path, check_audio: bool = True, backup: bool = 
     missing = [n for n in REQUIRED_UTT_FILES if not (d / n).is_file()]
     if missing:
         raise FileNotFoundError(f"{d}: cannot fix, missing {', '.join(missing)}")
-    present = [n for n in (*REQUIRED_UTT_FILES, *OPTIONAL_UTT_FILES) if (d / n).is_file()]
+    present = [
+        n for n in (*REQUIRED_UTT_FILES, *OPTIONAL_UTT_FILES) if (d / n).is_file()
+    ]
     res = FixResult(kept=0)
 
     def drop(item: str, reason: str) -> None:
@@ -331,7 +371,9 @@ def fix_data_dir(data_dir: str | Path, check_audio: bool = True, backup: bool = 
         g = read_kaldi_file(d / "spk2gender").as_dict()
         for s in c_sorted(list(set(g) - spks)):
             drop(s, "spk2gender: speaker has no utterances")
-        write_kaldi_file(d / "spk2gender", [(s, g[s]) for s in c_sorted(list(spks & set(g)))])
+        write_kaldi_file(
+            d / "spk2gender", [(s, g[s]) for s in c_sorted(list(spks & set(g)))]
+        )
     res.kept = len(order)
     res.validation = validate_data_dir(d, check_audio=check_audio)
     return res
@@ -344,7 +386,13 @@ def log_validation(res: ValidationResult) -> None:
     for e in res.errors:
         LOG.error("%s: %s", res.data_dir, e)
     status = "OK" if res.ok else f"INVALID ({len(res.errors)} errors)"
-    LOG.info("%s: %s, %d utterances, %d speakers", res.data_dir, status, res.num_utts, res.num_spks)
+    LOG.info(
+        "%s: %s, %d utterances, %d speakers",
+        res.data_dir,
+        status,
+        res.num_utts,
+        res.num_spks,
+    )
 
 
 def log_fix(res: FixResult, data_dir: str | Path) -> None:
@@ -352,31 +400,64 @@ def log_fix(res: FixResult, data_dir: str | Path) -> None:
     for item, reason in res.dropped_items[: MAX_REPORT * 5]:
         LOG.warning("%s: dropped %s (%s)", data_dir, item, reason)
     if len(res.dropped_items) > MAX_REPORT * 5:
-        LOG.warning("%s: ... %d more dropped entries", data_dir, len(res.dropped_items) - MAX_REPORT * 5)
+        LOG.warning(
+            "%s: ... %d more dropped entries",
+            data_dir,
+            len(res.dropped_items) - MAX_REPORT * 5,
+        )
     reasons = ", ".join(f"{r}: {n}" for r, n in sorted(res.dropped.items())) or "none"
-    LOG.info("%s: fixed, kept %d utterances; dropped %d entries (%s)", data_dir, res.kept, sum(res.dropped.values()), reasons)
+    LOG.info(
+        "%s: fixed, kept %d utterances; dropped %d entries (%s)",
+        data_dir,
+        res.kept,
+        sum(res.dropped.values()),
+        reasons,
+    )
 
 
 def get_parser() -> argparse.ArgumentParser:
     """Command-line parser."""
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("data_dir", nargs="+", help="Kaldi-style data directories")
-    p.add_argument("--fix", action="store_true", help="fix like Kaldi's fix_data_dir.sh (backup in .backup/)")
-    p.add_argument("--no_check_audio", dest="check_audio", action="store_false", help="do not check that audio files exist")
-    p.add_argument("--no_backup", dest="backup", action="store_false", help="with --fix: no .backup/ copy")
-    p.add_argument("--log_level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
+    p.add_argument(
+        "--fix",
+        action="store_true",
+        help="fix like Kaldi's fix_data_dir.sh (backup in .backup/)",
+    )
+    p.add_argument(
+        "--no_check_audio",
+        dest="check_audio",
+        action="store_false",
+        help="do not check that audio files exist",
+    )
+    p.add_argument(
+        "--no_backup",
+        dest="backup",
+        action="store_false",
+        help="with --fix: no .backup/ copy",
+    )
+    p.add_argument(
+        "--log_level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")
+    )
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns 0 when every directory is (made) valid."""
     args = get_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level, format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level,
+        format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s",
+    )
     status = 0
     for data_dir in args.data_dir:
         if args.fix:
             try:
-                fres = fix_data_dir(data_dir, check_audio=args.check_audio, backup=args.backup)
+                fres = fix_data_dir(
+                    data_dir, check_audio=args.check_audio, backup=args.backup
+                )
             except (OSError, ValueError) as e:
                 LOG.error("%s: %s", data_dir, e)
                 status = 1

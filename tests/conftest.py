@@ -18,7 +18,12 @@ def make_token_list(num_units: int = NUM_UNITS):
 
 
 SMALL_LM_CONF = dict(
-    pos_enc="sinusoidal", embed_unit=16, att_unit=32, head=2, unit=64, layer=2,
+    pos_enc="sinusoidal",
+    embed_unit=16,
+    att_unit=32,
+    head=2,
+    unit=64,
+    layer=2,
     dropout_rate=0.0,
 )
 
@@ -32,7 +37,9 @@ def token_list():
 def lm_files(tmp_path_factory, token_list):
     from espnet2_ext.entropy.unit_lm import write_lm_experiment
 
-    return write_lm_experiment(tmp_path_factory.mktemp("lm"), token_list, SMALL_LM_CONF, seed=1)
+    return write_lm_experiment(
+        tmp_path_factory.mktemp("lm"), token_list, SMALL_LM_CONF, seed=1
+    )
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,12 @@ with the audio duration taken from the 50 Hz units when the input is something e
 
 import torch
 
-from espnet2_ext.bin.asr_score import encoder_layer_lengths, read_lengths, read_text, wer
+from espnet2_ext.bin.asr_score import (
+    encoder_layer_lengths,
+    read_lengths,
+    read_text,
+    wer,
+)
 from espnet2_ext.compat import TransformerEncoder
 
 
@@ -11,7 +16,9 @@ def test_encoder_layer_lengths_follow_the_input_layer():
     x = torch.randn(2, 50, 16)
     lengths = torch.tensor([50, 31])
     for input_layer in ("linear", "conv2d2", "conv2d"):
-        enc = TransformerEncoder(16, output_size=16, num_blocks=1, input_layer=input_layer).eval()
+        enc = TransformerEncoder(
+            16, output_size=16, num_blocks=1, input_layer=input_layer
+        ).eval()
         with torch.no_grad():
             _, ref, _ = enc(x, lengths)
             got = encoder_layer_lengths(enc, x, lengths)
@@ -25,7 +32,11 @@ def test_wer_and_lengths(tmp_path):
     hyp = tmp_path / "hyp"
     hyp.write_text("a hello word\nb one three\n")
     res = wer(read_text(ref), read_text(hyp))
-    assert res["errors"] == 1 + 1 + 1 and res["words"] == 6 and res["missing_hypotheses"] == 1
+    assert (
+        res["errors"] == 1 + 1 + 1
+        and res["words"] == 6
+        and res["missing_hypotheses"] == 1
+    )
     assert read_lengths(ref) == {"a": 2, "b": 3, "c": 1}
 
 
@@ -38,7 +49,9 @@ def test_sclite_columns():
     assert align_counts([], "a b".split()) == (0, 0, 2)
     # a substitution is preferred to a deletion + an insertion at equal cost
     assert align_counts(["a"], ["b"]) == (1, 0, 0)
-    res = wer({"u1": "a b c d", "u2": "e f", "u3": "g"}, {"u1": "a x c d e", "u2": "e f"})
+    res = wer(
+        {"u1": "a b c d", "u2": "e f", "u3": "g"}, {"u1": "a x c d e", "u2": "e f"}
+    )
     # 7 words: 1 sub, 1 del (u3 missing), 1 ins -> Err 3/7; 2 of 3 sentences wrong
     assert res["errors"] == 3 and res["words"] == 7
     assert abs(res["sub"] - 100 / 7) < 1e-9 and abs(res["del"] - 100 / 7) < 1e-9

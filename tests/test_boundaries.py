@@ -38,7 +38,14 @@ def test_relative_rule_hand_computed():
 def test_combined_rule_hand_computed():
     h = torch.tensor([[1.0, 1.5, 0.2, 2.0, 2.1, 0.0, 0.6]])
     # global (>1.0): t=1,3,4; relative (>0.4): t=1,3,6; both: t=1,3
-    s = segment(h, torch.tensor([7]), rule="combined", threshold=1.0, rel_threshold=0.4, max_len=None)
+    s = segment(
+        h,
+        torch.tensor([7]),
+        rule="combined",
+        threshold=1.0,
+        rel_threshold=0.4,
+        max_len=None,
+    )
     assert ids(s) == [0, 1, 1, 2, 2, 2, 2]
 
 
@@ -74,7 +81,14 @@ def test_padding_and_batching_do_not_change_segments():
     batch = segment(h, lengths, threshold=2.5, max_len=5, min_len=2, warn=False)
     for b in range(4):
         n = int(lengths[b])
-        alone = segment(h[b : b + 1, :n], lengths[b : b + 1], threshold=2.5, max_len=5, min_len=2, warn=False)
+        alone = segment(
+            h[b : b + 1, :n],
+            lengths[b : b + 1],
+            threshold=2.5,
+            max_len=5,
+            min_len=2,
+            warn=False,
+        )
         assert batch.seg_ids[b, :n].tolist() == alone.seg_ids[0].tolist()
         assert bool((batch.seg_ids[b, n:] == -1).all())
         assert int(batch.counts[b]) == int(alone.counts[0])
@@ -112,11 +126,24 @@ def _fake_entropies(n_utt, seed):
     lengths = torch.randint(150, 600, (n_utt,), generator=g)
     T = int(lengths.max())
     base = torch.rand(n_utt, T, generator=g) * 1.5
-    spikes = (torch.rand(n_utt, T, generator=g) < 0.3).float() * torch.rand(n_utt, T, generator=g) * 4
+    spikes = (
+        (torch.rand(n_utt, T, generator=g) < 0.3).float()
+        * torch.rand(n_utt, T, generator=g)
+        * 4
+    )
     return base + spikes, lengths
 
 
-@pytest.mark.parametrize("rule,target", [("global", 25.0), ("global", 15.0), ("global", 8.0), ("relative", 15.0), ("combined", 12.0)])
+@pytest.mark.parametrize(
+    "rule,target",
+    [
+        ("global", 25.0),
+        ("global", 15.0),
+        ("global", 8.0),
+        ("relative", 15.0),
+        ("combined", 12.0),
+    ],
+)
 def test_calibration_hits_target_on_held_out_data(rule, target):
     train_h, train_l = _fake_entropies(200, seed=1)
     test_h, test_l = _fake_entropies(100, seed=2)
@@ -162,11 +189,15 @@ def test_calibration_with_min_len_reaches_a_rate_inside_a_non_monotonic_curve():
     lo_rate = segment_rate(h, lengths, threshold=-1.0, **rule)
     hi_rate = segment_rate(h, lengths, threshold=5.0, **rule)
     assert abs(lo_rate - 5.0) < 0.01 and abs(hi_rate - 5.0) < 0.01
-    assert max(segment_rate(h, lengths, threshold=t / 10, **rule) for t in range(40)) > 10
+    assert (
+        max(segment_rate(h, lengths, threshold=t / 10, **rule) for t in range(40)) > 10
+    )
     res = calibrate_threshold(h, lengths, target_rate=10.0, **rule)
     assert abs(res.achieved_rate - 10.0) < 0.1
     # the reported rate is what the threshold gives
-    assert res.achieved_rate == pytest.approx(segment_rate(h, lengths, threshold=res.threshold, **rule))
+    assert res.achieved_rate == pytest.approx(
+        segment_rate(h, lengths, threshold=res.threshold, **rule)
+    )
     # out of reach: a clear error with the reachable range
     with pytest.raises(CalibrationError, match="outside what rule=global"):
         calibrate_threshold(h, lengths, target_rate=40.0, **rule)
@@ -185,20 +216,34 @@ def test_min_len_leaves_no_short_first_segment():
 def test_min_len_and_max_len_that_cannot_both_hold_are_refused():
     # an 11-unit segment with max_len=10, min_len=6 used to become 6 + 5
     with pytest.raises(ValueError, match="cannot both hold"):
-        segment(torch.zeros(1, 11), torch.tensor([11]), threshold=1.0, max_len=10, min_len=6)
+        segment(
+            torch.zeros(1, 11), torch.tensor([11]), threshold=1.0, max_len=10, min_len=6
+        )
     with pytest.raises(ValueError, match="cannot both hold"):
-        segment(torch.zeros(1, 11), torch.tensor([11]), threshold=1.0, max_len=3, min_len=4)
+        segment(
+            torch.zeros(1, 11), torch.tensor([11]), threshold=1.0, max_len=3, min_len=4
+        )
 
 
-@pytest.mark.parametrize("min_len,max_len", [(2, 3), (2, 10), (3, 5), (4, 7), (5, None), (3, 12)])
+@pytest.mark.parametrize(
+    "min_len,max_len", [(2, 3), (2, 10), (3, 5), (4, 7), (5, None), (3, 12)]
+)
 @pytest.mark.parametrize("rule", ["global", "relative", "combined"])
 def test_every_segment_within_min_len_and_max_len(min_len, max_len, rule):
     g = torch.Generator().manual_seed(min_len * 100 + (max_len or 0))
     h = torch.rand(32, 80, generator=g) * 4
     lengths = torch.randint(1, 81, (32,), generator=g)
     for theta in (-1.0, 1.0, 2.0, 3.0, 3.9, 5.0):
-        s = segment(h, lengths, rule=rule, threshold=theta, rel_threshold=theta - 2.0,
-                    max_len=max_len, min_len=min_len, warn=False)
+        s = segment(
+            h,
+            lengths,
+            rule=rule,
+            threshold=theta,
+            rel_threshold=theta - 2.0,
+            max_len=max_len,
+            min_len=min_len,
+            warn=False,
+        )
         for n, segs in zip(lengths.tolist(), _lengths_of(s, lengths)):
             assert sum(segs) == n
             if n < min_len:

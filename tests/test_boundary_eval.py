@@ -6,14 +6,13 @@ import json
 import pytest
 import torch
 
+from conftest import random_units
 from espnet2_ext.bin.boundary_eval import (
     fixed_starts,
     main,
     parse_method,
     random_starts,
 )
-
-from conftest import random_units
 
 LENGTHS = [60, 75, 90, 75, 60, 90, 75, 60]  # units; multiples of 15 (0.3 s)
 

@@ -1,22 +1,43 @@
 import yaml
 
+from conftest import random_units
 from espnet2_ext.bin.calibrate_threshold import main
 from espnet2_ext.entropy.boundaries import segment
 from espnet2_ext.entropy.calibration import pad_entropies
 from espnet2_ext.entropy.unit_lm import UnitLM
 
-from conftest import random_units
 
-
-def test_calibrate_cli_writes_threshold_that_hits_the_rate(tmp_path, lm_files, token_list):
+def test_calibrate_cli_writes_threshold_that_hits_the_rate(
+    tmp_path, lm_files, token_list
+):
     units = random_units(40, 120, len(token_list), seed=7)
-    lines = [f"utt{i:03d} " + " ".join(token_list[int(u)] for u in units[i, : 60 + i]) for i in range(40)]
+    lines = [
+        f"utt{i:03d} " + " ".join(token_list[int(u)] for u in units[i, : 60 + i])
+        for i in range(40)
+    ]
     lines.append("utt_empty")  # no units: skipped with a warning
     (tmp_path / "units").write_text("\n".join(lines) + "\n")
     out = tmp_path / "calib.yaml"
-    rc = main(["--lm_train_config", str(lm_files[0]), "--lm_file", str(lm_files[1]),
-               "--units", str(tmp_path / "units"), "--target_rate", "20", "--max_len", "10",
-               "--lm_window", "32", "--lm_overlap", "8", "--out", str(out)])
+    rc = main(
+        [
+            "--lm_train_config",
+            str(lm_files[0]),
+            "--lm_file",
+            str(lm_files[1]),
+            "--units",
+            str(tmp_path / "units"),
+            "--target_rate",
+            "20",
+            "--max_len",
+            "10",
+            "--lm_window",
+            "32",
+            "--lm_overlap",
+            "8",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     rep = yaml.safe_load(out.read_text())
     conf = rep["frontend_conf"]
@@ -36,21 +57,57 @@ def test_calibration_file_carries_every_shared_option(tmp_path, lm_files, token_
     """Issue 9 item 5: the rule and LM options come from the frontend config, and the
     calibration file repeats them with the LM it used (merged last into training)."""
     units = random_units(20, 80, len(token_list), seed=3)
-    lines = [f"u{i:02d} " + " ".join(token_list[int(u)] for u in units[i, : 40 + i]) for i in range(20)]
+    lines = [
+        f"u{i:02d} " + " ".join(token_list[int(u)] for u in units[i, : 40 + i])
+        for i in range(20)
+    ]
     (tmp_path / "units").write_text("\n".join(lines) + "\n")
     fconf = tmp_path / "frontend.yaml"
-    fconf.write_text(yaml.safe_dump({"frontend": "entropy_compress", "frontend_conf": {
-        "rule": "combined", "rel_threshold": 0.1, "max_len": 8, "min_len": 2,
-        "lm_window": 32, "lm_overlap": 8, "lm_dtype": "float32", "d_model": 64}}))
+    fconf.write_text(
+        yaml.safe_dump(
+            {
+                "frontend": "entropy_compress",
+                "frontend_conf": {
+                    "rule": "combined",
+                    "rel_threshold": 0.1,
+                    "max_len": 8,
+                    "min_len": 2,
+                    "lm_window": 32,
+                    "lm_overlap": 8,
+                    "lm_dtype": "float32",
+                    "d_model": 64,
+                },
+            }
+        )
+    )
     out = tmp_path / "calib.yaml"
-    base = ["--lm_train_config", str(lm_files[0]), "--lm_file", str(lm_files[1]),
-            "--units", str(tmp_path / "units"), "--target_rate", "7", "--out", str(out)]
+    base = [
+        "--lm_train_config",
+        str(lm_files[0]),
+        "--lm_file",
+        str(lm_files[1]),
+        "--units",
+        str(tmp_path / "units"),
+        "--target_rate",
+        "7",
+        "--out",
+        str(out),
+    ]
     assert main(base + ["--frontend_config", str(fconf)]) == 0
     conf = yaml.safe_load(out.read_text())["frontend_conf"]
     assert conf["rule"] == "combined" and conf["rel_threshold"] == 0.1
-    assert (conf["max_len"], conf["min_len"], conf["lm_window"], conf["lm_overlap"]) == (8, 2, 32, 8)
-    assert conf["lm_train_config"] == str(lm_files[0]) and conf["lm_file"] == str(lm_files[1])
-    assert conf["lm_dtype"] == "float32" and "threshold" in conf and "d_model" not in conf
+    assert (
+        conf["max_len"],
+        conf["min_len"],
+        conf["lm_window"],
+        conf["lm_overlap"],
+    ) == (8, 2, 32, 8)
+    assert conf["lm_train_config"] == str(lm_files[0]) and conf["lm_file"] == str(
+        lm_files[1]
+    )
+    assert (
+        conf["lm_dtype"] == "float32" and "threshold" in conf and "d_model" not in conf
+    )
     # an option given on the command line too must agree with the config
     assert main(base + ["--frontend_config", str(fconf), "--min_len", "3"]) == 2
     assert main(base + ["--frontend_config", str(fconf), "--min_len", "2"]) == 0

@@ -9,7 +9,9 @@ from espnet2_ext import compat
 
 ROOT = Path(__file__).resolve().parents[1]
 # An import statement of ESPnet (espnet, espnet2, espnet3) or espnet_model_zoo.
-ESPNET_IMPORT = re.compile(r"^\s*(from|import)\s+(espnet\d*|espnet_model_zoo)(\.|\s|$)", re.M)
+ESPNET_IMPORT = re.compile(
+    r"^\s*(from|import)\s+(espnet\d*|espnet_model_zoo)(\.|\s|$)", re.M
+)
 
 
 def test_every_name_resolves_in_the_installed_espnet():
@@ -32,7 +34,9 @@ def test_unknown_name_is_an_attribute_error():
 
 def test_moved_name_says_which_entry_to_fix(monkeypatch):
     monkeypatch.setitem(compat._TABLE, "Moved", ("espnet2.no_such_module", "Moved"))
-    with pytest.raises(ImportError, match=r"Moved = espnet2\.no_such_module\.Moved.*compat\.py"):
+    with pytest.raises(
+        ImportError, match=r"Moved = espnet2\.no_such_module\.Moved.*compat\.py"
+    ):
         compat.check()
 
 
@@ -52,16 +56,25 @@ def test_no_espnet_import_outside_compat():
             for m in ESPNET_IMPORT.finditer(path.read_text(encoding="utf-8")):
                 line = path.read_text(encoding="utf-8")[: m.start()].count("\n") + 1
                 offenders.append(f"{path.relative_to(ROOT)}:{line}")
-    assert not offenders, "import ESPnet through espnet2_ext.compat: " + ", ".join(offenders)
+    assert not offenders, "import ESPnet through espnet2_ext.compat: " + ", ".join(
+        offenders
+    )
 
 
 def test_importing_the_package_does_not_import_espnet():
     import subprocess
     import sys
 
-    code = ("import sys, espnet2_ext, espnet2_ext.compat; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-            "('espnet', 'espnet2', 'espnet_model_zoo')))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=ROOT).stdout.strip()
+    code = (
+        "import sys, espnet2_ext, espnet2_ext.compat; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('espnet', 'espnet2', 'espnet_model_zoo')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout.strip()
     assert out == "[]"

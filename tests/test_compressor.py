@@ -1,12 +1,11 @@
 import pytest
 import torch
 
+from conftest import random_units
 from espnet2_ext.compress.frontend import EntropyCompressFrontend, FixedPoolFrontend
 from espnet2_ext.compress.fusion import CrossAttentionCompressor, reference_compress
 from espnet2_ext.entropy import segment
 from espnet2_ext.entropy.unit_lm import UnitLMError
-
-from conftest import random_units
 
 SMALL = dict(d_model=32, num_heads=4, local_ffn=64, ffn=64, dropout=0.0)
 
@@ -19,14 +18,20 @@ def _batch(V, seed=0):
     return units, lengths, seg
 
 
-@pytest.mark.parametrize("k,pool,layers", [(1, "mean", 1), (2, "max", 2), (3, "mean", 0)])
+@pytest.mark.parametrize(
+    "k,pool,layers", [(1, "mean", 1), (2, "max", 2), (3, "mean", 0)]
+)
 def test_vectorised_equals_per_segment_reference(k, pool, layers):
     torch.manual_seed(0)
     V = 23
     units, lengths, seg = _batch(V)
-    comp = CrossAttentionCompressor(V, num_queries=k, pool=pool, local_layers=layers, **SMALL).eval()
+    comp = CrossAttentionCompressor(
+        V, num_queries=k, pool=pool, local_layers=layers, **SMALL
+    ).eval()
     out, out_len, dur = comp(units, lengths, seg.seg_ids, seg.counts)
-    ref, ref_len, ref_dur = reference_compress(comp, units, lengths, seg.seg_ids, seg.counts)
+    ref, ref_len, ref_dur = reference_compress(
+        comp, units, lengths, seg.seg_ids, seg.counts
+    )
     assert out.shape == (4, int(seg.counts.max()) * k, 32)
     assert (out - ref).abs().max() < 1e-5
     assert out_len.tolist() == ref_len.tolist() == (seg.counts * k).tolist()
@@ -50,13 +55,17 @@ def test_padding_never_changes_an_utterance():
         sid = torch.cat([seg.seg_ids[b : b + 1], torch.full((1, 20), -1)], 1)
         alone, alone_len, _ = comp(big, lengths[b : b + 1], sid, seg.counts[b : b + 1])
         assert int(alone_len[0]) == int(out_len[b])
-        torch.testing.assert_close(alone[0], out[b, : int(out_len[b])], atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(
+            alone[0], out[b, : int(out_len[b])], atol=1e-5, rtol=1e-5
+        )
 
 
 def _frontend(lm_files, token_list, **kw):
     conf = dict(SMALL, threshold=2.5, max_len=8, lm_window=16, lm_overlap=6)
     conf.update(kw)
-    return EntropyCompressFrontend(len(token_list), *lm_files, token_list=token_list, **conf)
+    return EntropyCompressFrontend(
+        len(token_list), *lm_files, token_list=token_list, **conf
+    )
 
 
 def _mt_input(units, lengths, sos):
@@ -92,7 +101,10 @@ def test_gradients_reach_compressor_never_lm(lm_files, token_list):
     out, out_len = fe(x, xl)
     out.sum().backward()
     grads = [p.grad for p in fe.compressor.parameters()]
-    assert all(g is not None for g in grads) and sum(float(g.abs().sum()) for g in grads) > 0
+    assert (
+        all(g is not None for g in grads)
+        and sum(float(g.abs().sum()) for g in grads) > 0
+    )
     assert all(p.grad is None and not p.requires_grad for p in fe.unit_lm.parameters())
     assert not fe.unit_lm.lm.training  # frozen LM never switches to train mode
     # the LM is not a trainable parameter of the model nor part of its checkpoint
@@ -122,7 +134,9 @@ def test_fixed_pool_frontend(token_list):
     # same fusion as entropy_compress given the same boundaries
     seg_ids = (torch.arange(10) // 4).expand(2, 10).clone()
     seg_ids[1, 5:] = -1
-    ref, _, _ = reference_compress(fe.compressor, units, torch.tensor([10, 5]), seg_ids, out_len)
+    ref, _, _ = reference_compress(
+        fe.compressor, units, torch.tensor([10, 5]), seg_ids, out_len
+    )
     assert (out - ref).abs().max() < 1e-5
 
 

@@ -22,13 +22,21 @@ import validate_data_dir as vd  # noqa: E402
 def _flac(path: Path, seconds: float = 0.1, freq: float = 220.0) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     t = np.arange(int(16000 * seconds)) / 16000.0
-    sf.write(str(path), 0.3 * np.sin(2 * np.pi * freq * t), 16000, format="FLAC", subtype="PCM_16")
+    sf.write(
+        str(path),
+        0.3 * np.sin(2 * np.pi * freq * t),
+        16000,
+        format="FLAC",
+        subtype="PCM_16",
+    )
     return path
 
 
 def _trans(path: Path, lines: list[bytes | str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = b"".join((l if isinstance(l, bytes) else l.encode("utf-8")) + b"\n" for l in lines)
+    data = b"".join(
+        (l if isinstance(l, bytes) else l.encode("utf-8")) + b"\n" for l in lines
+    )
     path.write_bytes(data)
 
 
@@ -75,9 +83,14 @@ def libri(tmp_path: Path) -> Path:
     _flac(tr / "stray.flac")  # not at <split>/<reader>/<chapter>/
     dev = root / "dev-clean"
     _flac(dev / "1272" / "128104" / "1272-128104-0000.flac")
-    _trans(dev / "1272" / "128104" / "1272-128104.trans.txt", ["1272-128104-0000 MISTER QUILTER"])
+    _trans(
+        dev / "1272" / "128104" / "1272-128104.trans.txt",
+        ["1272-128104-0000 MISTER QUILTER"],
+    )
     _flac(dev / "19" / "198" / "19-198-0000.flac")  # same id as in train
-    _trans(dev / "19" / "198" / "19-198.trans.txt", ["19-198-0000 DUPLICATE ACROSS SPLITS"])
+    _trans(
+        dev / "19" / "198" / "19-198.trans.txt", ["19-198-0000 DUPLICATE ACROSS SPLITS"]
+    )
     return root
 
 
@@ -85,22 +98,38 @@ def _read(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines()
 
 
-def test_bad_inputs_accounted(libri: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_bad_inputs_accounted(
+    libri: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     dst = tmp_path / "data" / "train"
     with caplog.at_level(logging.INFO):
         rc = dp.main(["--src", str(libri / "train-clean-100"), "--dst", str(dst)])
     assert rc == 0
     assert "in=15 out=5 skipped=10" in caplog.text
     for reason in (
-        "bad_utt_id=2", "duplicate_id=1", "empty_audio=1", "empty_transcript=1",
-        "id_dir_mismatch=1", "invalid_utf8=1", "missing_audio=1", "missing_transcript=1",
+        "bad_utt_id=2",
+        "duplicate_id=1",
+        "empty_audio=1",
+        "empty_transcript=1",
+        "id_dir_mismatch=1",
+        "invalid_utf8=1",
+        "missing_audio=1",
+        "missing_transcript=1",
         "unexpected_location=1",
     ):
         assert reason in caplog.text, reason
     assert "non-ASCII" in caplog.text and "19-198-0009" in caplog.text
 
-    ids = ["103-1240-0000", "103-1240-0001", "19-198-0000", "19-198-0001", "19-198-0009"]
-    assert [l.split()[0] for l in _read(dst / "wav.scp")] == ids  # C order: "103" < "19"
+    ids = [
+        "103-1240-0000",
+        "103-1240-0001",
+        "19-198-0000",
+        "19-198-0001",
+        "19-198-0009",
+    ]
+    assert [
+        l.split()[0] for l in _read(dst / "wav.scp")
+    ] == ids  # C order: "103" < "19"
     assert _read(dst / "text") == [
         "103-1240-0000 FIRST",
         "103-1240-0001 SECOND",
@@ -110,7 +139,11 @@ def test_bad_inputs_accounted(libri: Path, tmp_path: Path, caplog: pytest.LogCap
     ]
     for line in _read(dst / "wav.scp"):
         uid, path = line.split(" ", 1)
-        assert os.path.isabs(path) and path.endswith(f"/{uid}.flac") and os.path.isfile(path)
+        assert (
+            os.path.isabs(path)
+            and path.endswith(f"/{uid}.flac")
+            and os.path.isfile(path)
+        )
     assert _read(dst / "utt2spk")[0] == "103-1240-0000 103-1240"
     assert _read(dst / "spk2utt") == [
         "103-1240 103-1240-0000 103-1240-0001",
@@ -140,11 +173,21 @@ def test_prepare_result_and_espnet_reader(libri: Path, tmp_path: Path) -> None:
     assert read_2columns_text(dst / "text")["19-198-0009"] == "CAFÉ NAÏVE"
 
 
-def test_merge_splits_and_reader_speakers(libri: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_merge_splits_and_reader_speakers(
+    libri: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     dst = tmp_path / "merged"
     with caplog.at_level(logging.INFO):
         rc = dp.main(
-            ["--src", str(libri / "train-clean-100"), str(libri / "dev-clean"), "--dst", str(dst), "--spk_id", "reader"]
+            [
+                "--src",
+                str(libri / "train-clean-100"),
+                str(libri / "dev-clean"),
+                "--dst",
+                str(dst),
+                "--spk_id",
+                "reader",
+            ]
         )
     assert rc == 0
     assert "in=17 out=6 skipped=11" in caplog.text
@@ -167,7 +210,9 @@ def test_check_audio_catches_corrupt_file(libri: Path, tmp_path: Path) -> None:
     assert res.num_out == 5
 
 
-def test_nothing_out_is_an_error(libri: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_nothing_out_is_an_error(
+    libri: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     dst = tmp_path / "none"
     # the corpus root instead of a split: every file is one level too deep
     with caplog.at_level(logging.INFO):
@@ -201,11 +246,29 @@ def broken_dir(tmp_path: Path) -> Path:
     """A data dir with several kinds of damage."""
     d = tmp_path / "broken"
     d.mkdir()
-    wav = {u: _flac(tmp_path / "wav" / f"{u}.flac") for u in ("a-1", "a-2", "a-3", "b-1", "b-2")}
+    wav = {
+        u: _flac(tmp_path / "wav" / f"{u}.flac")
+        for u in ("a-1", "a-2", "a-3", "b-1", "b-2")
+    }
     os.unlink(wav["b-2"])  # audio gone
-    _write(d, "wav.scp", [f"a-2 {wav['a-2']}", f"a-1 {wav['a-1']}", f"a-3 {wav['a-3']}", f"b-1 {wav['b-1']}", f"b-2 {wav['b-2']}", "c-1 /nonexistent/c-1.flac"])
-    _write(d, "text", ["a-1 HELLO", "a-2 WORLD", "a-3", "b-1 FOO", "b-2 BAR"])  # c-1 missing, a-3 empty
-    _write(d, "utt2spk", ["a-1 a", "a-2 a", "a-2 a", "a-3 a", "b-1 b", "b-2 b", "c-1 c"])  # duplicate
+    _write(
+        d,
+        "wav.scp",
+        [
+            f"a-2 {wav['a-2']}",
+            f"a-1 {wav['a-1']}",
+            f"a-3 {wav['a-3']}",
+            f"b-1 {wav['b-1']}",
+            f"b-2 {wav['b-2']}",
+            "c-1 /nonexistent/c-1.flac",
+        ],
+    )
+    _write(
+        d, "text", ["a-1 HELLO", "a-2 WORLD", "a-3", "b-1 FOO", "b-2 BAR"]
+    )  # c-1 missing, a-3 empty
+    _write(
+        d, "utt2spk", ["a-1 a", "a-2 a", "a-2 a", "a-3 a", "b-1 b", "b-2 b", "c-1 c"]
+    )  # duplicate
     _write(d, "spk2utt", ["a a-1 a-2 a-3", "b b-1"])  # b-2 and c missing
     _write(d, "spk2gender", ["a f", "b m", "c m"])
     return d
@@ -236,7 +299,9 @@ def test_fix_keeps_intersection(broken_dir: Path) -> None:
     assert ("c", "spk2gender: speaker has no utterances") in dropped
     assert _read(broken_dir / "text") == ["a-1 HELLO", "a-2 WORLD", "b-1 FOO"]
     assert _read(broken_dir / "spk2utt") == ["a a-1 a-2", "b b-1"]
-    assert [l.split()[0] for l in _read(broken_dir / "wav.scp")] == [l.split()[0] for l in _read(broken_dir / "text")]
+    assert [l.split()[0] for l in _read(broken_dir / "wav.scp")] == [
+        l.split()[0] for l in _read(broken_dir / "text")
+    ]
     assert (broken_dir / ".backup" / "wav.scp").is_file()
     assert vd.main([str(broken_dir)]) == 0
 

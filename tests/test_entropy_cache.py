@@ -4,10 +4,9 @@ same outputs with and without the cache."""
 
 import torch
 
+from conftest import random_units
 from espnet2_ext.compress.frontend import EntropyCompressFrontend
 from espnet2_ext.entropy.cache import EntropyCache
-
-from conftest import random_units
 
 
 def test_cache_equals_lm_and_hits(unit_lm, token_list):
@@ -29,7 +28,7 @@ def test_cache_equals_lm_and_hits(unit_lm, token_list):
     order = torch.tensor([3, 0, 2])
     u2 = torch.cat([units[order], torch.full((3, 9), 7)], 1)
     l2 = lengths[order]
-    u2[2, int(l2[2]):] = 5  # padding content does not matter
+    u2[2, int(l2[2]) :] = 5  # padding content does not matter
     new = random_units(1, 49, V, seed=11)
     u2 = torch.cat([u2, new])
     l2 = torch.cat([l2, torch.tensor([49])])
@@ -51,8 +50,18 @@ def test_cache_bound():
 
 def test_frontend_with_cache_same_output(lm_files, token_list):
     V = len(token_list)
-    conf = dict(d_model=32, num_heads=2, local_layers=1, local_ffn=64, ffn=64,
-                threshold=2.5, max_len=8, lm_window=16, lm_overlap=6, token_list=token_list)
+    conf = dict(
+        d_model=32,
+        num_heads=2,
+        local_layers=1,
+        local_ffn=64,
+        ffn=64,
+        threshold=2.5,
+        max_len=8,
+        lm_window=16,
+        lm_overlap=6,
+        token_list=token_list,
+    )
     torch.manual_seed(0)
     plain = EntropyCompressFrontend(V, *lm_files, **conf).eval()
     cached = EntropyCompressFrontend(V, *lm_files, entropy_cache=True, **conf).eval()

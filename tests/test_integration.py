@@ -18,9 +18,17 @@ NUM_UNITS = 20
 def _run(args, cwd, log):
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
     with open(log, "w") as f:
-        p = subprocess.run([sys.executable, "-m", *args], cwd=cwd, env=env, stdout=f, stderr=subprocess.STDOUT)
+        p = subprocess.run(
+            [sys.executable, "-m", *args],
+            cwd=cwd,
+            env=env,
+            stdout=f,
+            stderr=subprocess.STDOUT,
+        )
     if p.returncode != 0:
-        raise AssertionError(f"{args[0]} failed (rc={p.returncode}):\n" + Path(log).read_text()[-4000:])
+        raise AssertionError(
+            f"{args[0]} failed (rc={p.returncode}):\n" + Path(log).read_text()[-4000:]
+        )
 
 
 def _write_data(d: Path, n: int, seed: int):
@@ -48,66 +56,190 @@ def _write_data(d: Path, n: int, seed: int):
 def test_train_and_decode_discrete_asr_with_entropy_compress(tmp_path):
     _write_data(tmp_path / "train", 16, seed=0)
     _write_data(tmp_path / "valid", 4, seed=1)
-    src_tokens = ["<blank>", "<unk>"] + [str(i) for i in range(NUM_UNITS)] + ["<sos/eos>"]
+    src_tokens = (
+        ["<blank>", "<unk>"] + [str(i) for i in range(NUM_UNITS)] + ["<sos/eos>"]
+    )
     chars = sorted({c for w in WORDS for c in w})
     tgt_tokens = ["<blank>", "<unk>", "<space>"] + chars + ["<sos/eos>"]
     (tmp_path / "src_tokens.txt").write_text("\n".join(src_tokens) + "\n")
     (tmp_path / "tgt_tokens.txt").write_text("\n".join(tgt_tokens) + "\n")
-    common = ["--use_tensorboard", "false", "--use_matplotlib", "false", "--ngpu", "0",
-              "--num_workers", "0", "--seed", "0", "--max_epoch", "2", "--batch_type", "folded",
-              "--batch_size", "4", "--optim", "adam", "--optim_conf", "lr=0.002",
-              "--num_att_plot", "0"]
+    common = [
+        "--use_tensorboard",
+        "false",
+        "--use_matplotlib",
+        "false",
+        "--ngpu",
+        "0",
+        "--num_workers",
+        "0",
+        "--seed",
+        "0",
+        "--max_epoch",
+        "2",
+        "--batch_type",
+        "folded",
+        "--batch_size",
+        "4",
+        "--optim",
+        "adam",
+        "--optim_conf",
+        "lr=0.002",
+        "--num_att_plot",
+        "0",
+    ]
 
     # 1. unit LM with ESPnet's own LM task
     lm_conf = tmp_path / "lm.yaml"
-    lm_conf.write_text(yaml.safe_dump({
-        "lm": "transformer",
-        "lm_conf": {"pos_enc": "sinusoidal", "embed_unit": 16, "att_unit": 32, "head": 2, "unit": 64, "layer": 1},
-    }))
-    _run(["espnet2.bin.lm_train", "--config", str(lm_conf), "--token_list", "src_tokens.txt",
-          "--token_type", "word", "--output_dir", "exp/lm",
-          "--train_data_path_and_name_and_type", "train/units,text,text",
-          "--valid_data_path_and_name_and_type", "valid/units,text,text",
-          "--train_shape_file", "train/units_shape", "--valid_shape_file", "valid/units_shape",
-          "--fold_length", "150", *common], tmp_path, tmp_path / "lm.log")
-    assert (tmp_path / "exp/lm/valid.loss.ave.pth").exists() or (tmp_path / "exp/lm/2epoch.pth").exists()
+    lm_conf.write_text(
+        yaml.safe_dump(
+            {
+                "lm": "transformer",
+                "lm_conf": {
+                    "pos_enc": "sinusoidal",
+                    "embed_unit": 16,
+                    "att_unit": 32,
+                    "head": 2,
+                    "unit": 64,
+                    "layer": 1,
+                },
+            }
+        )
+    )
+    _run(
+        [
+            "espnet2.bin.lm_train",
+            "--config",
+            str(lm_conf),
+            "--token_list",
+            "src_tokens.txt",
+            "--token_type",
+            "word",
+            "--output_dir",
+            "exp/lm",
+            "--train_data_path_and_name_and_type",
+            "train/units,text,text",
+            "--valid_data_path_and_name_and_type",
+            "valid/units,text,text",
+            "--train_shape_file",
+            "train/units_shape",
+            "--valid_shape_file",
+            "valid/units_shape",
+            "--fold_length",
+            "150",
+            *common,
+        ],
+        tmp_path,
+        tmp_path / "lm.log",
+    )
+    assert (tmp_path / "exp/lm/valid.loss.ave.pth").exists() or (
+        tmp_path / "exp/lm/2epoch.pth"
+    ).exists()
     lm_file = "exp/lm/2epoch.pth"
 
     # 2. discrete ASR with the entropy_compress frontend, through our entry point
     asr_conf = tmp_path / "asr.yaml"
-    asr_conf.write_text(yaml.safe_dump({
-        "model": "discrete_asr",
-        "model_conf": {"ctc_weight": 0.3, "lsm_weight": 0.1},
-        "frontend": "entropy_compress",
-        "frontend_conf": {"lm_train_config": "exp/lm/config.yaml", "lm_file": lm_file,
-                          "threshold": 1.0, "max_len": 4, "d_model": 32, "num_heads": 2,
-                          "local_ffn": 64, "ffn": 64, "lm_window": 32, "lm_overlap": 8},
-        "encoder": "transformer",
-        "encoder_conf": {"output_size": 32, "attention_heads": 2, "linear_units": 64,
-                         "num_blocks": 1, "input_layer": "linear"},
-        "decoder": "transformer",
-        "decoder_conf": {"attention_heads": 2, "linear_units": 64, "num_blocks": 1},
-    }))
-    _run(["espnet2_ext.bin.mt_train", "--config", str(asr_conf),
-          "--src_token_list", "src_tokens.txt", "--token_list", "tgt_tokens.txt",
-          "--src_token_type", "word", "--token_type", "char", "--output_dir", "exp/asr",
-          "--train_data_path_and_name_and_type", "train/units,src_text,text",
-          "--train_data_path_and_name_and_type", "train/text,text,text",
-          "--valid_data_path_and_name_and_type", "valid/units,src_text,text",
-          "--valid_data_path_and_name_and_type", "valid/text,text,text",
-          "--train_shape_file", "train/units_shape", "--train_shape_file", "train/text_shape",
-          "--valid_shape_file", "valid/units_shape", "--valid_shape_file", "valid/text_shape",
-          "--fold_length", "150", "--fold_length", "150", *common], tmp_path, tmp_path / "asr.log")
+    asr_conf.write_text(
+        yaml.safe_dump(
+            {
+                "model": "discrete_asr",
+                "model_conf": {"ctc_weight": 0.3, "lsm_weight": 0.1},
+                "frontend": "entropy_compress",
+                "frontend_conf": {
+                    "lm_train_config": "exp/lm/config.yaml",
+                    "lm_file": lm_file,
+                    "threshold": 1.0,
+                    "max_len": 4,
+                    "d_model": 32,
+                    "num_heads": 2,
+                    "local_ffn": 64,
+                    "ffn": 64,
+                    "lm_window": 32,
+                    "lm_overlap": 8,
+                },
+                "encoder": "transformer",
+                "encoder_conf": {
+                    "output_size": 32,
+                    "attention_heads": 2,
+                    "linear_units": 64,
+                    "num_blocks": 1,
+                    "input_layer": "linear",
+                },
+                "decoder": "transformer",
+                "decoder_conf": {
+                    "attention_heads": 2,
+                    "linear_units": 64,
+                    "num_blocks": 1,
+                },
+            }
+        )
+    )
+    _run(
+        [
+            "espnet2_ext.bin.mt_train",
+            "--config",
+            str(asr_conf),
+            "--src_token_list",
+            "src_tokens.txt",
+            "--token_list",
+            "tgt_tokens.txt",
+            "--src_token_type",
+            "word",
+            "--token_type",
+            "char",
+            "--output_dir",
+            "exp/asr",
+            "--train_data_path_and_name_and_type",
+            "train/units,src_text,text",
+            "--train_data_path_and_name_and_type",
+            "train/text,text,text",
+            "--valid_data_path_and_name_and_type",
+            "valid/units,src_text,text",
+            "--valid_data_path_and_name_and_type",
+            "valid/text,text,text",
+            "--train_shape_file",
+            "train/units_shape",
+            "--train_shape_file",
+            "train/text_shape",
+            "--valid_shape_file",
+            "valid/units_shape",
+            "--valid_shape_file",
+            "valid/text_shape",
+            "--fold_length",
+            "150",
+            "--fold_length",
+            "150",
+            *common,
+        ],
+        tmp_path,
+        tmp_path / "asr.log",
+    )
     cfg = yaml.safe_load((tmp_path / "exp/asr/config.yaml").read_text())
     assert cfg["frontend"] == "entropy_compress"
     assert cfg["frontend_conf"]["token_list"] == src_tokens  # saved with the experiment
     assert (tmp_path / "exp/asr/2epoch.pth").exists()
 
     # 3. decode through our inference entry point
-    _run(["espnet2_ext.bin.mt_inference", "--mt_train_config", "exp/asr/config.yaml",
-          "--mt_model_file", "exp/asr/2epoch.pth", "--output_dir", "decode",
-          "--data_path_and_name_and_type", "valid/units,src_text,text",
-          "--beam_size", "2", "--maxlenratio", "3.0", "--ngpu", "0"], tmp_path, tmp_path / "dec.log")
+    _run(
+        [
+            "espnet2_ext.bin.mt_inference",
+            "--mt_train_config",
+            "exp/asr/config.yaml",
+            "--mt_model_file",
+            "exp/asr/2epoch.pth",
+            "--output_dir",
+            "decode",
+            "--data_path_and_name_and_type",
+            "valid/units,src_text,text",
+            "--beam_size",
+            "2",
+            "--maxlenratio",
+            "3.0",
+            "--ngpu",
+            "0",
+        ],
+        tmp_path,
+        tmp_path / "dec.log",
+    )
     hyp = (tmp_path / "decode/1best_recog/text").read_text().splitlines()
     ids = sorted(line.split(maxsplit=1)[0] for line in hyp)
     assert ids == [f"utt{i:03d}" for i in range(4)]

@@ -260,7 +260,9 @@ def test_resumed_training_pieces_and_print_seconds(tmp_path: Path, capsys):
     )
     # second piece: resumed at epoch 3
     (exp / "train.log").write_text(
-        epoch_line(3, "50 seconds", 600, 0.3) + "\n" + epoch_line(4, "50 seconds", 800, 0.4)
+        epoch_line(3, "50 seconds", 600, 0.3)
+        + "\n"
+        + epoch_line(4, "50 seconds", 800, 0.4)
     )
     records = parse_train_log(exp / "train.log")
     assert [int(r["epoch"]) for r in records] == [1, 2, 3, 4]
@@ -271,4 +273,6 @@ def test_resumed_training_pieces_and_print_seconds(tmp_path: Path, capsys):
     assert capsys.readouterr().out.strip() == str(round(300 + 4 * 2.1))
     # without the first piece the cumulative time would miss epochs 1-2
     (exp / "train.log.1").unlink()
-    assert learning_curve(parse_train_log(exp / "train.log"))[-1]["cum_train_seconds"] == pytest.approx(100)
+    assert learning_curve(parse_train_log(exp / "train.log"))[-1][
+        "cum_train_seconds"
+    ] == pytest.approx(100)

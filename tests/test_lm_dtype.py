@@ -3,10 +3,9 @@
 import pytest
 import torch
 
+from conftest import random_units
 from espnet2_ext.compress.frontend import EntropyCompressFrontend
 from espnet2_ext.entropy.unit_lm import UnitLM
-
-from conftest import random_units
 
 
 def test_unit_lm_default_is_float32_and_unchanged(lm_files, unit_lm, token_list):

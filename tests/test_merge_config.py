@@ -4,19 +4,47 @@ from espnet2_ext.bin.merge_config import main
 
 
 def test_merge_later_wins_mappings_merge_lists_replace(tmp_path):
-    (tmp_path / "base.yaml").write_text(yaml.safe_dump({
-        "encoder": "transformer", "encoder_conf": {"output_size": 256, "num_blocks": 12},
-        "frontend_conf": {"d_model": 256, "threshold": None}, "best_model_criterion": [["valid", "acc", "max"]],
-    }))
-    (tmp_path / "recipe.yaml").write_text(yaml.safe_dump({
-        "encoder_conf": {"num_blocks": 2}, "best_model_criterion": [["valid", "loss", "min"]],
-    }))
-    (tmp_path / "calib.yaml").write_text(yaml.safe_dump({
-        "frontend_conf": {"threshold": 2.5, "rule": "global"}, "calibration": {"achieved_rate": 15.0},
-    }))
+    (tmp_path / "base.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "encoder": "transformer",
+                "encoder_conf": {"output_size": 256, "num_blocks": 12},
+                "frontend_conf": {"d_model": 256, "threshold": None},
+                "best_model_criterion": [["valid", "acc", "max"]],
+            }
+        )
+    )
+    (tmp_path / "recipe.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "encoder_conf": {"num_blocks": 2},
+                "best_model_criterion": [["valid", "loss", "min"]],
+            }
+        )
+    )
+    (tmp_path / "calib.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "frontend_conf": {"threshold": 2.5, "rule": "global"},
+                "calibration": {"achieved_rate": 15.0},
+            }
+        )
+    )
     out = tmp_path / "exp" / "train.yaml"
-    assert main([str(tmp_path / n) for n in ("base.yaml", "recipe.yaml", "calib.yaml")]
-                + ["--out", str(out), "--drop", "calibration", "--set", "encoder_conf.output_size=128"]) == 0
+    assert (
+        main(
+            [str(tmp_path / n) for n in ("base.yaml", "recipe.yaml", "calib.yaml")]
+            + [
+                "--out",
+                str(out),
+                "--drop",
+                "calibration",
+                "--set",
+                "encoder_conf.output_size=128",
+            ]
+        )
+        == 0
+    )
     text = out.read_text()
     assert text.startswith("# merged by espnet2_ext.bin.merge_config")
     conf = yaml.safe_load(text)
@@ -45,5 +73,7 @@ def test_merge_to_stdout(tmp_path, capsys):
     import yaml
 
     conf = yaml.safe_load(capsys.readouterr().out)
-    assert conf == {"frontend_conf": {"rule": "combined", "max_len": 10, "rel_threshold": 0.0}}
+    assert conf == {
+        "frontend_conf": {"rule": "combined", "max_len": 10, "rel_threshold": 0.0}
+    }
     assert not (tmp_path / "-").exists()

@@ -34,11 +34,17 @@ def _env():
 
 def _run(args, cwd, log):
     with open(log, "w") as f:
-        p = subprocess.run([sys.executable, "-m", *args], cwd=cwd, env=_env(),
-                           stdout=f, stderr=subprocess.STDOUT)
+        p = subprocess.run(
+            [sys.executable, "-m", *args],
+            cwd=cwd,
+            env=_env(),
+            stdout=f,
+            stderr=subprocess.STDOUT,
+        )
     if p.returncode != 0:
         raise AssertionError(
-            f"{args[0]} failed (rc={p.returncode}):\n" + Path(log).read_text()[-4000:])
+            f"{args[0]} failed (rc={p.returncode}):\n" + Path(log).read_text()[-4000:]
+        )
 
 
 def synth_sentence(sent: str, rng: np.random.Generator, sr: int = SR) -> np.ndarray:
@@ -97,10 +103,19 @@ def build_experiment(root: Path) -> dict:
     extractor = build_feature_extractor("mfcc", **feature_conf)
     feats = {}
     for dset in ("train", "valid"):
-        entries = [(k, str(root / v)) for k, v in read_scp(str(root / "data" / dset / "wav.scp"))]
+        entries = [
+            (k, str(root / v))
+            for k, v in read_scp(str(root / "data" / dset / "wav.scp"))
+        ]
         feats[dset] = dict(iter_features(entries, extractor, Tally(dset)))
-    km = fit_kmeans(np.concatenate(list(feats["train"].values())), N_CLUSTERS, seed=0,
-                    backend="sklearn", n_init=3, max_iter=50)
+    km = fit_kmeans(
+        np.concatenate(list(feats["train"].values())),
+        N_CLUSTERS,
+        seed=0,
+        backend="sklearn",
+        n_init=3,
+        max_iter=50,
+    )
     (root / "exp/kmeans").mkdir(parents=True)
     km_path = f"exp/kmeans/km_mfcc_{N_CLUSTERS}.npy"
     km.save(str(root / km_path))
@@ -108,25 +123,41 @@ def build_experiment(root: Path) -> dict:
 
     # unit token list in ESPnet order (frequency), shared by the unit LM and the model
     counts = Counter(int(u) for seq in units["train"].values() for u in seq)
-    src_tokens = ["<blank>", "<unk>"] + [str(k) for k, _ in counts.most_common()] + ["<sos/eos>"]
+    src_tokens = (
+        ["<blank>", "<unk>"] + [str(k) for k, _ in counts.most_common()] + ["<sos/eos>"]
+    )
     tl_dir = root / "dump/token_list/units"
     tl_dir.mkdir(parents=True)
     (tl_dir / "tokens.txt").write_text("\n".join(src_tokens) + "\n")
-    (root / "exp/kmeans/units.yaml").write_text(yaml.safe_dump({
-        "feature": "mfcc", "feature_conf": feature_conf, "kmeans": km_path,
-        "n_clusters": N_CLUSTERS, "unit_rate": 50,
-        "token_list": "dump/token_list/units/tokens.txt",
-    }))
+    (root / "exp/kmeans/units.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "feature": "mfcc",
+                "feature_conf": feature_conf,
+                "kmeans": km_path,
+                "n_clusters": N_CLUSTERS,
+                "unit_rate": 50,
+                "token_list": "dump/token_list/units/tokens.txt",
+            }
+        )
+    )
 
     # BPE targets
     bpe_dir = root / "dump/token_list/bpe"
     bpe_dir.mkdir(parents=True)
-    train_text = [line.split(maxsplit=1)[1]
-                  for line in (root / "data/train/text").read_text().splitlines()]
+    train_text = [
+        line.split(maxsplit=1)[1]
+        for line in (root / "data/train/text").read_text().splitlines()
+    ]
     (bpe_dir / "train.txt").write_text("\n".join(train_text) + "\n")
     spm.SentencePieceTrainer.train(
-        input=str(bpe_dir / "train.txt"), model_prefix=str(bpe_dir / "bpe"), vocab_size=24,
-        model_type="bpe", character_coverage=1.0, hard_vocab_limit=False, minloglevel=2,
+        input=str(bpe_dir / "train.txt"),
+        model_prefix=str(bpe_dir / "bpe"),
+        vocab_size=24,
+        model_type="bpe",
+        character_coverage=1.0,
+        hard_vocab_limit=False,
+        minloglevel=2,
     )
     sp = spm.SentencePieceProcessor(model_file=str(bpe_dir / "bpe.model"))
     pieces = [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
@@ -139,60 +170,162 @@ def build_experiment(root: Path) -> dict:
         d.mkdir(parents=True)
         keys = sorted(units[dset])
         (d / "units").write_text(
-            "".join(f"{k} {' '.join(map(str, units[dset][k]))}\n" for k in keys))
-        (d / "units_shape").write_text("".join(f"{k} {len(units[dset][k])}\n" for k in keys))
+            "".join(f"{k} {' '.join(map(str, units[dset][k]))}\n" for k in keys)
+        )
+        (d / "units_shape").write_text(
+            "".join(f"{k} {len(units[dset][k])}\n" for k in keys)
+        )
         lines = (root / "data" / dset / "text").read_text().splitlines()
         texts = dict(line.split(maxsplit=1) for line in lines)
         (d / "text").write_text("".join(f"{k} {texts[k]}\n" for k in keys))
-        (d / "text_shape").write_text("".join(f"{k} {len(sp.encode(texts[k]))}\n" for k in keys))
+        (d / "text_shape").write_text(
+            "".join(f"{k} {len(sp.encode(texts[k]))}\n" for k in keys)
+        )
 
-    common = ["--use_tensorboard", "false", "--use_matplotlib", "false", "--ngpu", "0",
-              "--num_workers", "0", "--seed", "0", "--max_epoch", "2", "--batch_type", "folded",
-              "--batch_size", "4", "--optim", "adam", "--optim_conf", "lr=0.002",
-              "--num_att_plot", "0"]
+    common = [
+        "--use_tensorboard",
+        "false",
+        "--use_matplotlib",
+        "false",
+        "--ngpu",
+        "0",
+        "--num_workers",
+        "0",
+        "--seed",
+        "0",
+        "--max_epoch",
+        "2",
+        "--batch_type",
+        "folded",
+        "--batch_size",
+        "4",
+        "--optim",
+        "adam",
+        "--optim_conf",
+        "lr=0.002",
+        "--num_att_plot",
+        "0",
+    ]
     (root / "conf").mkdir()
-    (root / "conf/unit_lm.yaml").write_text(yaml.safe_dump({
-        "lm": "transformer",
-        "lm_conf": {"pos_enc": "sinusoidal", "embed_unit": 16, "att_unit": 32, "head": 2,
-                    "unit": 64, "layer": 1},
-    }))
-    _run(["espnet2.bin.lm_train", "--config", "conf/unit_lm.yaml",
-          "--token_list", "dump/token_list/units/tokens.txt", "--token_type", "word",
-          "--output_dir", "exp/unit_lm",
-          "--train_data_path_and_name_and_type", "dump/units/train/units,text,text",
-          "--valid_data_path_and_name_and_type", "dump/units/valid/units,text,text",
-          "--train_shape_file", "dump/units/train/units_shape",
-          "--valid_shape_file", "dump/units/valid/units_shape",
-          "--fold_length", "150", *common], root, root / "lm.log")
+    (root / "conf/unit_lm.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "lm": "transformer",
+                "lm_conf": {
+                    "pos_enc": "sinusoidal",
+                    "embed_unit": 16,
+                    "att_unit": 32,
+                    "head": 2,
+                    "unit": 64,
+                    "layer": 1,
+                },
+            }
+        )
+    )
+    _run(
+        [
+            "espnet2.bin.lm_train",
+            "--config",
+            "conf/unit_lm.yaml",
+            "--token_list",
+            "dump/token_list/units/tokens.txt",
+            "--token_type",
+            "word",
+            "--output_dir",
+            "exp/unit_lm",
+            "--train_data_path_and_name_and_type",
+            "dump/units/train/units,text,text",
+            "--valid_data_path_and_name_and_type",
+            "dump/units/valid/units,text,text",
+            "--train_shape_file",
+            "dump/units/train/units_shape",
+            "--valid_shape_file",
+            "dump/units/valid/units_shape",
+            "--fold_length",
+            "150",
+            *common,
+        ],
+        root,
+        root / "lm.log",
+    )
 
-    (root / "conf/asr.yaml").write_text(yaml.safe_dump({
-        "model": "discrete_asr",
-        "model_conf": {"ctc_weight": 0.3, "lsm_weight": 0.1},
-        "frontend": "entropy_compress",
-        "frontend_conf": {"lm_train_config": "exp/unit_lm/config.yaml",
-                          "lm_file": "exp/unit_lm/valid.loss.ave.pth",
-                          "threshold": 3.1, "max_len": 6, "d_model": 32, "num_heads": 2,
-                          "local_ffn": 64, "ffn": 64, "lm_window": 32, "lm_overlap": 8},
-        "encoder": "transformer",
-        "encoder_conf": {"output_size": 32, "attention_heads": 2, "linear_units": 64,
-                         "num_blocks": 1, "input_layer": "linear"},
-        "decoder": "transformer",
-        "decoder_conf": {"attention_heads": 2, "linear_units": 64, "num_blocks": 1},
-    }))
-    _run(["espnet2_ext.bin.mt_train", "--config", "conf/asr.yaml",
-          "--src_token_list", "dump/token_list/units/tokens.txt",
-          "--token_list", "dump/token_list/bpe/tokens.txt",
-          "--src_token_type", "word", "--token_type", "bpe",
-          "--bpemodel", "dump/token_list/bpe/bpe.model", "--output_dir", "exp/asr_tiny",
-          "--train_data_path_and_name_and_type", "dump/units/train/units,src_text,text",
-          "--train_data_path_and_name_and_type", "dump/units/train/text,text,text",
-          "--valid_data_path_and_name_and_type", "dump/units/valid/units,src_text,text",
-          "--valid_data_path_and_name_and_type", "dump/units/valid/text,text,text",
-          "--train_shape_file", "dump/units/train/units_shape",
-          "--train_shape_file", "dump/units/train/text_shape",
-          "--valid_shape_file", "dump/units/valid/units_shape",
-          "--valid_shape_file", "dump/units/valid/text_shape",
-          "--fold_length", "150", "--fold_length", "150", *common], root, root / "asr.log")
+    (root / "conf/asr.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "model": "discrete_asr",
+                "model_conf": {"ctc_weight": 0.3, "lsm_weight": 0.1},
+                "frontend": "entropy_compress",
+                "frontend_conf": {
+                    "lm_train_config": "exp/unit_lm/config.yaml",
+                    "lm_file": "exp/unit_lm/valid.loss.ave.pth",
+                    "threshold": 3.1,
+                    "max_len": 6,
+                    "d_model": 32,
+                    "num_heads": 2,
+                    "local_ffn": 64,
+                    "ffn": 64,
+                    "lm_window": 32,
+                    "lm_overlap": 8,
+                },
+                "encoder": "transformer",
+                "encoder_conf": {
+                    "output_size": 32,
+                    "attention_heads": 2,
+                    "linear_units": 64,
+                    "num_blocks": 1,
+                    "input_layer": "linear",
+                },
+                "decoder": "transformer",
+                "decoder_conf": {
+                    "attention_heads": 2,
+                    "linear_units": 64,
+                    "num_blocks": 1,
+                },
+            }
+        )
+    )
+    _run(
+        [
+            "espnet2_ext.bin.mt_train",
+            "--config",
+            "conf/asr.yaml",
+            "--src_token_list",
+            "dump/token_list/units/tokens.txt",
+            "--token_list",
+            "dump/token_list/bpe/tokens.txt",
+            "--src_token_type",
+            "word",
+            "--token_type",
+            "bpe",
+            "--bpemodel",
+            "dump/token_list/bpe/bpe.model",
+            "--output_dir",
+            "exp/asr_tiny",
+            "--train_data_path_and_name_and_type",
+            "dump/units/train/units,src_text,text",
+            "--train_data_path_and_name_and_type",
+            "dump/units/train/text,text,text",
+            "--valid_data_path_and_name_and_type",
+            "dump/units/valid/units,src_text,text",
+            "--valid_data_path_and_name_and_type",
+            "dump/units/valid/text,text,text",
+            "--train_shape_file",
+            "dump/units/train/units_shape",
+            "--train_shape_file",
+            "dump/units/train/text_shape",
+            "--valid_shape_file",
+            "dump/units/valid/units_shape",
+            "--valid_shape_file",
+            "dump/units/valid/text_shape",
+            "--fold_length",
+            "150",
+            "--fold_length",
+            "150",
+            *common,
+        ],
+        root,
+        root / "asr.log",
+    )
     return {"root": root, "units": units}
 
 
@@ -226,12 +359,20 @@ def packed(exp):
 
     root = exp["root"]
     out = root / "exp/asr_tiny/packed.zip"
-    rc = pack_model.main([
-        "--asr_train_config", str(root / "exp/asr_tiny/config.yaml"),
-        "--asr_model_file", str(root / "exp/asr_tiny/valid.acc.ave.pth"),
-        "--units_config", str(root / "exp/kmeans/units.yaml"),
-        "--outpath", str(out), "--root", str(root),
-    ])
+    rc = pack_model.main(
+        [
+            "--asr_train_config",
+            str(root / "exp/asr_tiny/config.yaml"),
+            "--asr_model_file",
+            str(root / "exp/asr_tiny/valid.acc.ave.pth"),
+            "--units_config",
+            str(root / "exp/kmeans/units.yaml"),
+            "--outpath",
+            str(out),
+            "--root",
+            str(root),
+        ]
+    )
     assert rc == 0 and out.is_file()
     return out
 
@@ -249,17 +390,24 @@ def unpacked(packed, tmp_path_factory):
 def s2t_orig(exp):
     from espnet2_ext.asr_inference import Speech2Text
 
-    return Speech2Text(asr_train_config="exp/asr_tiny/config.yaml",
-                       asr_model_file="exp/asr_tiny/valid.acc.ave.pth",
-                       units_config="exp/kmeans/units.yaml", base_dir=exp["root"],
-                       beam_size=BEAM, ctc_weight=CTC_WEIGHT, maxlenratio=MAXLENRATIO)
+    return Speech2Text(
+        asr_train_config="exp/asr_tiny/config.yaml",
+        asr_model_file="exp/asr_tiny/valid.acc.ave.pth",
+        units_config="exp/kmeans/units.yaml",
+        base_dir=exp["root"],
+        beam_size=BEAM,
+        ctc_weight=CTC_WEIGHT,
+        maxlenratio=MAXLENRATIO,
+    )
 
 
 @pytest.fixture(scope="session")
 def s2t_packed(packed):
     from espnet2_ext.asr_inference import Speech2Text
 
-    return Speech2Text(model=packed, beam_size=BEAM, ctc_weight=CTC_WEIGHT, maxlenratio=MAXLENRATIO)
+    return Speech2Text(
+        model=packed, beam_size=BEAM, ctc_weight=CTC_WEIGHT, maxlenratio=MAXLENRATIO
+    )
 
 
 def _valid_wavs(exp):
@@ -276,8 +424,17 @@ def test_packed_archive_layout(packed):
         meta = yaml.safe_load(zf.read("meta.yaml"))
         cfg = yaml.safe_load(zf.read(meta["yaml_files"]["asr_train_config"]))
         units = yaml.safe_load(zf.read(meta["yaml_files"]["units_config"]))
-    assert set(meta["yaml_files"]) == {"asr_train_config", "units_config", "unit_lm_train_config"}
-    assert set(meta["files"]) == {"asr_model_file", "unit_lm_file", "kmeans_model", "bpemodel"}
+    assert set(meta["yaml_files"]) == {
+        "asr_train_config",
+        "units_config",
+        "unit_lm_train_config",
+    }
+    assert set(meta["files"]) == {
+        "asr_model_file",
+        "unit_lm_file",
+        "kmeans_model",
+        "bpemodel",
+    }
     assert set(meta["files"].values()) | set(meta["yaml_files"].values()) <= names
     # every path the configs need is a name inside the archive
     assert cfg["frontend_conf"]["lm_train_config"] == "exp/unit_lm/config.yaml" in names
@@ -285,9 +442,13 @@ def test_packed_archive_layout(packed):
     assert cfg["bpemodel"] == "dump/token_list/bpe/bpe.model" in names
     assert units["kmeans"] == f"exp/kmeans/km_mfcc_{N_CLUSTERS}.npy" in names
     assert units["kmeans"] + ".json" in names  # its metadata
-    assert not [n for n in names if n.endswith((".pkl", ".joblib"))]  # no pickled k-means
+    assert not [
+        n for n in names if n.endswith((".pkl", ".joblib"))
+    ]  # no pickled k-means
     assert units["token_list"] == "dump/token_list/units/tokens.txt" in names
-    assert meta["files"]["asr_model_file"] == "exp/asr_tiny/valid.acc.ave.pth"  # symlink followed
+    assert (
+        meta["files"]["asr_model_file"] == "exp/asr_tiny/valid.acc.ave.pth"
+    )  # symlink followed
 
 
 @pytest.mark.timeout(600)
@@ -298,14 +459,24 @@ def test_unpack_with_model_zoo_gives_usable_directory(unpacked):
         assert Path(p).is_file() and Path(p).is_relative_to(cache)
     cfg = yaml.safe_load(Path(paths["asr_train_config"]).read_text())
     units = yaml.safe_load(Path(paths["units_config"]).read_text())
-    for p in (cfg["frontend_conf"]["lm_train_config"], cfg["frontend_conf"]["lm_file"],
-              cfg["bpemodel"], units["kmeans"], units["token_list"]):
-        assert Path(p).is_absolute() and Path(p).is_file() and Path(p).is_relative_to(cache), p
+    for p in (
+        cfg["frontend_conf"]["lm_train_config"],
+        cfg["frontend_conf"]["lm_file"],
+        cfg["bpemodel"],
+        units["kmeans"],
+        units["token_list"],
+    ):
+        assert (
+            Path(p).is_absolute()
+            and Path(p).is_file()
+            and Path(p).is_relative_to(cache)
+        ), p
 
 
 @pytest.mark.timeout(600)
-def test_decode_packed_equals_original(exp, packed, unpacked, s2t_orig, s2t_packed,
-                                       tmp_path, monkeypatch):
+def test_decode_packed_equals_original(
+    exp, packed, unpacked, s2t_orig, s2t_packed, tmp_path, monkeypatch
+):
     import shutil
 
     from espnet2_ext.asr_inference import Speech2Text
@@ -339,7 +510,8 @@ def test_decode_packed_equals_original(exp, packed, unpacked, s2t_orig, s2t_pack
 @pytest.mark.timeout(600)
 def test_units_and_hypotheses_match_training_path(exp, unpacked, s2t_packed, tmp_path):
     """Units from raw audio are the training units, and the hypotheses are those of
-    ESPnet's own MT inference on the dumped units (run on the unpacked model, elsewhere)."""
+    ESPnet's own MT inference on the dumped units (run on the unpacked model, elsewhere).
+    """
     from espnet2_ext.asr_inference import Speech2Text
 
     wavs = _valid_wavs(exp)
@@ -347,16 +519,40 @@ def test_units_and_hypotheses_match_training_path(exp, unpacked, s2t_packed, tmp
         uid = Path(w).stem
         np.testing.assert_array_equal(s2t_packed.units(w), exp["units"]["valid"][uid])
 
-    _run(["espnet2_ext.bin.mt_inference", "--mt_train_config", unpacked["asr_train_config"],
-          "--mt_model_file", unpacked["asr_model_file"], "--output_dir", str(tmp_path / "dec"),
-          "--data_path_and_name_and_type", f"{exp['root']}/dump/units/valid/units,src_text,text",
-          "--beam_size", str(BEAM), "--ctc_weight", "0.0", "--maxlenratio", str(MAXLENRATIO),
-          "--ngpu", "0"], tmp_path, tmp_path / "dec.log")
-    esp = dict(line.split(maxsplit=1) if " " in line else (line, "")
-               for line in (tmp_path / "dec/1best_recog/text").read_text().splitlines())
-    s2t = Speech2Text(**unpacked, beam_size=BEAM, ctc_weight=0.0, maxlenratio=MAXLENRATIO)
+    _run(
+        [
+            "espnet2_ext.bin.mt_inference",
+            "--mt_train_config",
+            unpacked["asr_train_config"],
+            "--mt_model_file",
+            unpacked["asr_model_file"],
+            "--output_dir",
+            str(tmp_path / "dec"),
+            "--data_path_and_name_and_type",
+            f"{exp['root']}/dump/units/valid/units,src_text,text",
+            "--beam_size",
+            str(BEAM),
+            "--ctc_weight",
+            "0.0",
+            "--maxlenratio",
+            str(MAXLENRATIO),
+            "--ngpu",
+            "0",
+        ],
+        tmp_path,
+        tmp_path / "dec.log",
+    )
+    esp = dict(
+        line.split(maxsplit=1) if " " in line else (line, "")
+        for line in (tmp_path / "dec/1best_recog/text").read_text().splitlines()
+    )
+    s2t = Speech2Text(
+        **unpacked, beam_size=BEAM, ctc_weight=0.0, maxlenratio=MAXLENRATIO
+    )
     ours = dict(zip([Path(w).stem for w in wavs], s2t.batch(wavs)))
-    assert {k: v.strip() for k, v in ours.items()} == {k: v.strip() for k, v in esp.items()}
+    assert {k: v.strip() for k, v in ours.items()} == {
+        k: v.strip() for k, v in esp.items()
+    }
 
 
 @pytest.mark.timeout(600)
@@ -364,9 +560,12 @@ def test_pack_errors(exp, tmp_path, caplog):
     from espnet2_ext.bin.pack_model import PackError, main, pack_model
 
     root = exp["root"]
-    args = dict(asr_train_config=root / "exp/asr_tiny/config.yaml",
-                asr_model_file=root / "exp/asr_tiny/valid.acc.ave.pth",
-                units_config=root / "exp/kmeans/units.yaml", root=root)
+    args = dict(
+        asr_train_config=root / "exp/asr_tiny/config.yaml",
+        asr_model_file=root / "exp/asr_tiny/valid.acc.ave.pth",
+        units_config=root / "exp/kmeans/units.yaml",
+        root=root,
+    )
     units = yaml.safe_load((root / "exp/kmeans/units.yaml").read_text())
     bad_units = tmp_path / "units.yaml"
     bad_units.write_text(yaml.safe_dump(dict(units, kmeans="exp/kmeans/missing.pkl")))
@@ -389,26 +588,44 @@ def test_pack_errors(exp, tmp_path, caplog):
     with pytest.raises(PackError, match="differs"):
         pack_model(**dict(args, units_config=bad_units), outpath=tmp_path / "d.zip")
     with pytest.raises(FileNotFoundError, match="model file"):
-        pack_model(**dict(args, asr_model_file=root / "nope.pth"), outpath=tmp_path / "e.zip")
+        pack_model(
+            **dict(args, asr_model_file=root / "nope.pth"), outpath=tmp_path / "e.zip"
+        )
     with pytest.raises(PackError, match="archive type"):
         pack_model(**args, outpath=tmp_path / "g.rar")
     assert not list(tmp_path.glob("*.zip"))
-    rc = main(["--asr_train_config", str(args["asr_train_config"]), "--asr_model_file",
-               str(args["asr_model_file"]), "--units_config", str(bad_units),
-               "--outpath", str(tmp_path / "f.zip"), "--root", str(root)])
+    rc = main(
+        [
+            "--asr_train_config",
+            str(args["asr_train_config"]),
+            "--asr_model_file",
+            str(args["asr_model_file"]),
+            "--units_config",
+            str(bad_units),
+            "--outpath",
+            str(tmp_path / "f.zip"),
+            "--root",
+            str(root),
+        ]
+    )
     assert rc == 1 and "differs" in caplog.text
 
 
 @pytest.mark.timeout(600)
 def test_pack_tgz_and_option_file(exp, tmp_path):
-    from espnet2_ext.bin.pack_model import pack_model
     from espnet2_ext.asr_inference import read_meta, unpack_model
+    from espnet2_ext.bin.pack_model import pack_model
 
     root = exp["root"]
     (tmp_path / "RESULTS.md").write_text("# results\n")
-    meta = pack_model(root / "exp/asr_tiny/config.yaml", root / "exp/asr_tiny/valid.acc.ave.pth",
-                      root / "exp/kmeans/units.yaml", tmp_path / "m.tgz", root=root,
-                      option=[tmp_path / "RESULTS.md"])
+    meta = pack_model(
+        root / "exp/asr_tiny/config.yaml",
+        root / "exp/asr_tiny/valid.acc.ave.pth",
+        root / "exp/kmeans/units.yaml",
+        tmp_path / "m.tgz",
+        root=root,
+        option=[tmp_path / "RESULTS.md"],
+    )
     out = unpack_model(tmp_path / "m.tgz", tmp_path / "un")
     assert (out / "external/RESULTS.md").is_file()
     assert set(read_meta(out)) == set(meta["files"]) | set(meta["yaml_files"])
@@ -429,7 +646,9 @@ def test_any_rate_and_channels(exp, s2t_packed, tmp_path):
         assert abs(len(u) - len(ref_units)) <= 1
         n = min(len(u), len(ref_units))
         assert np.mean(u[:n] == ref_units[:n]) >= min_agree, rate
-    stereo = np.stack([_resampled(x, 44100), 0.5 * _resampled(x, 44100)], axis=1)  # (N, 2)
+    stereo = np.stack(
+        [_resampled(x, 44100), 0.5 * _resampled(x, 44100)], axis=1
+    )  # (N, 2)
     soundfile.write(tmp_path / "st.wav", stereo, 44100, subtype="FLOAT")
     t_file = s2t_packed(tmp_path / "st.wav")
     assert s2t_packed(stereo, sample_rate=44100) == t_file
@@ -455,11 +674,16 @@ def test_bad_audio_errors(exp, s2t_packed, tmp_path):
         s2t_packed(np.zeros(16000, dtype=np.float32))
     (tmp_path / "empty.wav").write_bytes(b"")
     (tmp_path / "junk.wav").write_bytes(b"this is not audio" * 50)
-    for name, reason in (("empty.wav", "empty"), ("junk.wav", ("unreadable", "wrong_format")),
-                         ("missing.wav", "missing_file")):
+    for name, reason in (
+        ("empty.wav", "empty"),
+        ("junk.wav", ("unreadable", "wrong_format")),
+        ("missing.wav", "missing_file"),
+    ):
         with pytest.raises(AudioError) as e:
             s2t_packed(tmp_path / name)
-        assert e.value.reason in (reason if isinstance(reason, tuple) else (reason,)), name
+        assert e.value.reason in (
+            reason if isinstance(reason, tuple) else (reason,)
+        ), name
 
 
 @pytest.mark.timeout(600)
@@ -468,9 +692,15 @@ def test_long_utterance_output_length_bound(exp, packed, s2t_packed, monkeypatch
     CTC at most to the encoder length (ESPnet's CTC prefix scorer fails beyond it)."""
     from espnet2_ext.asr_inference import Speech2Text
 
-    x = np.concatenate([soundfile.read(w, dtype="float32")[0] for w in _valid_wavs(exp)] * 2)
-    for s2t in (s2t_packed, Speech2Text(model=packed, beam_size=BEAM, ctc_weight=0.0,
-                                        maxlenratio=MAXLENRATIO)):
+    x = np.concatenate(
+        [soundfile.read(w, dtype="float32")[0] for w in _valid_wavs(exp)] * 2
+    )
+    for s2t in (
+        s2t_packed,
+        Speech2Text(
+            model=packed, beam_size=BEAM, ctc_weight=0.0, maxlenratio=MAXLENRATIO
+        ),
+    ):
         seen = []
         search = s2t.text2text.beam_search
 
@@ -481,7 +711,7 @@ def test_long_utterance_output_length_bound(exp, packed, s2t_packed, monkeypatch
         monkeypatch.setattr(s2t.text2text, "beam_search", spy)
         text = s2t(x, SR)
         assert isinstance(text, str) and text
-        (T, ratio), = seen
+        ((T, ratio),) = seen
         assert T < len(s2t.units(x, SR))  # compressed
         assert -ratio == (T if s2t.ctc_weight > 0 else int(MAXLENRATIO * T))
 
@@ -504,9 +734,12 @@ def test_model_load_errors(exp, tmp_path):
     cfg["frontend_conf"]["lm_file"] = "exp/unit_lm/nope.pth"
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
     with pytest.raises(ModelLoadError, match="nope.pth"):
-        Speech2Text(asr_train_config=tmp_path / "config.yaml",
-                    asr_model_file=root / "exp/asr_tiny/valid.acc.ave.pth",
-                    units_config=root / "exp/kmeans/units.yaml", base_dir=root)
+        Speech2Text(
+            asr_train_config=tmp_path / "config.yaml",
+            asr_model_file=root / "exp/asr_tiny/valid.acc.ave.pth",
+            units_config=root / "exp/kmeans/units.yaml",
+            base_dir=root,
+        )
     # the checkpoint of another model (here the unit LM's) fails clearly (ESPnet's
     # strict=False would leave the ASR model random); one that needs unpickling
     # arbitrary objects is not read unless trusted (issue 9, item 9d)
@@ -514,8 +747,11 @@ def test_model_load_errors(exp, tmp_path):
 
     import torch
 
-    explicit = dict(asr_train_config=root / "exp/asr_tiny/config.yaml",
-                    units_config=root / "exp/kmeans/units.yaml", base_dir=root)
+    explicit = dict(
+        asr_train_config=root / "exp/asr_tiny/config.yaml",
+        units_config=root / "exp/kmeans/units.yaml",
+        base_dir=root,
+    )
     with pytest.raises(ModelLoadError, match="missing keys .*unexpected keys"):
         Speech2Text(asr_model_file=root / "exp/unit_lm/valid.loss.ave.pth", **explicit)
     sd = torch.load(root / "exp/asr_tiny/valid.acc.ave.pth", weights_only=True)
@@ -537,17 +773,45 @@ def test_transcribe_cli(exp, packed, s2t_packed, tmp_path):
     (tmp_path / "empty.wav").write_bytes(b"")
     (tmp_path / "junk.wav").write_bytes(b"RIFF\x00\x00garbage" * 20)
     soundfile.write(tmp_path / "short.wav", x[:480], SR)  # 30 ms
-    files = ["a8k.wav", "empty.wav", "b22k.flac", "junk.wav", "short.wav",
-             "c44k_stereo.wav", "missing.wav"]
+    files = [
+        "a8k.wav",
+        "empty.wav",
+        "b22k.flac",
+        "junk.wav",
+        "short.wav",
+        "c44k_stereo.wav",
+        "missing.wav",
+    ]
     out = tmp_path / "hyp.tsv"
-    p = subprocess.run([sys.executable, "-m", "espnet2_ext.bin.transcribe", "--model", str(packed),
-                        "--beam_size", str(BEAM), "--ctc_weight", str(CTC_WEIGHT),
-                        "--device", "cpu",
-                        "--output", str(out), *files], cwd=tmp_path, env=_env(),
-                       capture_output=True, text=True)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "espnet2_ext.bin.transcribe",
+            "--model",
+            str(packed),
+            "--beam_size",
+            str(BEAM),
+            "--ctc_weight",
+            str(CTC_WEIGHT),
+            "--device",
+            "cpu",
+            "--output",
+            str(out),
+            *files,
+        ],
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+    )
     assert p.returncode == 0, p.stderr[-3000:]
     lines = out.read_text().splitlines()
-    assert [line.split("\t")[0] for line in lines] == ["a8k.wav", "b22k.flac", "c44k_stereo.wav"]
+    assert [line.split("\t")[0] for line in lines] == [
+        "a8k.wav",
+        "b22k.flac",
+        "c44k_stereo.wav",
+    ]
     texts = dict(line.split("\t", 1) for line in lines)
     for name in good:
         assert texts[name] == s2t_packed(tmp_path / name)
@@ -562,7 +826,14 @@ def test_transcribe_all_bad_fails(packed, tmp_path, capsys, caplog):
     from espnet2_ext.bin.transcribe import main
 
     (tmp_path / "empty.wav").write_bytes(b"")
-    rc = main(["--model", str(packed), str(tmp_path / "empty.wav"), str(tmp_path / "nope.wav")])
+    rc = main(
+        [
+            "--model",
+            str(packed),
+            str(tmp_path / "empty.wav"),
+            str(tmp_path / "nope.wav"),
+        ]
+    )
     assert rc == 1
     assert capsys.readouterr().out == ""
     assert "no file could be transcribed" in caplog.text
@@ -578,6 +849,7 @@ class _FakeHfApi:
 
     def whoami(self):
         if not self.logged_in:
+
             class LocalTokenNotFoundError(OSError):
                 pass
 
@@ -611,12 +883,29 @@ def test_upload_model_card_and_mocked_upload(packed, unpacked, fake_hub, tmp_pat
 
     (tmp_path / "RESULTS.md").write_text("| WER | 99.9 |\n")
     out = tmp_path / "hf"
-    rc = main(["--model", str(packed), "--outdir", str(out), "--hf_repo", "me/tiny-asr",
-               "--tag", "tiny",
-               "--language", "en", "--private", "--results", str(tmp_path / "RESULTS.md")])
+    rc = main(
+        [
+            "--model",
+            str(packed),
+            "--outdir",
+            str(out),
+            "--hf_repo",
+            "me/tiny-asr",
+            "--tag",
+            "tiny",
+            "--language",
+            "en",
+            "--private",
+            "--results",
+            str(tmp_path / "RESULTS.md"),
+        ]
+    )
     assert rc == 0
-    assert fake_hub.calls[0] == ("create_repo", "me/tiny-asr",
-                                 {"repo_type": "model", "private": True, "exist_ok": True})
+    assert fake_hub.calls[0] == (
+        "create_repo",
+        "me/tiny-asr",
+        {"repo_type": "model", "private": True, "exist_ok": True},
+    )
     assert fake_hub.calls[1][0] == "upload_folder"
     assert fake_hub.calls[1][1]["folder_path"] == str(out)
     assert fake_hub.calls[1][1]["repo_id"] == "me/tiny-asr"
@@ -624,12 +913,25 @@ def test_upload_model_card_and_mocked_upload(packed, unpacked, fake_hub, tmp_pat
     front = yaml.safe_load(card.split("---")[1])
     assert front["library_name"] == "espnet" and front["language"] == ["en"]
     assert "automatic-speech-recognition" in front["tags"]
-    for s in ("`entropy_compress`", "rule=global", "threshold=3.1", "max_len=6",
-              f"K={N_CLUSTERS}", "mfcc", "bpe tokens (sentencepiece)", "discrete_asr",
-              'Speech2Text.from_pretrained("me/tiny-asr"', "| WER | 99.9 |", "## Training config",
-              "| experiment tag | `tiny` |"):
+    for s in (
+        "`entropy_compress`",
+        "rule=global",
+        "threshold=3.1",
+        "max_len=6",
+        f"K={N_CLUSTERS}",
+        "mfcc",
+        "bpe tokens (sentencepiece)",
+        "discrete_asr",
+        'Speech2Text.from_pretrained("me/tiny-asr"',
+        "| WER | 99.9 |",
+        "## Training config",
+        "| experiment tag | `tiny` |",
+    ):
         assert s in card, s
-    assert "unit LM) | n/a" not in card and "parameters (w/o the frozen unit LM) | " in card
+    assert (
+        "unit LM) | n/a" not in card
+        and "parameters (w/o the frozen unit LM) | " in card
+    )
     # staged files keep archive-relative paths (as ESPnet's Hub uploads) and decode
     cfg = yaml.safe_load((out / "exp/asr_tiny/config.yaml").read_text())
     assert cfg["frontend_conf"]["lm_file"] == "exp/unit_lm/valid.loss.ave.pth"
@@ -641,7 +943,10 @@ def test_upload_model_card_and_mocked_upload(packed, unpacked, fake_hub, tmp_pat
     cache = Path(unpacked["asr_train_config"]).parents[2]
     assert main(["--model", str(cache), "--outdir", str(tmp_path / "hf2")]) == 0
     cfg2 = yaml.safe_load((tmp_path / "hf2/exp/asr_tiny/config.yaml").read_text())
-    assert cfg2["frontend_conf"] == cfg["frontend_conf"] and cfg2["bpemodel"] == cfg["bpemodel"]
+    assert (
+        cfg2["frontend_conf"] == cfg["frontend_conf"]
+        and cfg2["bpemodel"] == cfg["bpemodel"]
+    )
     units2 = yaml.safe_load((tmp_path / "hf2/exp/kmeans/units.yaml").read_text())
     assert units2["kmeans"] == f"exp/kmeans/km_mfcc_{N_CLUSTERS}.npy"
     assert not list((tmp_path / "hf2").glob("*.zip"))  # the zoo's link to the archive
@@ -655,7 +960,10 @@ def test_upload_errors(packed, fake_hub, tmp_path, monkeypatch, caplog):
 
     assert main(["--model", str(packed)]) == 2  # neither --outdir nor --hf_repo
     assert main(["--model", str(packed), "--hf_repo", "not a repo!"]) == 2
-    assert main(["--model", str(tmp_path / "nope.zip"), "--outdir", str(tmp_path / "x")]) == 1
+    assert (
+        main(["--model", str(tmp_path / "nope.zip"), "--outdir", str(tmp_path / "x")])
+        == 1
+    )
     assert "model not found" in caplog.text
     fake_hub.logged_in = False
     assert main(["--model", str(packed), "--hf_repo", "me/x"]) == 1

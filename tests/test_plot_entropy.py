@@ -1,21 +1,48 @@
 import numpy as np
 import soundfile as sf
 
-from espnet2_ext.bin.plot_entropy import main
-
 from conftest import random_units
+from espnet2_ext.bin.plot_entropy import main
 
 
 def test_plot_entropy_writes_png(tmp_path, lm_files, token_list):
     units = random_units(1, 90, len(token_list), seed=9)[0]
-    (tmp_path / "units").write_text("uttA " + " ".join(token_list[int(u)] for u in units) + "\n")
+    (tmp_path / "units").write_text(
+        "uttA " + " ".join(token_list[int(u)] for u in units) + "\n"
+    )
     t = np.arange(int(1.8 * 22050)) / 22050
-    sf.write(tmp_path / "a.wav", (0.3 * np.sin(2 * np.pi * 220 * t) * np.sin(2 * np.pi * 2 * t)).astype("float32"), 22050)
+    sf.write(
+        tmp_path / "a.wav",
+        (0.3 * np.sin(2 * np.pi * 220 * t) * np.sin(2 * np.pi * 2 * t)).astype(
+            "float32"
+        ),
+        22050,
+    )
     out = tmp_path / "plots" / "entropy.png"
-    rc = main(["--lm_train_config", str(lm_files[0]), "--lm_file", str(lm_files[1]),
-               "--units_text", str(tmp_path / "units"), "--utt", "uttA", "--audio", str(tmp_path / "a.wav"),
-               "--threshold", "2.9", "--max_len", "10", "--lm_window", "32", "--lm_overlap", "8",
-               "--out", str(out)])
+    rc = main(
+        [
+            "--lm_train_config",
+            str(lm_files[0]),
+            "--lm_file",
+            str(lm_files[1]),
+            "--units_text",
+            str(tmp_path / "units"),
+            "--utt",
+            "uttA",
+            "--audio",
+            str(tmp_path / "a.wav"),
+            "--threshold",
+            "2.9",
+            "--max_len",
+            "10",
+            "--lm_window",
+            "32",
+            "--lm_overlap",
+            "8",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0
     data = out.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
@@ -23,11 +50,26 @@ def test_plot_entropy_writes_png(tmp_path, lm_files, token_list):
 
 def test_plot_entropy_with_true_word_boundaries(tmp_path, lm_files, token_list, caplog):
     units = random_units(1, 60, len(token_list), seed=4)[0]
-    (tmp_path / "units").write_text("uttB " + " ".join(token_list[int(u)] for u in units) + "\n")
-    (tmp_path / "word.ctm").write_text("uttB 1 0.10 0.40 THE\nuttB 1 0.50 0.60 FARMER\n")
-    args = ["--lm_train_config", str(lm_files[0]), "--lm_file", str(lm_files[1]),
-            "--units_text", str(tmp_path / "units"), "--threshold", "2.9",
-            "--word_ctm", str(tmp_path / "word.ctm"), "--lm_window", "64"]
+    (tmp_path / "units").write_text(
+        "uttB " + " ".join(token_list[int(u)] for u in units) + "\n"
+    )
+    (tmp_path / "word.ctm").write_text(
+        "uttB 1 0.10 0.40 THE\nuttB 1 0.50 0.60 FARMER\n"
+    )
+    args = [
+        "--lm_train_config",
+        str(lm_files[0]),
+        "--lm_file",
+        str(lm_files[1]),
+        "--units_text",
+        str(tmp_path / "units"),
+        "--threshold",
+        "2.9",
+        "--word_ctm",
+        str(tmp_path / "word.ctm"),
+        "--lm_window",
+        "64",
+    ]
     assert main(args + ["--out", str(tmp_path / "w.png")]) == 0
     assert (tmp_path / "w.png").read_bytes()[:4] == b"\x89PNG"
     (tmp_path / "word.ctm").write_text("other 1 0.10 0.40 THE\n")

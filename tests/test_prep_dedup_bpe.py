@@ -30,7 +30,9 @@ def _write_set(d, seqs, prefix, empty=()):
             fu.write(f"{k}\n")
             fs.write(f"{k} 0\n")
     (d / "text").write_text("".join(f"{k} word {i}\n" for i, k in enumerate(keys)))
-    (d / "text_shape.bpe").write_text("".join(f"{k} {i % 7 + 1}\n" for i, k in enumerate(keys)))
+    (d / "text_shape.bpe").write_text(
+        "".join(f"{k} {i % 7 + 1}\n" for i, k in enumerate(keys))
+    )
     return keys
 
 
@@ -39,9 +41,22 @@ def _dedup(seq):
 
 
 def _args(tmp_path, nbpe=40, sets=("train", "dev")):
-    return ["--unitdir", str(tmp_path / "units"), "--sets", *sets, "--train_set", "train",
-            "--nbpe", str(nbpe), "--outdir", str(tmp_path / "out"),
-            "--token_list_dir", str(tmp_path / "tl"), "--num_threads", "1"]
+    return [
+        "--unitdir",
+        str(tmp_path / "units"),
+        "--sets",
+        *sets,
+        "--train_set",
+        "train",
+        "--nbpe",
+        str(nbpe),
+        "--outdir",
+        str(tmp_path / "out"),
+        "--token_list_dir",
+        str(tmp_path / "tl"),
+        "--num_threads",
+        "1",
+    ]
 
 
 @pytest.fixture
@@ -52,7 +67,9 @@ def unitdir(tmp_path):
         "dev": _random_units(rng, 10),
     }
     keys = {
-        "train": _write_set(tmp_path / "units" / "train", data["train"], "tr", empty=["tr_empty"]),
+        "train": _write_set(
+            tmp_path / "units" / "train", data["train"], "tr", empty=["tr_empty"]
+        ),
         "dev": _write_set(tmp_path / "units" / "dev", data["dev"], "dv"),
     }
     return data, keys
@@ -64,15 +81,21 @@ def test_prep_dedup_bpe_roundtrip_tokens_and_rates(tmp_path, unitdir, capsys):
     out, tl = tmp_path / "out", tmp_path / "tl"
     tokens = (tl / "tokens.txt").read_text().split("\n")[:-1]
     assert tokens[:2] == ["<blank>", "<unk>"] and tokens[-1] == "<sos/eos>"
-    assert len(tokens) == len(set(tokens)) == 40  # 40 pieces - <unk>,<s>,</s> + 3 ESPnet tokens
+    assert (
+        len(tokens) == len(set(tokens)) == 40
+    )  # 40 pieces - <unk>,<s>,</s> + 3 ESPnet tokens
     assert (tl / "bpe.model").exists()
 
     used_train = []
     for s in ("train", "dev"):
         lines = (out / s / "units").read_text().splitlines()
-        shapes = dict(l.split() for l in (out / s / "units_shape").read_text().splitlines())
+        shapes = dict(
+            l.split() for l in (out / s / "units_shape").read_text().splitlines()
+        )
         got_keys = [l.split()[0] for l in lines]
-        assert got_keys == keys[s][: len(data[s])]  # order kept, empty utterance dropped
+        assert (
+            got_keys == keys[s][: len(data[s])]
+        )  # order kept, empty utterance dropped
         for line, seq in zip(lines, data[s]):
             k, *pieces = line.split()
             assert int(shapes[k]) == len(pieces)
@@ -83,7 +106,9 @@ def test_prep_dedup_bpe_roundtrip_tokens_and_rates(tmp_path, unitdir, capsys):
                 used_train += pieces
         # text files restricted to the written utterances
         for name in ("text", "text_shape.bpe"):
-            assert [l.split()[0] for l in (out / s / name).read_text().splitlines()] == got_keys
+            assert [
+                l.split()[0] for l in (out / s / name).read_text().splitlines()
+            ] == got_keys
 
     # token order: by frequency in the encoded train set
     freq = {t: used_train.count(t) for t in tokens[2:-1]}
@@ -91,10 +116,17 @@ def test_prep_dedup_bpe_roundtrip_tokens_and_rates(tmp_path, unitdir, capsys):
     assert counts == sorted(counts, reverse=True)
 
     # the empty utterance is skipped and reported
-    assert (out / "train" / "units.skipped").read_text().split() == ["tr_empty", "empty", "no", "units"]
+    assert (out / "train" / "units.skipped").read_text().split() == [
+        "tr_empty",
+        "empty",
+        "no",
+        "units",
+    ]
     rates = json.loads((out / "rates.json").read_text())
     tr = rates["sets"]["train"]
-    assert tr["in"] == 61 and tr["out"] == 60 and tr["skipped_by_reason"] == {"empty": 1}
+    assert (
+        tr["in"] == 61 and tr["out"] == 60 and tr["skipped_by_reason"] == {"empty": 1}
+    )
     assert rates["sets"]["dev"]["skipped"] == 0
     for s in ("train", "dev"):
         r = rates["sets"][s]
@@ -103,7 +135,11 @@ def test_prep_dedup_bpe_roundtrip_tokens_and_rates(tmp_path, unitdir, capsys):
         assert r["rate_units"] == pytest.approx(50.0)
         assert r["rate_bpe"] < r["rate_dedup"] <= r["rate_units"]
     summary = capsys.readouterr().out.splitlines()
-    assert len(summary) == 2 and summary[0].startswith("train:") and "skipped=1" in summary[0]
+    assert (
+        len(summary) == 2
+        and summary[0].startswith("train:")
+        and "skipped=1" in summary[0]
+    )
 
 
 def test_prep_dedup_bpe_bad_unit_raises(tmp_path, unitdir):
@@ -131,6 +167,13 @@ def test_prep_dedup_bpe_unit_unseen_in_train_is_counted(tmp_path, unitdir):
     p.write_text("\n".join(lines) + "\n")
     assert main(_args(tmp_path)) == 0
     rates = json.loads((tmp_path / "out" / "rates.json").read_text())
-    assert rates["sets"]["dev"]["unknown_pieces"] == 1 and rates["sets"]["train"]["unknown_pieces"] == 0
-    pieces = (tmp_path / "out" / "dev" / "units").read_text().splitlines()[0].split()[1:]
-    assert ord("".join(pieces)[-1]) - CHAR_OFFSET == 999  # written as the character itself
+    assert (
+        rates["sets"]["dev"]["unknown_pieces"] == 1
+        and rates["sets"]["train"]["unknown_pieces"] == 0
+    )
+    pieces = (
+        (tmp_path / "out" / "dev" / "units").read_text().splitlines()[0].split()[1:]
+    )
+    assert (
+        ord("".join(pieces)[-1]) - CHAR_OFFSET == 999
+    )  # written as the character itself

@@ -11,12 +11,16 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+pytestmark = pytest.mark.skipif(
+    shutil.which("espeak-ng") is None, reason="espeak-ng not installed"
+)
 
 
 def _run(recipe: Path, *args: str) -> str:
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
-    p = subprocess.run(["./units.sh", *args], cwd=recipe, env=env, capture_output=True, text=True)
+    p = subprocess.run(
+        ["./units.sh", *args], cwd=recipe, env=env, capture_output=True, text=True
+    )
     out = p.stdout + p.stderr
     assert p.returncode == 0, out[-4000:]
     return out
@@ -34,12 +38,34 @@ def recipe(tmp_path_factory):
 
 
 def test_units_stages_and_resume(recipe):
-    synth = ("--num_sentences 24 --num_voices 3 --num_heldout_voices 1 --num_dev 3 "
-             "--num_test 3 --num_test_unseen 3 --train_voices_per_sentence 1")
-    common = ["--nj", "2", "--python", sys.executable, "--n_clusters", "8",
-              "--km_max_frames", "5000", "--valid_set", "dev", "--test_sets", "test test_unseen_voices"]
-    out = _run(recipe, "--stage", "1", "--stop_stage", "5", *common,
-               "--local_data_opts", f"--synth_opts '{synth}'")
+    synth = (
+        "--num_sentences 24 --num_voices 3 --num_heldout_voices 1 --num_dev 3 "
+        "--num_test 3 --num_test_unseen 3 --train_voices_per_sentence 1"
+    )
+    common = [
+        "--nj",
+        "2",
+        "--python",
+        sys.executable,
+        "--n_clusters",
+        "8",
+        "--km_max_frames",
+        "5000",
+        "--valid_set",
+        "dev",
+        "--test_sets",
+        "test test_unseen_voices",
+    ]
+    out = _run(
+        recipe,
+        "--stage",
+        "1",
+        "--stop_stage",
+        "5",
+        *common,
+        "--local_data_opts",
+        f"--synth_opts '{synth}'",
+    )
     for s in ("train", "dev", "test", "test_unseen_voices"):
         n = len((recipe / f"data/{s}/wav.scp").read_text().splitlines())
         units = (recipe / f"dump/units/{s}/units").read_text().splitlines()
@@ -48,9 +74,15 @@ def test_units_stages_and_resume(recipe):
         ids = [int(t) for line in units for t in line.split()[1:]]
         assert min(ids) >= 0 and max(ids) < 8
         shape = (recipe / f"dump/units/{s}/units_shape").read_text().splitlines()
-        assert [ln.split()[1] for ln in shape] == [str(len(u.split()) - 1) for u in units]
+        assert [ln.split()[1] for ln in shape] == [
+            str(len(u.split()) - 1) for u in units
+        ]
     tokens = (recipe / "dump/token_list/units/tokens.txt").read_text().split()
-    assert tokens[:2] == ["<blank>", "<unk>"] and tokens[-1] == "<sos/eos>" and len(tokens) <= 8 + 3
+    assert (
+        tokens[:2] == ["<blank>", "<unk>"]
+        and tokens[-1] == "<sos/eos>"
+        and len(tokens) <= 8 + 3
+    )
     units_yaml = (recipe / "exp/kmeans/units.yaml").read_text()
     assert "feature: mfcc" in units_yaml and "n_clusters: 8" in units_yaml
 
@@ -71,7 +103,9 @@ def test_units_stages_and_resume(recipe):
 
 def _run_script(recipe: Path, script: str, *args: str) -> str:
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
-    p = subprocess.run([f"./{script}", *args], cwd=recipe, env=env, capture_output=True, text=True)
+    p = subprocess.run(
+        [f"./{script}", *args], cwd=recipe, env=env, capture_output=True, text=True
+    )
     out = p.stdout + p.stderr
     assert p.returncode == 0, out[-6000:]
     return out
@@ -79,15 +113,19 @@ def _run_script(recipe: Path, script: str, *args: str) -> str:
 
 def test_variant_calibration_dedup_bpe_and_parallel_training(recipe):
     """Stage 7 calibrates an entropy variant from its conf; asr.sh builds the dedup + BPE
-    input, trains two experiments at once (one per tag kind), decodes and scores them."""
+    input, trains two experiments at once (one per tag kind), decodes and scores them.
+    """
     from espnet2_ext.entropy.unit_lm import write_lm_experiment
 
     if not (recipe / "dump/units/train/units").is_file():
         pytest.skip("needs the units of test_units_stages_and_resume")
     tokens = (recipe / "dump/token_list/units/tokens.txt").read_text().split()
-    cfg, ckpt = write_lm_experiment(recipe / "exp/unit_lm", tokens,
-                                    lm_conf={"att_unit": 16, "embed_unit": 16, "unit": 32, "head": 2, "layer": 1},
-                                    train_shape_file=["dump/units/train/units_shape"])
+    cfg, ckpt = write_lm_experiment(
+        recipe / "exp/unit_lm",
+        tokens,
+        lm_conf={"att_unit": 16, "embed_unit": 16, "unit": 32, "head": 2, "layer": 1},
+        train_shape_file=["dump/units/train/units_shape"],
+    )
     shutil.copy(ckpt, recipe / "exp/unit_lm/valid.loss.ave.pth")
     for name in ("asr.sh", "benchmark.sh"):
         if not (recipe / name).exists():
@@ -97,38 +135,91 @@ def test_variant_calibration_dedup_bpe_and_parallel_training(recipe):
     (conf / "asr.yaml").write_text(
         "encoder_conf: {output_size: 32, attention_heads: 2, linear_units: 32, num_blocks: 1}\n"
         "decoder_conf: {attention_heads: 2, linear_units: 32, num_blocks: 1}\n"
-        "batch_bins: 4000\nmax_epoch: 1\nkeep_nbest_models: 1\nnum_workers: 0\n")
+        "batch_bins: 4000\nmax_epoch: 1\nkeep_nbest_models: 1\nnum_workers: 0\n"
+    )
     for kind in ("dense", "dedup"):
-        (conf / "frontend" / f"{kind}.yaml").write_text("frontend_conf: {embed_dim: 32}\n")
+        (conf / "frontend" / f"{kind}.yaml").write_text(
+            "frontend_conf: {embed_dim: 32}\n"
+        )
     (conf / "frontend/entropy.yaml").write_text(
-        "frontend_conf: {d_model: 32, num_heads: 2, local_layers: 0, ffn: 32}\n")
+        "frontend_conf: {d_model: 32, num_heads: 2, local_layers: 0, ffn: 32}\n"
+    )
     (conf / "decode_asr.yaml").write_text("beam_size: 2\n")
 
-    common = ["--python", sys.executable, "--valid_set", "dev", "--test_sets", "test", "--nj", "2"]
-    out = _run_script(recipe, "units.sh", "--stage", "7", "--stop_stage", "7", *common,
-                      "--target_rates", "15", "--entropy_variants", "combined")
+    common = [
+        "--python",
+        sys.executable,
+        "--valid_set",
+        "dev",
+        "--test_sets",
+        "test",
+        "--nj",
+        "2",
+    ]
+    out = _run_script(
+        recipe,
+        "units.sh",
+        "--stage",
+        "7",
+        "--stop_stage",
+        "7",
+        *common,
+        "--target_rates",
+        "15",
+        "--entropy_variants",
+        "combined",
+    )
     import yaml
 
-    calib = yaml.safe_load((recipe / "exp/unit_lm/calib/combined_rate15.yaml").read_text())
+    calib = yaml.safe_load(
+        (recipe / "exp/unit_lm/calib/combined_rate15.yaml").read_text()
+    )
     assert calib["frontend_conf"]["rule"] == "combined"
     assert calib["frontend_conf"]["rel_threshold"] == 0.0
     # one source of truth: the calibration file carries the LM and its scoring window,
     # which is the longest training sequence (+ <sos>)
-    longest = max(int(ln.split()[1]) for ln in (recipe / "dump/units/train/units_shape").read_text().splitlines())
+    longest = max(
+        int(ln.split()[1])
+        for ln in (recipe / "dump/units/train/units_shape").read_text().splitlines()
+    )
     assert calib["frontend_conf"]["lm_window"] == longest + 1
     assert calib["frontend_conf"]["lm_file"] == "exp/unit_lm/valid.loss.ave.pth"
-    assert "combined_rate15" in out and (recipe / "exp/unit_lm/calib/rate15.yaml").is_file()
+    assert (
+        "combined_rate15" in out
+        and (recipe / "exp/unit_lm/calib/rate15.yaml").is_file()
+    )
 
     tags = "dedup_bpe_seed3 entropy_combined_rate15"  # _seed<N>: the same tag, --seed N
-    out = _run_script(recipe, "asr.sh", "--stage", "8", "--stop_stage", "11", *common,
-                      "--nbpe", "30", "--dedup_nbpe", "12", "--asr_exps", tags,
-                      "--train_jobs", "2", "--train_threads", "1", "--asr_exp_prefix", "t",
-                      # per-experiment overrides: by base tag, so dedup_bpe covers its seeds
-                      "--asr_exp_overrides", "entropy_combined_rate15:max_epoch=2 dedup_bpe:batch_bins=3000")
+    out = _run_script(
+        recipe,
+        "asr.sh",
+        "--stage",
+        "8",
+        "--stop_stage",
+        "11",
+        *common,
+        "--nbpe",
+        "30",
+        "--dedup_nbpe",
+        "12",
+        "--asr_exps",
+        tags,
+        "--train_jobs",
+        "2",
+        "--train_threads",
+        "1",
+        "--asr_exp_prefix",
+        "t",
+        # per-experiment overrides: by base tag, so dedup_bpe covers its seeds
+        "--asr_exp_overrides",
+        "entropy_combined_rate15:max_epoch=2 dedup_bpe:batch_bins=3000",
+    )
     din = recipe / "dump/units_dedup_bpe12"
     assert (din / "train/units").is_file() and (din / "rates.json").is_file()
     assert "starting entropy_combined_rate15 (1 other training job(s) running)" in out
-    ecfg = yaml.safe_load((recipe / "exp/t_entropy_combined_rate15/config.yaml").read_text())
+    ecfg = yaml.safe_load(
+        (recipe / "exp/t_entropy_combined_rate15/config.yaml").read_text()
+    )
     assert ecfg["frontend_conf"]["rule"] == "combined"
     assert ecfg["frontend_conf"]["threshold"] == calib["frontend_conf"]["threshold"]
     bcfg = yaml.safe_load((recipe / "exp/t_dedup_bpe_seed3/config.yaml").read_text())
@@ -139,69 +230,206 @@ def test_variant_calibration_dedup_bpe_and_parallel_training(recipe):
     edir = recipe / "exp/t_entropy_combined_rate15"
     assert int((edir / "train_seconds").read_text()) >= 0
     # resumed to one more epoch: the first log is kept as train.log.1 and both count
-    out = _run_script(recipe, "asr.sh", "--stage", "9", "--stop_stage", "9", *common,
-                      "--nbpe", "30", "--asr_exps", "entropy_combined_rate15", "--force", "true",
-                      "--asr_exp_prefix", "t", "--asr_exp_overrides", "entropy_combined_rate15:max_epoch=3")
-    assert "resuming; the earlier log is now" in out and (edir / "train.log.1").is_file()
+    out = _run_script(
+        recipe,
+        "asr.sh",
+        "--stage",
+        "9",
+        "--stop_stage",
+        "9",
+        *common,
+        "--nbpe",
+        "30",
+        "--asr_exps",
+        "entropy_combined_rate15",
+        "--force",
+        "true",
+        "--asr_exp_prefix",
+        "t",
+        "--asr_exp_overrides",
+        "entropy_combined_rate15:max_epoch=3",
+    )
+    assert (
+        "resuming; the earlier log is now" in out and (edir / "train.log.1").is_file()
+    )
     from espnet2_ext.bin.learning_curve import learning_curve, parse_train_log
 
     curve = learning_curve(parse_train_log(edir / "train.log"))
     assert [int(r["epoch"]) for r in curve] == [1, 2, 3]
     assert int((edir / "train_seconds").read_text()) == round(
-        curve[-1]["cum_train_seconds"] + curve[-1]["cum_valid_seconds"])
-    assert bcfg["src_token_list"][-1] == "<sos/eos>" and len(bcfg["src_token_list"]) == 12
-    assert bcfg["train_data_path_and_name_and_type"][0][0] == "dump/units_dedup_bpe12/train/units"
+        curve[-1]["cum_train_seconds"] + curve[-1]["cum_valid_seconds"]
+    )
+    assert (
+        bcfg["src_token_list"][-1] == "<sos/eos>" and len(bcfg["src_token_list"]) == 12
+    )
+    assert (
+        bcfg["train_data_path_and_name_and_type"][0][0]
+        == "dump/units_dedup_bpe12/train/units"
+    )
     import json
 
     for tag in tags.split():
         score = json.loads((recipe / f"exp/t_{tag}/decode_test/score.json").read_text())
-        assert score["utterances"] == score["words"] * 0 + len((recipe / "data/test/text").read_text().splitlines())
+        assert score["utterances"] == score["words"] * 0 + len(
+            (recipe / "data/test/text").read_text().splitlines()
+        )
         # the audio duration comes from the 50 Hz units, whatever the model's input
-        n50 = sum(len(ln.split()) - 1 for ln in (recipe / "dump/units/test/units").read_text().splitlines())
+        n50 = sum(
+            len(ln.split()) - 1
+            for ln in (recipe / "dump/units/test/units").read_text().splitlines()
+        )
         assert score["units"] == n50 and score["tokens_per_sec"] < 50.0
 
     # benchmark.sh stages 4-5: boundary F1 against reference times that --align_cmd writes,
     # the report with a method run twice (mean and sd), learning curves, PNGs to docs_dir
-    align = ("python -c \"import sys; lines = [f'{u.split()[0]} 1 {0.2 * i:.2f} 0.2 w{i}' "
-             "for u in open('dump/units/test/units') for i in range(3)]; "
-             "import os; [os.makedirs(f'data/al/test/', exist_ok=True)]; "
-             "[open(f'data/al/test/{k}.ctm', 'w').write(chr(10).join(lines) + chr(10)) for k in ('word', 'phone')]\"")
-    bench_methods = ("bpe=dedup_bpe_seed3 ent=entropy_combined_rate15 ent=entropy_combined_rate15")
+    align = (
+        "python -c \"import sys; lines = [f'{u.split()[0]} 1 {0.2 * i:.2f} 0.2 w{i}' "
+        "for u in open('dump/units/test/units') for i in range(3)]; "
+        "import os; [os.makedirs(f'data/al/test/', exist_ok=True)]; "
+        "[open(f'data/al/test/{k}.ctm', 'w').write(chr(10).join(lines) + chr(10)) for k in ('word', 'phone')]\""
+    )
+    bench_methods = (
+        "bpe=dedup_bpe_seed3 ent=entropy_combined_rate15 ent=entropy_combined_rate15"
+    )
     (recipe / "bench").mkdir(exist_ok=True)
-    (recipe / "bench/speed.json").write_text(json.dumps({"methods": {
-        n: {"train_step_ms": 10.0, "decode_rtf": 0.1} for n in ("bpe", "ent")}}))
-    out = _run_script(recipe, "benchmark.sh", "--stage", "4", "--stop_stage", "5", "--methods", bench_methods,
-                      "--bench_prefix", "t", "--test_sets", "test", "--main", "ent", "--target_rates", "8",
-                      "--curve_methods", "ent", "--align_dir", "data/al", "--align_cmd", align,
-                      "--outdir", "bench", "--docs_dir", "docs")
+    (recipe / "bench/speed.json").write_text(
+        json.dumps(
+            {
+                "methods": {
+                    n: {"train_step_ms": 10.0, "decode_rtf": 0.1}
+                    for n in ("bpe", "ent")
+                }
+            }
+        )
+    )
+    out = _run_script(
+        recipe,
+        "benchmark.sh",
+        "--stage",
+        "4",
+        "--stop_stage",
+        "5",
+        "--methods",
+        bench_methods,
+        "--bench_prefix",
+        "t",
+        "--test_sets",
+        "test",
+        "--main",
+        "ent",
+        "--target_rates",
+        "8",
+        "--curve_methods",
+        "ent",
+        "--align_dir",
+        "data/al",
+        "--align_cmd",
+        align,
+        "--outdir",
+        "bench",
+        "--docs_dir",
+        "docs",
+    )
     rows = (recipe / "bench/results.csv").read_text().splitlines()
-    assert rows[0].startswith("method,runs,tokens_per_sec,compression,wer_test,wer_test_sd,")
+    assert rows[0].startswith(
+        "method,runs,tokens_per_sec,compression,wer_test,wer_test_sd,"
+    )
     assert rows[2].startswith("ent,2,") and ",0," in rows[2]  # the same run twice: sd 0
     assert (recipe / "bench/boundaries/boundary_f1.md").is_file()
-    assert (recipe / "bench/curves.csv").read_text().count("entropy_combined_rate15") >= 1
+    assert (recipe / "bench/curves.csv").read_text().count(
+        "entropy_combined_rate15"
+    ) >= 1
     assert sorted(p.name for p in (recipe / "docs").iterdir()) == [
-        "benchmark_boundary_f1.png", "benchmark_curves.png", "benchmark_results.png"]
+        "benchmark_boundary_f1.png",
+        "benchmark_curves.png",
+        "benchmark_results.png",
+    ]
 
     # stamps: an unchanged rerun skips training and decoding; hypotheses of a model that
     # changed are decoded again; a finished model whose config changed is not kept silently
-    common9 = [*common, "--nbpe", "30", "--dedup_nbpe", "12", "--asr_exp_prefix", "t",
-               "--asr_exp_overrides", "entropy_combined_rate15:max_epoch=3"]
-    out = _run_script(recipe, "asr.sh", "--stage", "9", "--stop_stage", "10", *common9,
-                      "--asr_exps", "entropy_combined_rate15")
+    common9 = [
+        *common,
+        "--nbpe",
+        "30",
+        "--dedup_nbpe",
+        "12",
+        "--asr_exp_prefix",
+        "t",
+        "--asr_exp_overrides",
+        "entropy_combined_rate15:max_epoch=3",
+    ]
+    out = _run_script(
+        recipe,
+        "asr.sh",
+        "--stage",
+        "9",
+        "--stop_stage",
+        "10",
+        *common9,
+        "--asr_exps",
+        "entropy_combined_rate15",
+    )
     assert "config and inputs are unchanged: skipping" in out
     # other decoding options: the hypotheses are stale and decoded again; then kept
-    for expect in ("decode_test/text is stale", "exists for this model, config and test set: skipping"):
-        out = _run_script(recipe, "asr.sh", "--stage", "10", "--stop_stage", "10", *common9,
-                          "--asr_exps", "entropy_combined_rate15", "--decode_args", "--beam_size 1")
+    for expect in (
+        "decode_test/text is stale",
+        "exists for this model, config and test set: skipping",
+    ):
+        out = _run_script(
+            recipe,
+            "asr.sh",
+            "--stage",
+            "10",
+            "--stop_stage",
+            "10",
+            *common9,
+            "--asr_exps",
+            "entropy_combined_rate15",
+            "--decode_args",
+            "--beam_size 1",
+        )
         assert expect in out
-    p = subprocess.run(["./asr.sh", "--stage", "9", "--stop_stage", "9", *common9[:-1],
-                        "entropy_combined_rate15:max_epoch=4", "--asr_exps", "entropy_combined_rate15"],
-                       cwd=recipe, capture_output=True, text=True,
-                       env=dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}"))
+    p = subprocess.run(
+        [
+            "./asr.sh",
+            "--stage",
+            "9",
+            "--stop_stage",
+            "9",
+            *common9[:-1],
+            "entropy_combined_rate15:max_epoch=4",
+            "--asr_exps",
+            "entropy_combined_rate15",
+        ],
+        cwd=recipe,
+        capture_output=True,
+        text=True,
+        env=dict(
+            os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}"
+        ),
+    )
     assert p.returncode != 0 and "changed since" in p.stdout + p.stderr
 
     # an unknown variant is a clear error
-    p = subprocess.run(["./asr.sh", "--stage", "9", "--stop_stage", "9", *common, "--asr_exps", "entropy_nosuch_rate15"],
-                       cwd=recipe, capture_output=True, text=True,
-                       env=dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}"))
-    assert p.returncode != 0 and "no conf/frontend/entropy_nosuch.yaml" in p.stdout + p.stderr
+    p = subprocess.run(
+        [
+            "./asr.sh",
+            "--stage",
+            "9",
+            "--stop_stage",
+            "9",
+            *common,
+            "--asr_exps",
+            "entropy_nosuch_rate15",
+        ],
+        cwd=recipe,
+        capture_output=True,
+        text=True,
+        env=dict(
+            os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}"
+        ),
+    )
+    assert (
+        p.returncode != 0
+        and "no conf/frontend/entropy_nosuch.yaml" in p.stdout + p.stderr
+    )

@@ -44,7 +44,9 @@ def test_unit_lm_checkpoint_with_fewer_layers_raises(tmp_path, lm_files, token_l
     from espnet2_ext.entropy.unit_lm import UnitLM, UnitLMError, write_lm_experiment
 
     cfg, _ = lm_files
-    _, one_layer = write_lm_experiment(tmp_path / "l1", token_list, dict(SMALL_LM_CONF, layer=1))
+    _, one_layer = write_lm_experiment(
+        tmp_path / "l1", token_list, dict(SMALL_LM_CONF, layer=1)
+    )
     with pytest.raises(UnitLMError, match=r"missing keys \(lm\.encoder\.encoders\.1\."):
         UnitLM.from_files(cfg, one_layer)
 
@@ -54,8 +56,11 @@ def test_unit_lm_checkpoint_shape_mismatch_raises(tmp_path, lm_files, token_list
 
     cfg, _ = lm_files
     _, other = write_lm_experiment(tmp_path / "v30", make_token_list(30), SMALL_LM_CONF)
-    with pytest.raises(UnitLMError, match=r"shape mismatches \(lm\.embed\.weight: checkpoint "
-                                          r"\[33, 16\] vs model \[23, 16\]"):
+    with pytest.raises(
+        UnitLMError,
+        match=r"shape mismatches \(lm\.embed\.weight: checkpoint "
+        r"\[33, 16\] vs model \[23, 16\]",
+    ):
         UnitLM.from_files(cfg, other)
 
 
@@ -91,7 +96,10 @@ def test_check_state_dict_names_a_few_of_each(tmp_path):
     with pytest.raises(CheckpointError) as e:
         check_state_dict(model, sd, "ckpt")
     msg = str(e.value)
-    assert "15 missing keys (0.bias, 1.weight, 1.bias, 2.weight, 2.bias, ... (+10 more))" in msg
+    assert (
+        "15 missing keys (0.bias, 1.weight, 1.bias, 2.weight, 2.bias, ... (+10 more))"
+        in msg
+    )
     assert "9 unexpected keys (x0, x1, x2, x3, x4, ... (+4 more))" in msg
     assert "1 shape mismatches (0.weight: checkpoint [3, 2] vs model [2, 2])" in msg
     # keys of a frozen part loaded from elsewhere may be absent
@@ -120,8 +128,10 @@ def test_kmeans_legacy_pickle_is_not_loaded_by_default(tmp_path):
     with pytest.raises(UntrustedPickleError) as e:
         KMeansModel.load(str(path))
     assert not marker.exists()
-    assert (f"python -m espnet2_ext.bin.convert_kmeans --trust_remote_pickle {path} "
-            f"{tmp_path / 'km.npy'}") in str(e.value)
+    assert (
+        f"python -m espnet2_ext.bin.convert_kmeans --trust_remote_pickle {path} "
+        f"{tmp_path / 'km.npy'}"
+    ) in str(e.value)
 
 
 def test_kmeans_saved_as_plain_npy_and_loaded_without_pickle(tmp_path):
@@ -155,7 +165,9 @@ def test_convert_kmeans_cli(tmp_path):
 
     km = _km(seed=3)
     legacy = tmp_path / "km_mfcc_5.pkl"
-    joblib.dump({"cluster_centers": km.cluster_centers, "meta": {"seed": 3}}, str(legacy))
+    joblib.dump(
+        {"cluster_centers": km.cluster_centers, "meta": {"seed": 3}}, str(legacy)
+    )
     assert convert_kmeans.main([str(legacy)]) == 2  # the trust flag is required
     assert not (tmp_path / "km_mfcc_5.npy").exists()
     assert convert_kmeans.main([str(legacy), "--trust_remote_pickle"]) == 0
@@ -164,7 +176,9 @@ def test_convert_kmeans_cli(tmp_path):
     assert back.meta["seed"] == 3
     # the legacy file itself loads only when trusted
     np.testing.assert_array_equal(
-        KMeansModel.load(str(legacy), trust_pickle=True).cluster_centers, km.cluster_centers)
+        KMeansModel.load(str(legacy), trust_pickle=True).cluster_centers,
+        km.cluster_centers,
+    )
 
 
 def test_apply_kmeans_legacy_model_needs_trust_flag(tmp_path, capfd):
@@ -193,15 +207,21 @@ def _units_sh(recipe: Path, *args: str) -> str:
     import sys
 
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
-    p = subprocess.run(["./units.sh", "--python", sys.executable, *args], cwd=recipe, env=env,
-                       capture_output=True, text=True)
+    p = subprocess.run(
+        ["./units.sh", "--python", sys.executable, *args],
+        cwd=recipe,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert p.returncode == 0, (p.stdout + p.stderr)[-4000:]
     return p.stdout + p.stderr
 
 
 def test_units_sh_stage3_writes_npy_and_converts_legacy_pkl(tmp_path):
     """Stage 3 of units.sh writes the plain .npy model and units.yaml names it; an
-    experiment from before (a km_*.pkl written by the recipe) is converted, not refitted."""
+    experiment from before (a km_*.pkl written by the recipe) is converted, not refitted.
+    """
     import joblib
     import numpy as np
     import yaml
@@ -221,8 +241,20 @@ def test_units_sh_stage3_writes_npy_and_converts_legacy_pkl(tmp_path):
         np.save(fdir / f"u{i}.npy", rng.standard_normal((50, 3)).astype(np.float32))
         lines.append(f"u{i} {fdir / f'u{i}.npy'}")
     (fdir / "feats.0.scp").write_text("\n".join(lines) + "\n")
-    common = ["--stage", "3", "--stop_stage", "3", "--feature", "mfcc", "--n_clusters", "4",
-              "--km_max_frames", "200", "--km_args", "--backend sklearn --n_init 1"]
+    common = [
+        "--stage",
+        "3",
+        "--stop_stage",
+        "3",
+        "--feature",
+        "mfcc",
+        "--n_clusters",
+        "4",
+        "--km_max_frames",
+        "200",
+        "--km_args",
+        "--backend sklearn --n_init 1",
+    ]
     _units_sh(recipe, *common)
     km_dir = recipe / "exp/kmeans"
     assert (km_dir / "km_mfcc_4.npy").is_file() and not list(km_dir.glob("*.pkl"))
@@ -234,12 +266,16 @@ def test_units_sh_stage3_writes_npy_and_converts_legacy_pkl(tmp_path):
     legacy = _km(k=4, d=3, seed=7)
     for p in km_dir.glob("km_mfcc_4.npy*"):
         p.unlink()
-    joblib.dump({"cluster_centers": legacy.cluster_centers, "meta": {}},
-                str(km_dir / "km_mfcc_4.pkl"))
+    joblib.dump(
+        {"cluster_centers": legacy.cluster_centers, "meta": {}},
+        str(km_dir / "km_mfcc_4.pkl"),
+    )
     out = _units_sh(recipe, *common)
     assert "converting" in out
     np.testing.assert_array_equal(
-        KMeansModel.load(str(km_dir / "km_mfcc_4.npy")).cluster_centers, legacy.cluster_centers)
+        KMeansModel.load(str(km_dir / "km_mfcc_4.npy")).cluster_centers,
+        legacy.cluster_centers,
+    )
 
 
 # --------------------------------------------------------------------------- item 9b: HuBERT
@@ -291,8 +327,10 @@ def test_transcribe_refuses_archive_member_escaping_unpack_dir(tmp_path, caplog)
     folders above --unpack_dir."""
     from espnet2_ext.bin.transcribe import main
 
-    evil = _tar(tmp_path / "evil.tar.gz", [({"name": "meta.yaml"}, META),
-                                           ({"name": "../../escaped_marker"}, b"x")])
+    evil = _tar(
+        tmp_path / "evil.tar.gz",
+        [({"name": "meta.yaml"}, META), ({"name": "../../escaped_marker"}, b"x")],
+    )
     out = tmp_path / "a" / "b" / "out"
     out.mkdir(parents=True)
     rc = main(["--model", str(evil), "--unpack_dir", str(out), str(tmp_path / "x.wav")])
@@ -304,26 +342,61 @@ def test_transcribe_refuses_archive_member_escaping_unpack_dir(tmp_path, caplog)
     assert not (out / "meta.yaml").exists()  # checked before anything is written
 
 
-@pytest.mark.parametrize("members,why", [
-    ([({"name": "/tmp/abs_marker"}, b"x")], "absolute path"),
-    ([({"name": "ok/../../up"}, b"x")], "'..' in the path"),
-    ([({"name": "link", "type": b"2", "linkname": "../outside"}, None)], "points outside"),
-    ([({"name": "link", "type": b"2", "linkname": "/etc/passwd"}, None)], "absolute path"),
-    ([({"name": "d/link", "type": b"2", "linkname": "../../x"}, None)], "points outside"),
-    # a chain: l1 -> "." is inside, l2 -> l1/l1/.. resolves to the parent
-    ([({"name": "l1", "type": b"2", "linkname": "."}, None),
-      ({"name": "l2", "type": b"2", "linkname": "l1/l1/.."}, None)], "points at the target"),
-    ([({"name": "l1", "type": b"2", "linkname": "sub"}, None),
-      ({"name": "l2", "type": b"2", "linkname": "l1/../.."}, None)], "passes through"),
-    ([({"name": "link", "type": b"2", "linkname": "sub"}, None),
-      ({"name": "link/file"}, b"x")], "under the archive's symlink"),
-    ([({"name": "hard", "type": b"1", "linkname": "../../etc/passwd"}, None)],
-     "'..' in the path"),
-    ([({"name": "hard", "type": b"1", "linkname": "nothere"}, None)], "not a regular file"),
-    ([({"name": "dev", "type": b"3", "devmajor": 1, "devminor": 3}, None)], "character device"),
-    ([({"name": "blk", "type": b"4"}, None)], "block device"),
-    ([({"name": "fifo", "type": b"6"}, None)], "FIFO"),
-])
+@pytest.mark.parametrize(
+    "members,why",
+    [
+        ([({"name": "/tmp/abs_marker"}, b"x")], "absolute path"),
+        ([({"name": "ok/../../up"}, b"x")], "'..' in the path"),
+        (
+            [({"name": "link", "type": b"2", "linkname": "../outside"}, None)],
+            "points outside",
+        ),
+        (
+            [({"name": "link", "type": b"2", "linkname": "/etc/passwd"}, None)],
+            "absolute path",
+        ),
+        (
+            [({"name": "d/link", "type": b"2", "linkname": "../../x"}, None)],
+            "points outside",
+        ),
+        # a chain: l1 -> "." is inside, l2 -> l1/l1/.. resolves to the parent
+        (
+            [
+                ({"name": "l1", "type": b"2", "linkname": "."}, None),
+                ({"name": "l2", "type": b"2", "linkname": "l1/l1/.."}, None),
+            ],
+            "points at the target",
+        ),
+        (
+            [
+                ({"name": "l1", "type": b"2", "linkname": "sub"}, None),
+                ({"name": "l2", "type": b"2", "linkname": "l1/../.."}, None),
+            ],
+            "passes through",
+        ),
+        (
+            [
+                ({"name": "link", "type": b"2", "linkname": "sub"}, None),
+                ({"name": "link/file"}, b"x"),
+            ],
+            "under the archive's symlink",
+        ),
+        (
+            [({"name": "hard", "type": b"1", "linkname": "../../etc/passwd"}, None)],
+            "'..' in the path",
+        ),
+        (
+            [({"name": "hard", "type": b"1", "linkname": "nothere"}, None)],
+            "not a regular file",
+        ),
+        (
+            [({"name": "dev", "type": b"3", "devmajor": 1, "devminor": 3}, None)],
+            "character device",
+        ),
+        ([({"name": "blk", "type": b"4"}, None)], "block device"),
+        ([({"name": "fifo", "type": b"6"}, None)], "FIFO"),
+    ],
+)
 def test_safe_extract_refuses_unsafe_tar_members(tmp_path, members, why):
     from espnet2_ext.utils.archive import UnsafeArchiveError, safe_extract
 
@@ -341,18 +414,44 @@ def test_safe_extract_normal_archives(tmp_path):
 
     from espnet2_ext.utils.archive import UnsafeArchiveError, safe_extract
 
-    members = [({"name": "meta.yaml"}, META), ({"name": "exp", "type": b"5"}, None),
-               ({"name": "exp/asr/model_10best.pth"}, b"weights"),
-               ({"name": "exp/asr/valid.acc.ave.pth", "type": b"2",
-                 "linkname": "model_10best.pth"}, None),
-               ({"name": "exp/asr/copy.pth", "type": b"1",
-                 "linkname": "exp/asr/model_10best.pth"}, None),
-               ({"name": "./dump/tokens.txt"}, b"a\nb\n")]
-    for mode, suffix in (("w:gz", "tgz"), ("w", "tar"), ("w:bz2", "tar.bz2"), ("w:xz", "tar.xz")):
+    members = [
+        ({"name": "meta.yaml"}, META),
+        ({"name": "exp", "type": b"5"}, None),
+        ({"name": "exp/asr/model_10best.pth"}, b"weights"),
+        (
+            {
+                "name": "exp/asr/valid.acc.ave.pth",
+                "type": b"2",
+                "linkname": "model_10best.pth",
+            },
+            None,
+        ),
+        (
+            {
+                "name": "exp/asr/copy.pth",
+                "type": b"1",
+                "linkname": "exp/asr/model_10best.pth",
+            },
+            None,
+        ),
+        ({"name": "./dump/tokens.txt"}, b"a\nb\n"),
+    ]
+    for mode, suffix in (
+        ("w:gz", "tgz"),
+        ("w", "tar"),
+        ("w:bz2", "tar.bz2"),
+        ("w:xz", "tar.xz"),
+    ):
         out = tmp_path / suffix
-        written = safe_extract(_tar(tmp_path / f"m.{suffix}", [
-            (dict(kw), d) for kw, d in members], mode), out)
-        assert set(written) >= {"meta.yaml", "exp/asr/valid.acc.ave.pth", "dump/tokens.txt"}
+        written = safe_extract(
+            _tar(tmp_path / f"m.{suffix}", [(dict(kw), d) for kw, d in members], mode),
+            out,
+        )
+        assert set(written) >= {
+            "meta.yaml",
+            "exp/asr/valid.acc.ave.pth",
+            "dump/tokens.txt",
+        }
         assert (out / "exp/asr/valid.acc.ave.pth").read_bytes() == b"weights"
         assert (out / "exp/asr/valid.acc.ave.pth").is_symlink()
         assert (out / "exp/asr/copy.pth").read_bytes() == b"weights"
@@ -381,15 +480,19 @@ def test_unpack_model_and_upload_staging_use_the_checks(tmp_path):
     from espnet2_ext.asr_inference import ModelLoadError, unpack_model
     from espnet2_ext.bin.upload_model import UploadError, stage_model
 
-    evil = _tar(tmp_path / "evil.tgz", [({"name": "meta.yaml"}, META),
-                                        ({"name": "../escaped_marker"}, b"x")])
+    evil = _tar(
+        tmp_path / "evil.tgz",
+        [({"name": "meta.yaml"}, META), ({"name": "../escaped_marker"}, b"x")],
+    )
     with pytest.raises(ModelLoadError, match="'../escaped_marker'"):
         unpack_model(evil, tmp_path / "u")
     with pytest.raises(UploadError, match="'../escaped_marker'"):
         stage_model(str(evil), str(tmp_path / "s"))
     assert not (tmp_path / "escaped_marker").exists()
-    good = _tar(tmp_path / "good.tgz", [({"name": "meta.yaml"}, META),
-                                        ({"name": "exp/x.pth"}, b"w")])
+    good = _tar(
+        tmp_path / "good.tgz",
+        [({"name": "meta.yaml"}, META), ({"name": "exp/x.pth"}, b"w")],
+    )
     out = unpack_model(good, tmp_path / "g")
     assert (out / "meta.yaml").read_bytes() == META and (out / "exp/x.pth").is_file()
     assert (stage_model(str(good), str(tmp_path / "s2")) / "exp/x.pth").is_file()
@@ -403,24 +506,46 @@ def _model_tree(root: Path):
 
     tokens = ["<blank>", "<unk>", "5", "7", "3", "<sos/eos>"]
     (root / "lm").mkdir(parents=True)
-    (root / "lm/config.yaml").write_text(yaml.safe_dump({
-        "lm": "transformer", "token_list": tokens, "lm_conf": {"pos_enc": "sinusoidal"}}))
+    (root / "lm/config.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "lm": "transformer",
+                "token_list": tokens,
+                "lm_conf": {"pos_enc": "sinusoidal"},
+            }
+        )
+    )
     (root / "lm/lm.pth").write_bytes(b"w")
     (root / "tokens_bpe.txt").write_text("<blank>\n<unk>\na\n<sos/eos>\n")
     cfg = {
-        "model": "discrete_asr", "frontend": "entropy_compress",
-        "frontend_conf": {"lm_train_config": "lm/config.yaml", "lm_file": "lm/lm.pth",
-                          "token_list": tokens, "rule": "global", "pool": "mean"},
-        "src_token_list": tokens, "token_list": "tokens_bpe.txt",
-        "encoder": "transformer", "encoder_conf": {"input_layer": "linear"},
+        "model": "discrete_asr",
+        "frontend": "entropy_compress",
+        "frontend_conf": {
+            "lm_train_config": "lm/config.yaml",
+            "lm_file": "lm/lm.pth",
+            "token_list": tokens,
+            "rule": "global",
+            "pool": "mean",
+        },
+        "src_token_list": tokens,
+        "token_list": "tokens_bpe.txt",
+        "encoder": "transformer",
+        "encoder_conf": {"input_layer": "linear"},
     }
     (root / "asr").mkdir()
     (root / "asr/config.yaml").write_text(yaml.safe_dump(cfg))
     (root / "asr/model.pth").write_bytes(b"w")
     _km(k=10, d=3).save(str(root / "km.npy"))
-    (root / "units.yaml").write_text(yaml.safe_dump({
-        "feature": "mfcc", "feature_conf": {"n_mfcc": 13}, "kmeans": "km.npy",
-        "n_clusters": 10}))
+    (root / "units.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "feature": "mfcc",
+                "feature_conf": {"n_mfcc": 13},
+                "kmeans": "km.npy",
+                "n_clusters": 10,
+            }
+        )
+    )
     for name in ("5", "7", "linear", "global", "mean", "mfcc", "<unk>"):
         (root / name).write_text("not a token\n")
     return cfg, tokens
@@ -431,8 +556,11 @@ def test_files_named_like_tokens_do_not_change_the_loaded_config(tmp_path, monke
 
     cfg, tokens = _model_tree(tmp_path)
     monkeypatch.chdir(tmp_path)
-    r = ResolvedModel(asr_train_config="asr/config.yaml", asr_model_file="asr/model.pth",
-                      units_config="units.yaml")
+    r = ResolvedModel(
+        asr_train_config="asr/config.yaml",
+        asr_model_file="asr/model.pth",
+        units_config="units.yaml",
+    )
     fc = r.asr_config["frontend_conf"]
     assert fc["token_list"] == tokens and r.asr_config["src_token_list"] == tokens
     assert (fc["rule"], fc["pool"]) == ("global", "mean")
@@ -456,9 +584,17 @@ def test_pack_model_does_not_take_tokens_for_files(tmp_path, monkeypatch):
     cfg, tokens = _model_tree(tmp_path)
     monkeypatch.chdir(tmp_path)
     assert [r[0] for r in config_refs(cfg, "asr")] == [
-        ("token_list",), ("frontend_conf", "lm_train_config"), ("frontend_conf", "lm_file")]
-    meta = pack_model("asr/config.yaml", "asr/model.pth", "units.yaml", tmp_path / "p.zip",
-                      root=tmp_path)
+        ("token_list",),
+        ("frontend_conf", "lm_train_config"),
+        ("frontend_conf", "lm_file"),
+    ]
+    meta = pack_model(
+        "asr/config.yaml",
+        "asr/model.pth",
+        "units.yaml",
+        tmp_path / "p.zip",
+        root=tmp_path,
+    )
     with zipfile.ZipFile(tmp_path / "p.zip") as zf:
         names = set(zf.namelist())
         packed = yaml.safe_load(zf.read(meta["yaml_files"]["asr_train_config"]))

@@ -22,7 +22,11 @@ pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash
 
 def run(args, cwd=None, env=None, timeout=30):
     return subprocess.run(
-        [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True,
+        [str(a) for a in args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=timeout,
     )
 
@@ -35,9 +39,12 @@ def write_script(path: Path, body: str) -> Path:
 
 # ------------------------------------------------------------------ parse_options.sh
 
+
 @pytest.fixture
 def demo(tmp_path):
-    return write_script(tmp_path / "demo.sh", f"""
+    return write_script(
+        tmp_path / "demo.sh",
+        f"""
         #!/usr/bin/env bash
         set -euo pipefail
         nj=4
@@ -55,7 +62,8 @@ def demo(tmp_path):
         echo "rest=$*"
         echo "nargs=$#"
         echo "leftover=$(set | grep -c '^__po_' || true)"
-        """)
+        """,
+    )
 
 
 def values(out: str) -> dict:
@@ -66,13 +74,34 @@ def test_parse_options_defaults(demo):
     r = run(["bash", demo])
     assert r.returncode == 0, r.stderr
     v = values(r.stdout)
-    assert v == {"nj": "4", "train_set": "train", "use_lm": "true", "extra_args": "",
-                 "rest": "", "nargs": "0", "leftover": "0"}
+    assert v == {
+        "nj": "4",
+        "train_set": "train",
+        "use_lm": "true",
+        "extra_args": "",
+        "rest": "",
+        "nargs": "0",
+        "leftover": "0",
+    }
 
 
 def test_parse_options_override_forms(demo):
-    r = run(["bash", demo, "--nj", "8", "--train-set=dev clean", "--use_lm", "false",
-             "--extra-args", "--beam 5 --x=y", "data/a", "--nj", "9"])
+    r = run(
+        [
+            "bash",
+            demo,
+            "--nj",
+            "8",
+            "--train-set=dev clean",
+            "--use_lm",
+            "false",
+            "--extra-args",
+            "--beam 5 --x=y",
+            "data/a",
+            "--nj",
+            "9",
+        ]
+    )
     assert r.returncode == 0, r.stderr
     v = values(r.stdout)
     assert v["nj"] == "8"
@@ -90,13 +119,16 @@ def test_parse_options_double_dash_and_empty_value(demo):
     assert v["train_set"] == "" and v["nj"] == "4" and v["rest"] == "--nj x"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--bogus", "1"], "unknown option --bogus"),
-    (["--no-such=1"], "unknown option --no_such"),
-    (["--nj"], "option --nj needs a value"),
-    (["--use_lm", "yes"], "boolean"),
-    (["--config", "/nonexistent.conf"], "/nonexistent.conf"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--bogus", "1"], "unknown option --bogus"),
+        (["--no-such=1"], "unknown option --no_such"),
+        (["--nj"], "option --nj needs a value"),
+        (["--use_lm", "yes"], "boolean"),
+        (["--config", "/nonexistent.conf"], "/nonexistent.conf"),
+    ],
+)
 def test_parse_options_errors(demo, args, message):
     r = run(["bash", demo, *args])
     assert r.returncode == 1
@@ -108,9 +140,19 @@ def test_parse_options_errors(demo, args, message):
 def test_parse_options_help(demo):
     r = run(["bash", demo, "--nj", "6", "--help"])
     assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith("Usage: demo.sh [options] <data-dir>\n  Demo of parse_options.")
-    opts = {m.group(1): m.group(2) for m in re.finditer(r"^  --(\w+) +(.*)$", r.stdout, re.M)}
-    assert opts == {"nj": "6", "train_set": "train", "use_lm": "true", "extra_args": "''"}
+    assert r.stdout.startswith(
+        "Usage: demo.sh [options] <data-dir>\n  Demo of parse_options."
+    )
+    opts = {
+        m.group(1): m.group(2)
+        for m in re.finditer(r"^  --(\w+) +(.*)$", r.stdout, re.M)
+    }
+    assert opts == {
+        "nj": "6",
+        "train_set": "train",
+        "use_lm": "true",
+        "extra_args": "''",
+    }
     assert "nj=" not in r.stdout.split("Options")[0]  # exited before the script's body
     r = run(["bash", demo, "-h"])
     assert r.returncode == 0 and "--nj" in r.stdout and "nargs" not in r.stdout
@@ -143,10 +185,14 @@ FOOTER = re.compile(r"^# Ended \(code (\d+)\) at .*, elapsed time \d+ seconds$",
 
 def test_launch_local_array_parallel(tmp_path):
     # Each job waits until all three have started: passes only if they run in parallel.
-    cmd = ("touch started.JOB; for i in $(seq 100); do "
-           "[ $(ls started.* | wc -l) -ge 3 ] && break; sleep 0.05; done; "
-           "[ $(ls started.* | wc -l) -ge 3 ] && echo job JOB of 3 > out.JOB.txt")
-    r = run([LAUNCH, "--max_jobs_run", "3", "JOB=1:3", "log/x.JOB.log", cmd], cwd=tmp_path)
+    cmd = (
+        "touch started.JOB; for i in $(seq 100); do "
+        "[ $(ls started.* | wc -l) -ge 3 ] && break; sleep 0.05; done; "
+        "[ $(ls started.* | wc -l) -ge 3 ] && echo job JOB of 3 > out.JOB.txt"
+    )
+    r = run(
+        [LAUNCH, "--max_jobs_run", "3", "JOB=1:3", "log/x.JOB.log", cmd], cwd=tmp_path
+    )
     assert r.returncode == 0, r.stderr
     for j in (1, 2, 3):
         assert (tmp_path / f"out.{j}.txt").read_text() == f"job {j} of 3\n"
@@ -161,20 +207,49 @@ def test_launch_local_array_parallel(tmp_path):
 def test_launch_local_args_and_max_jobs_run(tmp_path):
     # Kaldi-style arguments: words pass as they are (so \\| makes a pipe), an argument
     # with spaces stays one argument; with --max_jobs_run 1 the jobs do not overlap.
-    r = run([LAUNCH, "--max-jobs-run=1", "JOB=1:3", "log/y.JOB.log",
-             "bash", "-c", "echo start JOB >> order; sleep 0.2; echo end JOB >> order",
-             ";", "echo", "a  b", "JOB", "|", "tr", "a-z", "A-Z"], cwd=tmp_path)
+    r = run(
+        [
+            LAUNCH,
+            "--max-jobs-run=1",
+            "JOB=1:3",
+            "log/y.JOB.log",
+            "bash",
+            "-c",
+            "echo start JOB >> order; sleep 0.2; echo end JOB >> order",
+            ";",
+            "echo",
+            "a  b",
+            "JOB",
+            "|",
+            "tr",
+            "a-z",
+            "A-Z",
+        ],
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "order").read_text().split("\n")[:-1] == [
-        "start 1", "end 1", "start 2", "end 2", "start 3", "end 3"]
+        "start 1",
+        "end 1",
+        "start 2",
+        "end 2",
+        "start 3",
+        "end 3",
+    ]
     log2 = (tmp_path / "log/y.2.log").read_text()
     assert "\nA  B 2\n" in log2
 
 
 def test_launch_failure_report(tmp_path):
-    r = run([LAUNCH, "JOB=1:3", "logs/f.JOB.log",
-             "echo out-JOB; if [ JOB = 2 ]; then echo boom-JOB >&2; exit 3; fi"],
-            cwd=tmp_path)
+    r = run(
+        [
+            LAUNCH,
+            "JOB=1:3",
+            "logs/f.JOB.log",
+            "echo out-JOB; if [ JOB = 2 ]; then echo boom-JOB >&2; exit 3; fi",
+        ],
+        cwd=tmp_path,
+    )
     assert r.returncode == 1
     assert "JOB=2 failed (exit code 3); log: logs/f.2.log" in r.stderr
     assert "boom-2" in r.stderr  # the last lines of the failed log
@@ -200,9 +275,19 @@ def test_launch_single_job(tmp_path):
 def test_launch_local_interrupt_stops_jobs(tmp_path):
     # SIGTERM to launch.sh stops every running job (pipelines included); logs get code 143.
     p = subprocess.Popen(
-        [str(LAUNCH), "--max_jobs_run", "2", "JOB=1:2", "log/k.JOB.log",
-         "echo $$ > pid.JOB; sleep 30 | cat"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            str(LAUNCH),
+            "--max_jobs_run",
+            "2",
+            "JOB=1:2",
+            "log/k.JOB.log",
+            "echo $$ > pid.JOB; sleep 30 | cat",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.time() + 10
         while not all((tmp_path / f"pid.{j}").exists() for j in (1, 2)):
@@ -217,18 +302,25 @@ def test_launch_local_interrupt_stops_jobs(tmp_path):
     assert p.returncode == 143 and "interrupted by SIGTERM" in err
     for j in (1, 2):
         pid = int((tmp_path / f"pid.{j}").read_text())
-        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(
-            f"/proc/{pid}/status").read_text()
-        assert FOOTER.search((tmp_path / f"log/k.{j}.log").read_text()).group(1) == "143"
+        assert (
+            not Path(f"/proc/{pid}").exists()
+            or "zombie" in Path(f"/proc/{pid}/status").read_text()
+        )
+        assert (
+            FOOTER.search((tmp_path / f"log/k.{j}.log").read_text()).group(1) == "143"
+        )
 
 
-@pytest.mark.parametrize("args, message", [
-    (["JOB=1:2", "log/same.log", "true"], "must contain JOB"),
-    (["--bogus", "1", "log/x.log", "true"], "unknown option --bogus"),
-    (["--backend", "pbs", "log/x.log", "true"], "unknown backend"),
-    (["log/x.log"], "expected a log file and a command"),
-    (["JOB=3:1", "log/x.JOB.log", "true"], "empty job range"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["JOB=1:2", "log/same.log", "true"], "must contain JOB"),
+        (["--bogus", "1", "log/x.log", "true"], "unknown option --bogus"),
+        (["--backend", "pbs", "log/x.log", "true"], "unknown backend"),
+        (["log/x.log"], "expected a log file and a command"),
+        (["JOB=3:1", "log/x.JOB.log", "true"], "empty job range"),
+    ],
+)
 def test_launch_usage_errors(tmp_path, args, message):
     r = run([LAUNCH, *args], cwd=tmp_path)
     assert r.returncode == 2 and message in r.stderr
@@ -236,14 +328,19 @@ def test_launch_usage_errors(tmp_path, args, message):
 
 def path_without(program: str) -> str:
     return os.pathsep.join(
-        d for d in os.environ.get("PATH", "").split(os.pathsep)
-        if d and not os.access(os.path.join(d, program), os.X_OK))
+        d
+        for d in os.environ.get("PATH", "").split(os.pathsep)
+        if d and not os.access(os.path.join(d, program), os.X_OK)
+    )
 
 
 def test_launch_slurm_without_sbatch(tmp_path):
     env = dict(os.environ, PATH=path_without("sbatch"))
-    r = run([LAUNCH, "--backend", "slurm", "JOB=1:2", "log/s.JOB.log", "true"],
-            cwd=tmp_path, env=env)
+    r = run(
+        [LAUNCH, "--backend", "slurm", "JOB=1:2", "log/s.JOB.log", "true"],
+        cwd=tmp_path,
+        env=env,
+    )
     assert r.returncode == 2
     assert "sbatch" in r.stderr and "--backend local" in r.stderr
     assert not (tmp_path / "log/s.1.log").exists()
@@ -272,16 +369,42 @@ def test_launch_slurm_with_fake_sbatch(tmp_path):
     bindir = tmp_path / "bin"
     bindir.mkdir()
     write_script(bindir / "sbatch", FAKE_SBATCH)
-    env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ['PATH']}",
-               FAKE_SBATCH_ARGS=str(tmp_path / "sbatch.args"))
+    env = dict(
+        os.environ,
+        PATH=f"{bindir}{os.pathsep}{os.environ['PATH']}",
+        FAKE_SBATCH_ARGS=str(tmp_path / "sbatch.args"),
+    )
     work = tmp_path / "work"
     work.mkdir()
-    r = run([LAUNCH, "--backend", "slurm", "--gpu", "1", "--mem", "16G", "--time", "1:00:00",
-             "--max_jobs_run", "2", "JOB=1:3", "log/t.JOB.log",
-             "echo task JOB; exit $((JOB == 3))"], cwd=work, env=env)
+    r = run(
+        [
+            LAUNCH,
+            "--backend",
+            "slurm",
+            "--gpu",
+            "1",
+            "--mem",
+            "16G",
+            "--time",
+            "1:00:00",
+            "--max_jobs_run",
+            "2",
+            "JOB=1:3",
+            "log/t.JOB.log",
+            "echo task JOB; exit $((JOB == 3))",
+        ],
+        cwd=work,
+        env=env,
+    )
     args = (tmp_path / "sbatch.args").read_text().split("\n")
-    for expected in ("--wait", "--array=1-3%2", "--gres=gpu:1", "--mem=16G",
-                     "--time=1:00:00", "--job-name=t"):
+    for expected in (
+        "--wait",
+        "--array=1-3%2",
+        "--gres=gpu:1",
+        "--mem=16G",
+        "--time=1:00:00",
+        "--job-name=t",
+    ):
         assert expected in args
     assert "\ntask 1\n" in (work / "log/t.1.log").read_text()
     assert r.returncode == 1
@@ -291,6 +414,7 @@ def test_launch_slurm_with_fake_sbatch(tmp_path):
 
 
 # ------------------------------------------------------------------ split_scp.sh
+
 
 def test_split_scp_parts(tmp_path):
     lines = [f"utt{i:02d} /data/utt{i:02d}.wav" for i in range(10)]
@@ -330,8 +454,11 @@ def test_split_scp_too_few_lines(tmp_path):
 
 # ------------------------------------------------------------------ log.sh
 
+
 def test_log_helpers(tmp_path):
-    script = write_script(tmp_path / "stage.sh", f"""
+    script = write_script(
+        tmp_path / "stage.sh",
+        f"""
         #!/usr/bin/env bash
         set -euo pipefail
         . {UTILS}/log.sh
@@ -353,10 +480,16 @@ def test_log_helpers(tmp_path):
         count_report dump 10 10
         die "stop here"
         echo "not reached"
-        """)
+        """,
+    )
     r = run(["bash", script], cwd=tmp_path)
     assert r.returncode == 1
-    assert r.stdout.splitlines() == ["selected 2", "selected 3", "done after", "redo forced"]
+    assert r.stdout.splitlines() == [
+        "selected 2",
+        "selected 3",
+        "done after",
+        "redo forced",
+    ]
     err = r.stderr.splitlines()
     stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d \(stage\.sh:\d+\) "
     assert re.fullmatch(stamp + "hello world", err[0])
@@ -368,6 +501,7 @@ def test_log_helpers(tmp_path):
 
 
 # ------------------------------------------------------------------ cmd.sh.example
+
 
 def test_cmd_sh_example_backends(tmp_path):
     show = f'. {CONF}/cmd.sh.example && echo "$train_cmd|$decode_cmd|$cuda_cmd"'
@@ -385,20 +519,28 @@ def test_cmd_sh_example_backends(tmp_path):
 def _shell_scripts():
     """Every shell script the repository tracks (recipes, TEMPLATE, set-up, CI)."""
     root = REPO
-    out = subprocess.run(["git", "ls-files", "*.sh", ".ci/run"], cwd=root, capture_output=True, text=True)
+    out = subprocess.run(
+        ["git", "ls-files", "*.sh", ".ci/run"], cwd=root, capture_output=True, text=True
+    )
     files = [root / f for f in out.stdout.split()] if out.returncode == 0 else []
-    return files or [UTILS / f for f in ("parse_options.sh", "launch.sh", "split_scp.sh", "log.sh")]
+    return files or [
+        UTILS / f for f in ("parse_options.sh", "launch.sh", "split_scp.sh", "log.sh")
+    ]
 
 
 # tools/setup.sh installs shellcheck (Debian package), so this runs in CI; the skip is
 # for machines set up otherwise
-@pytest.mark.skipif(shutil.which("shellcheck") is None, reason="shellcheck not installed")
+@pytest.mark.skipif(
+    shutil.which("shellcheck") is None, reason="shellcheck not installed"
+)
 def test_shellcheck_clean():
     files = _shell_scripts() + [CONF / "cmd.sh.example"]
     assert len(files) > 10
     r = run(["shellcheck", "-s", "bash", "-S", "warning", *files])
     assert r.returncode == 0, r.stdout + r.stderr
     # the utilities are clean at every severity
-    utils = [UTILS / f for f in ("parse_options.sh", "launch.sh", "split_scp.sh", "log.sh")]
+    utils = [
+        UTILS / f for f in ("parse_options.sh", "launch.sh", "split_scp.sh", "log.sh")
+    ]
     r = run(["shellcheck", "-s", "bash", *utils, CONF / "cmd.sh.example"])
     assert r.returncode == 0, r.stdout + r.stderr

@@ -59,7 +59,9 @@ def test_sentences_default_scale() -> None:
         assert WORDS_RE.match(t), t
     # deterministic, and the seed matters
     assert [s.transcript for s in sc.generate_sentences(50, opts.seed)] == texts[:50]
-    assert [s.transcript for s in sc.generate_sentences(50, opts.seed + 1)] != texts[:50]
+    assert [s.transcript for s in sc.generate_sentences(50, opts.seed + 1)] != texts[
+        :50
+    ]
 
 
 def test_spoken_text_has_punctuation() -> None:
@@ -109,11 +111,17 @@ def test_default_plan_splits() -> None:
 
 def test_bad_options() -> None:
     with pytest.raises(ValueError):
-        sc.CorpusOptions(num_sentences=10, num_dev=4, num_test=4, num_test_unseen=2).validate()
+        sc.CorpusOptions(
+            num_sentences=10, num_dev=4, num_test=4, num_test_unseen=2
+        ).validate()
     with pytest.raises(ValueError):
-        sc.CorpusOptions(num_voices=4, num_heldout_voices=0, num_test_unseen=3).validate()
+        sc.CorpusOptions(
+            num_voices=4, num_heldout_voices=0, num_test_unseen=3
+        ).validate()
     with pytest.raises(ValueError):
-        sc.CorpusOptions(num_voices=4, num_heldout_voices=1, train_voices_per_sentence=4).validate()
+        sc.CorpusOptions(
+            num_voices=4, num_heldout_voices=1, train_voices_per_sentence=4
+        ).validate()
     assert sc.main(["--out", "/nonexistent/never", "--num_sentences", "5"]) == 2
 
 
@@ -121,7 +129,14 @@ def test_parse_wav_bytes_streaming_header() -> None:
     pcm = (np.arange(100, dtype="<i2") - 50).tobytes()
     fmt = struct.pack("<HHIIHH", 1, 1, 22050, 44100, 2, 16)
     # espeak-ng --stdout writes placeholder sizes
-    data = b"RIFF" + struct.pack("<I", 0x7FFFF024) + b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt
+    data = (
+        b"RIFF"
+        + struct.pack("<I", 0x7FFFF024)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<I", 16)
+        + fmt
+    )
     data += b"data" + struct.pack("<I", 0x7FFFF000) + pcm
     x, sr = sc.parse_wav_bytes(data)
     assert sr == 22050 and x.shape == (100,) and x[0] == -50
@@ -136,7 +151,9 @@ def test_parse_wav_bytes_streaming_header() -> None:
 def tiny_corpora(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict]:
     """The same tiny corpus built twice (nj=2 and nj=1)."""
     if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not on PATH (Debian/Ubuntu: apt-get install espeak-ng)")
+        pytest.skip(
+            "espeak-ng is not on PATH (Debian/Ubuntu: apt-get install espeak-ng)"
+        )
     a = tmp_path_factory.mktemp("synth_a")
     b = tmp_path_factory.mktemp("synth_b")
     manifest = sc.build_corpus(a, TINY, nj=2)
@@ -196,7 +213,11 @@ def test_layout(tiny_corpora: tuple[Path, Path, dict]) -> None:
     # audio is not silence
     x, _ = sf.read(str(next((root / "train").glob("*/*/*.flac"))))
     assert np.abs(x).max() > 0.05
-    speakers = [l for l in (root / "SPEAKERS.TXT").read_text().splitlines() if not l.startswith(";")]
+    speakers = [
+        l
+        for l in (root / "SPEAKERS.TXT").read_text().splitlines()
+        if not l.startswith(";")
+    ]
     assert len(speakers) == 4
     assert sum("heldout" in l for l in speakers) == 1
 
@@ -225,7 +246,9 @@ def test_deterministic(tiny_corpora: tuple[Path, Path, dict]) -> None:
 
 
 @needs_espeak
-def test_resume_and_idempotent(tiny_corpora: tuple[Path, Path, dict], tmp_path: Path) -> None:
+def test_resume_and_idempotent(
+    tiny_corpora: tuple[Path, Path, dict], tmp_path: Path
+) -> None:
     src, _, _ = tiny_corpora
     root = tmp_path / "corpus"
     shutil.copytree(src, root)
@@ -248,7 +271,9 @@ def test_resume_and_idempotent(tiny_corpora: tuple[Path, Path, dict], tmp_path: 
 
 
 @needs_espeak
-def test_other_options_refused(tiny_corpora: tuple[Path, Path, dict], tmp_path: Path) -> None:
+def test_other_options_refused(
+    tiny_corpora: tuple[Path, Path, dict], tmp_path: Path
+) -> None:
     src, _, _ = tiny_corpora
     root = tmp_path / "corpus"
     shutil.copytree(src, root)
@@ -262,9 +287,26 @@ def test_cli_and_data_prep(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     out = tmp_path / "cli"
     rc = sc.main(
         [
-            "--out", str(out), "--seed", "7", "--num_sentences", "12", "--num_voices", "3",
-            "--num_heldout_voices", "1", "--num_dev", "2", "--num_test", "2",
-            "--num_test_unseen", "2", "--nj", "1", "--log_level", "WARNING",
+            "--out",
+            str(out),
+            "--seed",
+            "7",
+            "--num_sentences",
+            "12",
+            "--num_voices",
+            "3",
+            "--num_heldout_voices",
+            "1",
+            "--num_dev",
+            "2",
+            "--num_test",
+            "2",
+            "--num_test_unseen",
+            "2",
+            "--nj",
+            "1",
+            "--log_level",
+            "WARNING",
         ]
     )
     assert rc == 0
@@ -272,7 +314,12 @@ def test_cli_and_data_prep(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "test_unseen_voices" in printed and "vocabulary" in printed
     # the LibriSpeech data preparation runs unchanged on the synthetic tree
     dst = tmp_path / "data" / "train"
-    assert data_prep_librispeech.main(["--src", str(out / "train"), "--dst", str(dst), "--check_audio"]) == 0
+    assert (
+        data_prep_librispeech.main(
+            ["--src", str(out / "train"), "--dst", str(dst), "--check_audio"]
+        )
+        == 0
+    )
     res = validate_data_dir.validate_data_dir(dst)
     assert res.ok, res.errors
     assert res.num_utts == 6

@@ -1,9 +1,8 @@
 import pytest
 import torch
 
-from espnet2_ext.entropy.unit_lm import UnitLM, UnitLMError, write_lm_experiment
-
 from conftest import SMALL_LM_CONF, make_token_list, random_units
+from espnet2_ext.entropy.unit_lm import UnitLM, UnitLMError, write_lm_experiment
 
 
 def _direct_entropy(lm_module, units_row, sos):
@@ -22,7 +21,9 @@ def test_entropy_matches_direct_forward_and_definition(unit_lm, token_list):
     assert h.shape == (1, 12)
     torch.testing.assert_close(h[0], ref, atol=1e-5, rtol=1e-5)
     # entropy of a distribution over V tokens lies in [0, log V]
-    assert bool((h >= 0).all()) and bool((h <= torch.log(torch.tensor(len(token_list))) + 1e-4).all())
+    assert bool((h >= 0).all()) and bool(
+        (h <= torch.log(torch.tensor(len(token_list))) + 1e-4).all()
+    )
 
 
 def test_batch_equals_each_utterance_alone(unit_lm, token_list):
@@ -61,7 +62,9 @@ def test_windowed_equals_full_context_where_window_covers_it(lm_files, token_lis
             with torch.no_grad():
                 logp = big.lm(ctx, None)[0].log_softmax(-1)[0, -1]
             assert i - k * hop >= 6  # at least `overlap` units of left context
-            torch.testing.assert_close(h_small[b, i], -(logp.exp() * logp).sum(), atol=1e-5, rtol=1e-5)
+            torch.testing.assert_close(
+                h_small[b, i], -(logp.exp() * logp).sum(), atol=1e-5, rtol=1e-5
+            )
 
 
 def test_no_truncation_of_long_sequences(unit_lm, token_list):
@@ -122,7 +125,9 @@ def test_missing_or_unreadable_checkpoint(tmp_path, lm_files):
         UnitLM.from_files(cfg, other_ckpt)
 
 
-def test_minus_inf_logit_gives_finite_entropy_and_nan_logits_raise(lm_files, token_list):
+def test_minus_inf_logit_gives_finite_entropy_and_nan_logits_raise(
+    lm_files, token_list
+):
     """Issue 9 item 3: a token the LM rules out (-inf logit) used to give
     exp(-inf) * -inf = NaN, silently read as "no boundary"."""
     lm = UnitLM.from_files(*lm_files, window=64)
@@ -164,7 +169,9 @@ def test_window_defaults_to_the_longest_training_sequence_and_chunking_is_exact(
     lengths = torch.tensor([57, 80, 20])
     h = lm.entropy(units, lengths)
     # 57 units fit: scored whole, exactly as one plain forward
-    torch.testing.assert_close(h[0, :57], _direct_entropy(lm.lm, units[0, :57], lm.sos), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(
+        h[0, :57], _direct_entropy(lm.lm, units[0, :57], lm.sos), atol=1e-5, rtol=1e-5
+    )
     # one row per LM call (the bound) gives the same entropies
     tight = UnitLM.from_files(cfg_path, lm_files[1], max_attention_elements=58 * 58)
     torch.testing.assert_close(tight.entropy(units, lengths), h, atol=1e-5, rtol=1e-5)

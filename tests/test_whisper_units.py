@@ -28,7 +28,10 @@ def _speechlike(n: int, seed: int) -> torch.Tensor:
     t = torch.arange(n) / 16000.0
     f0 = 120 + 40 * torch.rand(1, generator=g)
     x = sum(torch.sin(2 * np.pi * f0 * k * t) / k for k in range(1, 8))
-    return (0.1 * x * (1 + torch.sin(2 * np.pi * 3 * t)) + 0.01 * torch.randn(n, generator=g)).float()
+    return (
+        0.1 * x * (1 + torch.sin(2 * np.pi * 3 * t))
+        + 0.01 * torch.randn(n, generator=g)
+    ).float()
 
 
 def test_whisper_shape_and_frame_count(whisper):
@@ -37,7 +40,9 @@ def test_whisper_shape_and_frame_count(whisper):
         f, fl = whisper(_speechlike(n, n)[None], torch.tensor([n]))
         assert int(fl[0]) == int(num_frames(torch.tensor(n))) == f.shape[1]
         assert f.shape[2] == 384 and torch.isfinite(f).all()
-        assert f[0].abs().sum(-1).min() > 0  # no zero (padded) frame inside the utterance
+        assert (
+            f[0].abs().sum(-1).min() > 0
+        )  # no zero (padded) frame inside the utterance
 
 
 def test_whisper_batch_equals_single(whisper):
@@ -55,7 +60,10 @@ def test_whisper_batch_equals_single(whisper):
 def test_whisper_log_mel_conventions():
     x = _speechlike(32000, 3)
     m = whisper_log_mel(x)
-    assert m.shape == (80, 200)  # floor(N / 160) frames: the centred STFT's last one dropped
+    assert m.shape == (
+        80,
+        200,
+    )  # floor(N / 160) frames: the centred STFT's last one dropped
     assert m.max() - m.min() <= 2.0 + 1e-6  # clamp at max - 8 in log10, then / 4
 
 

@@ -35,20 +35,30 @@ SCLITE_COLS = ("Snt", "Wrd", "Corr", "Sub", "Del", "Ins", "Err", "S.Err")
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--expdir", type=Path, default=Path("exp"))
     p.add_argument("--exps", nargs="+", required=True)
-    p.add_argument("--exp_prefix", default="asr", help="experiment dirs are <expdir>/<prefix>_<tag>")
+    p.add_argument(
+        "--exp_prefix",
+        default="asr",
+        help="experiment dirs are <expdir>/<prefix>_<tag>",
+    )
     p.add_argument("--test_sets", nargs="+", required=True)
     p.add_argument("--out", type=Path, default=Path("README.md"))
-    p.add_argument("--command", default="", help="the command that produced the results")
+    p.add_argument(
+        "--command", default="", help="the command that produced the results"
+    )
     return p
 
 
 def _git(*args: str) -> str:
     repo = Path(__file__).resolve().parents[2]
     try:
-        out = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=10
+        )
     except (OSError, subprocess.SubprocessError):
         return ""
     return out.stdout.strip() if out.returncode == 0 else ""
@@ -65,8 +75,14 @@ def environment() -> List[str]:
             return "not installed"
 
     git_hash = _git("rev-parse", "HEAD") or "unknown (not a git checkout)"
-    dirty = " (with uncommitted changes)" if _git("status", "--porcelain", "--untracked-files=no") else ""
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%a %b %d %H:%M:%S UTC %Y")
+    dirty = (
+        " (with uncommitted changes)"
+        if _git("status", "--porcelain", "--untracked-files=no")
+        else ""
+    )
+    now = datetime.datetime.now(datetime.timezone.utc).strftime(
+        "%a %b %d %H:%M:%S UTC %Y"
+    )
     return [
         "## Environments",
         f"- date: `{now}`",
@@ -81,12 +97,17 @@ def environment() -> List[str]:
 
 def sclite_table(rows: Dict[str, dict]) -> List[str]:
     """ESPnet's ``|dataset|Snt|Wrd|Corr|Sub|Del|Ins|Err|S.Err|`` table."""
-    out = ["|dataset|" + "|".join(SCLITE_COLS) + "|", "|---" * (len(SCLITE_COLS) + 1) + "|"]
+    out = [
+        "|dataset|" + "|".join(SCLITE_COLS) + "|",
+        "|---" * (len(SCLITE_COLS) + 1) + "|",
+    ]
     for name, d in rows.items():
         if d is None or "corr" not in d:
             out.append(f"|{name}|" + "|".join(["-"] * len(SCLITE_COLS)) + "|")
             continue
-        vals = [str(d["snt"]), str(d["words"])] + [f"{d[k]:.1f}" for k in ("corr", "sub", "del", "ins", "err", "sent_err")]
+        vals = [str(d["snt"]), str(d["words"])] + [
+            f"{d[k]:.1f}" for k in ("corr", "sub", "del", "ins", "err", "sent_err")
+        ]
         out.append(f"|{name}|" + "|".join(vals) + "|")
     return out
 
@@ -96,7 +117,7 @@ def write_block(path: Path, block: List[str]) -> None:
     text = "\n".join([BEGIN, *block, END])
     old = path.read_text(encoding="utf-8") if path.is_file() else ""
     if BEGIN in old and END in old:
-        new = old[: old.index(BEGIN)] + text + old[old.index(END) + len(END):]
+        new = old[: old.index(BEGIN)] + text + old[old.index(END) + len(END) :]
     else:
         new = text + ("\n\n" + old.lstrip("\n") if old.strip() else "\n")
     path.write_text(new if new.endswith("\n") else new + "\n", encoding="utf-8")
@@ -104,8 +125,13 @@ def write_block(path: Path, block: List[str]) -> None:
 
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
-    head = ["method", "tokens/s into encoder", "compression vs 50 Hz", "params (trainable)",
-            "frozen unit LM params"]
+    head = [
+        "method",
+        "tokens/s into encoder",
+        "compression vs 50 Hz",
+        "params (trainable)",
+        "frozen unit LM params",
+    ]
     head += [f"WER {t} (%)" for t in args.test_sets]
     head += ["train time (s, epochs)", "decode time (s, all test sets)"]
     rows, missing, details = [], [], []
@@ -121,29 +147,63 @@ def main(argv=None) -> int:
         if not scores:
             continue
         first = next(iter(scores.values()))
-        train_s = (d / "train_seconds").read_text().strip() if (d / "train_seconds").is_file() else "-"
+        train_s = (
+            (d / "train_seconds").read_text().strip()
+            if (d / "train_seconds").is_file()
+            else "-"
+        )
         dec = sum(s.get("decode_seconds", 0.0) for s in scores.values())
-        row = [tag, f"{first.get('tokens_per_sec', float('nan')):.1f}",
-               f"{first.get('compression', float('nan')):.2f}x", f"{first.get('params', 0) / 1e6:.2f} M",
-               f"{first['frozen_params'] / 1e6:.2f} M" if first.get("frozen_params") else "-"]
-        row += [f"{scores[t]['wer']:.2f}" if t in scores else "-" for t in args.test_sets]
+        row = [
+            tag,
+            f"{first.get('tokens_per_sec', float('nan')):.1f}",
+            f"{first.get('compression', float('nan')):.2f}x",
+            f"{first.get('params', 0) / 1e6:.2f} M",
+            (
+                f"{first['frozen_params'] / 1e6:.2f} M"
+                if first.get("frozen_params")
+                else "-"
+            ),
+        ]
+        row += [
+            f"{scores[t]['wer']:.2f}" if t in scores else "-" for t in args.test_sets
+        ]
         row += [train_s, f"{dec:.0f}"]
         rows.append(row)
-        wer_rows = {f"decode_{t}": (dict(scores[t], snt=scores[t].get("utterances", "-")) if t in scores else None)
-                    for t in args.test_sets}
-        cer_rows = {f"decode_{t}": (dict(scores[t]["cer_detail"], snt=scores[t].get("utterances", "-"))
-                                    if t in scores and "cer_detail" in scores[t] else None)
-                    for t in args.test_sets}
+        wer_rows = {
+            f"decode_{t}": (
+                dict(scores[t], snt=scores[t].get("utterances", "-"))
+                if t in scores
+                else None
+            )
+            for t in args.test_sets
+        }
+        cer_rows = {
+            f"decode_{t}": (
+                dict(scores[t]["cer_detail"], snt=scores[t].get("utterances", "-"))
+                if t in scores and "cer_detail" in scores[t]
+                else None
+            )
+            for t in args.test_sets
+        }
         details += ["", f"## {d.name}", "### WER", ""] + sclite_table(wer_rows)
         details += ["", "### CER", ""] + sclite_table(cer_rows)
-    block = ["# RESULTS", *environment(), "", "## Summary", "",
-             f"Produced by `espnet2_ext.bin.asr_results` from `{args.expdir}`"
-             + (f", after `{args.command}`" if args.command else "") + ".", "",
-             "tokens/s and compression are measured on the first test set by running each model's",
-             "own frontend (the <sos/eos> ESPnet prepends is not counted); times are wall-clock on",
-             "the machine that ran the recipe (training: the epochs' train and valid phases).", "",
-             "| " + " | ".join(head) + " |",
-             "|" + "---|" * len(head)]
+    block = [
+        "# RESULTS",
+        *environment(),
+        "",
+        "## Summary",
+        "",
+        f"Produced by `espnet2_ext.bin.asr_results` from `{args.expdir}`"
+        + (f", after `{args.command}`" if args.command else "")
+        + ".",
+        "",
+        "tokens/s and compression are measured on the first test set by running each model's",
+        "own frontend (the <sos/eos> ESPnet prepends is not counted); times are wall-clock on",
+        "the machine that ran the recipe (training: the epochs' train and valid phases).",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
     block += ["| " + " | ".join(r) + " |" for r in rows]
     if missing:
         block += ["", "Missing score files: " + ", ".join(missing)]

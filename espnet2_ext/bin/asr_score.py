@@ -46,7 +46,9 @@ def align_counts(ref: list, hyp: list) -> tuple:
     """
     n, m = len(ref), len(hyp)
     # cost[i][j] = (errors, -substitutions) of aligning ref[:i] with hyp[:j]
-    cost = [[(j, 0) for j in range(m + 1)]] + [[(i, 0)] + [None] * m for i in range(1, n + 1)]
+    cost = [[(j, 0) for j in range(m + 1)]] + [
+        [(i, 0)] + [None] * m for i in range(1, n + 1)
+    ]
     for i in range(1, n + 1):
         for j in range(1, m + 1):
             e, ns = cost[i - 1][j - 1]
@@ -91,10 +93,18 @@ def wer(ref: dict, hyp: dict, unit: str = "word") -> dict:
     extra = sorted(set(hyp) - set(ref))
     pct = lambda x: 100.0 * x / max(words, 1)  # noqa: E731
     return {
-        "wer": pct(errors), "errors": errors, "words": words,
-        "utterances": len(ref), "missing_hypotheses": missing, "extra_hypotheses": len(extra),
-        "corr": pct(words - sub - dele), "sub": pct(sub), "del": pct(dele), "ins": pct(ins),
-        "err": pct(errors), "sent_err": 100.0 * sent_err / max(len(ref), 1),
+        "wer": pct(errors),
+        "errors": errors,
+        "words": words,
+        "utterances": len(ref),
+        "missing_hypotheses": missing,
+        "extra_hypotheses": len(extra),
+        "corr": pct(words - sub - dele),
+        "sub": pct(sub),
+        "del": pct(dele),
+        "ins": pct(ins),
+        "err": pct(errors),
+        "sent_err": 100.0 * sent_err / max(len(ref), 1),
     }
 
 
@@ -130,13 +140,17 @@ def encoder_rate(
                 ids.append(parts[0])
                 seqs.append(torch.tensor([index.get(t, unk) for t in parts[1:]]))
     order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
-    keeps_sos = model.frontend is not None and not getattr(model.frontend, "strip_sos", False)
+    keeps_sos = model.frontend is not None and not getattr(
+        model.frontend, "strip_sos", False
+    )
     n_inputs = n_tokens = 0
     with torch.no_grad():
         for i in range(0, len(order), batch):
             chunk = [seqs[j] for j in order[i : i + batch]]
             lengths = torch.tensor([len(s) for s in chunk])
-            x = torch.nn.utils.rnn.pad_sequence(chunk, batch_first=True, padding_value=-1)
+            x = torch.nn.utils.rnn.pad_sequence(
+                chunk, batch_first=True, padding_value=-1
+            )
             feats, feats_lengths = model._extract_feats(x, lengths)
             if keeps_sos:
                 # ESPnet's MT model prepends <sos/eos>; a frontend that keeps it (embed,
@@ -149,7 +163,9 @@ def encoder_rate(
         dur = read_lengths(duration_units)
         missing = [u for u in ids if u not in dur]
         if missing:
-            raise ValueError(f"{len(missing)} utterances of {units} are not in {duration_units}, e.g. {missing[0]}")
+            raise ValueError(
+                f"{len(missing)} utterances of {units} are not in {duration_units}, e.g. {missing[0]}"
+            )
         n_units = sum(dur[u] for u in ids)
     else:
         n_units = n_inputs
@@ -158,11 +174,20 @@ def encoder_rate(
     # the frozen unit LM of the entropy frontend is held outside the module tree (not
     # trained, not in the checkpoint): counted apart
     lm = getattr(model.frontend, "unit_lm", None)
-    frozen = sum(p.numel() for p in lm.parameters()) if isinstance(lm, torch.nn.Module) else 0
+    frozen = (
+        sum(p.numel() for p in lm.parameters())
+        if isinstance(lm, torch.nn.Module)
+        else 0
+    )
     return {
-        "tokens_per_sec": n_tokens / seconds, "compression": n_units / max(n_tokens, 1),
-        "units": n_units, "inputs": n_inputs, "encoder_tokens": n_tokens, "audio_seconds": seconds,
-        "params": params, "frozen_params": frozen,
+        "tokens_per_sec": n_tokens / seconds,
+        "compression": n_units / max(n_tokens, 1),
+        "units": n_units,
+        "inputs": n_inputs,
+        "encoder_tokens": n_tokens,
+        "audio_seconds": seconds,
+        "params": params,
+        "frozen_params": frozen,
     }
 
 
@@ -181,7 +206,9 @@ def encoder_layer_lengths(encoder, feats, feats_lengths):
     if embed is None or isinstance(embed, torch.nn.Sequential):
         return feats_lengths
 
-    masks = (~make_pad_mask(feats_lengths, maxlen=feats.size(1)))[:, None, :].to(feats.device)
+    masks = (~make_pad_mask(feats_lengths, maxlen=feats.size(1)))[:, None, :].to(
+        feats.device
+    )
     out = embed(feats, masks)
     if isinstance(out, tuple) and len(out) == 2 and out[1] is not None:
         m = out[1]
@@ -191,16 +218,24 @@ def encoder_layer_lengths(encoder, feats, feats_lengths):
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--ref", required=True, type=Path)
     p.add_argument("--hyp", required=True, type=Path)
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--mt_train_config")
     p.add_argument("--mt_model_file")
-    p.add_argument("--units", type=Path, help="the decoded units (for the encoder rate)")
-    p.add_argument("--duration_units", type=Path, default=None,
-                   help="the 50 Hz units of the same utterances, for the audio duration "
-                   "(default: --units)")
+    p.add_argument(
+        "--units", type=Path, help="the decoded units (for the encoder rate)"
+    )
+    p.add_argument(
+        "--duration_units",
+        type=Path,
+        default=None,
+        help="the 50 Hz units of the same utterances, for the audio duration "
+        "(default: --units)",
+    )
     p.add_argument("--unit_rate", type=float, default=50.0)
     p.add_argument("--decode_seconds_file", type=Path)
     return p
@@ -208,23 +243,44 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s"
+    )
     ref, hyp = read_text(args.ref), read_text(args.hyp)
     res = wer(ref, hyp)
-    res["cer_detail"] = {k: v for k, v in wer(ref, hyp, unit="char").items()
-                         if k in ("words", "corr", "sub", "del", "ins", "err", "sent_err")}
+    res["cer_detail"] = {
+        k: v
+        for k, v in wer(ref, hyp, unit="char").items()
+        if k in ("words", "corr", "sub", "del", "ins", "err", "sent_err")
+    }
     if res["missing_hypotheses"]:
-        logger.warning("%d reference utterances have no hypothesis (scored as deletions)", res["missing_hypotheses"])
+        logger.warning(
+            "%d reference utterances have no hypothesis (scored as deletions)",
+            res["missing_hypotheses"],
+        )
     if args.units and args.mt_train_config:
-        res.update(encoder_rate(args.mt_train_config, args.mt_model_file, args.units, args.unit_rate,
-                                duration_units=args.duration_units))
+        res.update(
+            encoder_rate(
+                args.mt_train_config,
+                args.mt_model_file,
+                args.units,
+                args.unit_rate,
+                duration_units=args.duration_units,
+            )
+        )
         if args.decode_seconds_file and args.decode_seconds_file.is_file():
             res["decode_seconds"] = float(args.decode_seconds_file.read_text())
             res["decode_rtf_wall"] = res["decode_seconds"] / res["audio_seconds"]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=2) + "\n")
-    print(f"{args.hyp}: WER {res['wer']:.2f}% ({res['errors']}/{res['words']}), "
-          + (f"{res['tokens_per_sec']:.1f} tokens/s into the encoder" if "tokens_per_sec" in res else ""))
+    print(
+        f"{args.hyp}: WER {res['wer']:.2f}% ({res['errors']}/{res['words']}), "
+        + (
+            f"{res['tokens_per_sec']:.1f} tokens/s into the encoder"
+            if "tokens_per_sec" in res
+            else ""
+        )
+    )
     return 0
 
 

@@ -39,11 +39,15 @@ def _time(fn, repeat: int) -> float:
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--length", type=int, default=1000)
     p.add_argument("--vocab", type=int, default=500, help="k-means clusters K")
-    p.add_argument("--target_rate", type=float, default=15.0, help="segments per second")
+    p.add_argument(
+        "--target_rate", type=float, default=15.0, help="segments per second"
+    )
     p.add_argument("--max_len", type=int, default=10)
     p.add_argument("--lm_config", default=str(REPO / "conf" / "unit_lm.yaml"))
     p.add_argument("--d_model", type=int, default=256)
@@ -65,22 +69,37 @@ def main(argv=None) -> None:
     from espnet2_ext.entropy.unit_lm import write_lm_experiment
 
     torch.manual_seed(args.seed)
-    token_list = ["<blank>", "<unk>"] + [str(i) for i in range(args.vocab)] + ["<sos/eos>"]
+    token_list = (
+        ["<blank>", "<unk>"] + [str(i) for i in range(args.vocab)] + ["<sos/eos>"]
+    )
     V = len(token_list)
     lm_cfg = yaml.safe_load(Path(args.lm_config).read_text())
     B, T = args.batch, args.length
     # units with the run structure of real 50 Hz units: runs of 1-6 repeats
     runs = torch.randint(2, V - 1, (B, T))
     rep = torch.randint(1, 7, (B, T))
-    units = torch.repeat_interleave(runs.flatten(), rep.flatten()).view(-1)[: B * T].view(B, T)
+    units = (
+        torch.repeat_interleave(runs.flatten(), rep.flatten())
+        .view(-1)[: B * T]
+        .view(B, T)
+    )
     lengths = torch.full((B,), T, dtype=torch.long)
-    src = torch.cat([torch.full((B, 1), V - 1), units], 1)  # <sos> + units, as the MT model gives
+    src = torch.cat(
+        [torch.full((B, 1), V - 1), units], 1
+    )  # <sos> + units, as the MT model gives
     src_lengths = lengths + 1
 
     with tempfile.TemporaryDirectory() as tmp, torch.inference_mode():
-        cfg, ckpt = write_lm_experiment(tmp, token_list, lm_cfg["lm_conf"], lm=lm_cfg["lm"])
+        cfg, ckpt = write_lm_experiment(
+            tmp, token_list, lm_cfg["lm_conf"], lm=lm_cfg["lm"]
+        )
         fe = EntropyCompressFrontend(
-            V, cfg, ckpt, token_list=token_list, threshold=0.0, max_len=args.max_len,
+            V,
+            cfg,
+            ckpt,
+            token_list=token_list,
+            threshold=0.0,
+            max_len=args.max_len,
             d_model=args.d_model,
         ).eval()
         h = fe.unit_lm.entropy(units, lengths)
@@ -89,8 +108,10 @@ def main(argv=None) -> None:
         _, seg = fe.segment(units, lengths)
         comp = fe.compressor
         n_seg = int(seg.counts.sum())
-        print(f"batch {B} x {T} units, vocab {V}, {n_seg} segments "
-              f"({cal.achieved_rate:.2f}/s at 50 units/s, threshold {cal.threshold:.3f})")
+        print(
+            f"batch {B} x {T} units, vocab {V}, {n_seg} segments "
+            f"({cal.achieved_rate:.2f}/s at 50 units/s, threshold {cal.threshold:.3f})"
+        )
 
         # check both paths agree before timing them
         out_v = comp(units, lengths, seg.seg_ids, seg.counts)[0]
@@ -100,27 +121,45 @@ def main(argv=None) -> None:
         diff = float((out_v - out_r).abs().max())
         print(f"max |vectorised - reference| = {diff:.2e}")
 
-        t_vec = _time(lambda: comp(units, lengths, seg.seg_ids, seg.counts), args.repeat)
+        t_vec = _time(
+            lambda: comp(units, lengths, seg.seg_ids, seg.counts), args.repeat
+        )
         if args.reference_repeat > 1:
-            t_ref = _time(lambda: reference_compress(comp, units, lengths, seg.seg_ids, seg.counts), args.reference_repeat - 1)
+            t_ref = _time(
+                lambda: reference_compress(
+                    comp, units, lengths, seg.seg_ids, seg.counts
+                ),
+                args.reference_repeat - 1,
+            )
         else:
             t_ref = t_ref_first
-        print(f"compressor: vectorised {t_vec * 1e3:.1f} ms, per-segment loop {t_ref * 1e3:.1f} ms")
+        print(
+            f"compressor: vectorised {t_vec * 1e3:.1f} ms, per-segment loop {t_ref * 1e3:.1f} ms"
+        )
 
         enc = TransformerEncoder(
-            input_size=args.d_model, output_size=256, attention_heads=4, linear_units=2048,
-            num_blocks=12, input_layer="linear", dropout_rate=0.0,
+            input_size=args.d_model,
+            output_size=256,
+            attention_heads=4,
+            linear_units=2048,
+            num_blocks=12,
+            input_layer="linear",
+            dropout_rate=0.0,
         ).eval()
         dense_in = torch.randn(B, T, args.d_model)
         t_enc = _time(lambda: enc(dense_in, lengths), args.repeat)
         t_lm = _time(lambda: fe.unit_lm.entropy(units, lengths), args.repeat)
         t_fe = _time(lambda: fe(src, src_lengths), args.repeat)
-        print(f"dense 12-layer encoder (d=256, ffn 2048): {t_enc * 1e3:.1f} ms; frontend "
-              f"{t_fe * 1e3:.1f} ms (of which unit LM {t_lm * 1e3:.1f} ms)")
+        print(
+            f"dense 12-layer encoder (d=256, ffn 2048): {t_enc * 1e3:.1f} ms; frontend "
+            f"{t_fe * 1e3:.1f} ms (of which unit LM {t_lm * 1e3:.1f} ms)"
+        )
         n_params = sum(p.numel() for p in fe.parameters())
         n_lm = sum(p.numel() for p in fe.unit_lm.parameters())
-        print(f"params: compressor {n_params / 1e6:.2f} M, unit LM {n_lm / 1e6:.2f} M (frozen), "
-              f"encoder {sum(p.numel() for p in enc.parameters()) / 1e6:.2f} M")
+        print(
+            f"params: compressor {n_params / 1e6:.2f} M, unit LM {n_lm / 1e6:.2f} M (frozen), "
+            f"encoder {sum(p.numel() for p in enc.parameters()) / 1e6:.2f} M"
+        )
         print(f"vectorised_vs_reference_speedup: {t_ref / t_vec:.1f}")
         print(f"frontend_vs_dense_encoder: {t_fe / t_enc:.3f}")
 

@@ -345,7 +345,9 @@ def calibrate_size(
     # lm_window None (the default): whole utterances, as with an LM trained on them
     T_max = max(b.units.size(1) for b in batches)
     window = fconf.get("lm_window") or T_max + 1
-    overlap = fconf.get("lm_overlap") if fconf.get("lm_overlap") is not None else window // 2
+    overlap = (
+        fconf.get("lm_overlap") if fconf.get("lm_overlap") is not None else window // 2
+    )
     rule = dict(
         rule=fconf.get("rule", "global"), rel_threshold=fconf.get("rel_threshold")
     )

@@ -45,15 +45,28 @@ def family(method: str) -> str:
 
 def _run(name: str, expdir: Path, test_sets: List[str]) -> dict:
     """WER per test set, encoder tokens / audio seconds / units and params of one run."""
-    run = {"wer": {}, "tokens": 0.0, "seconds": 0.0, "units": 0.0, "params": None, "frozen_params": 0}
+    run = {
+        "wer": {},
+        "tokens": 0.0,
+        "seconds": 0.0,
+        "units": 0.0,
+        "params": None,
+        "frozen_params": 0,
+    }
     for dset in test_sets:
         path = expdir / f"decode_{dset}" / "score.json"
         if not path.is_file():
-            raise FileNotFoundError(f"{name}: no {path} (run the decoding and scoring stages)")
+            raise FileNotFoundError(
+                f"{name}: no {path} (run the decoding and scoring stages)"
+            )
         s = json.loads(path.read_text())
         if s.get("missing_hypotheses"):
-            logger.warning("%s %s: %d utterances without hypothesis (counted as deletions)",
-                           name, dset, s["missing_hypotheses"])
+            logger.warning(
+                "%s %s: %d utterances without hypothesis (counted as deletions)",
+                name,
+                dset,
+                s["missing_hypotheses"],
+            )
         run["wer"][dset] = s["wer"]
         run["tokens"] += s["encoder_tokens"]
         run["seconds"] += s["audio_seconds"]
@@ -74,19 +87,25 @@ def mean_sd(values: Sequence[float]) -> Tuple[float, float]:
     return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
 
 
-def collect(methods: Dict[str, List[str]], test_sets: List[str], speed: dict) -> List[dict]:
+def collect(
+    methods: Dict[str, List[str]], test_sets: List[str], speed: dict
+) -> List[dict]:
     """One row per method: means over its runs, ``_sd`` columns for the WERs."""
     rows = []
     for name, expdirs in methods.items():
         runs = [_run(name, Path(d), test_sets) for d in expdirs]
         sp = speed.get("methods", {}).get(name)
         if sp is None:
-            raise KeyError(f"{name}: not in the speed measurements (bench_speed --exp {name}=...)")
+            raise KeyError(
+                f"{name}: not in the speed measurements (bench_speed --exp {name}=...)"
+            )
         row = OrderedDict(method=name, runs=len(runs))
         row["tokens_per_sec"] = mean_sd([r["tokens"] / r["seconds"] for r in runs])[0]
         row["compression"] = mean_sd([r["units"] / r["tokens"] for r in runs])[0]
         for dset in test_sets:
-            row[f"wer_{dset}"], row[f"wer_{dset}_sd"] = mean_sd([r["wer"][dset] for r in runs])
+            row[f"wer_{dset}"], row[f"wer_{dset}_sd"] = mean_sd(
+                [r["wer"][dset] for r in runs]
+            )
         row["train_seconds"] = mean_sd([r["train_seconds"] for r in runs])[0]
         row["train_step_ms"] = sp["train_step_ms"]
         row["decode_rtf"] = sp["decode_rtf"]
@@ -123,35 +142,53 @@ def targets(rows: List[dict], test_sets: List[str], ref: str, main: str) -> List
 
     for dset in test_sets:
         k = f"wer_{dset}"
-        out.append(f"- {main} WER <= {ref} WER on {dset}: {e[k]:.2f} vs {d[k]:.2f}: "
-                   f"{mark(e[k] <= d[k])}{_spread_note(e, d, k)}")
+        out.append(
+            f"- {main} WER <= {ref} WER on {dset}: {e[k]:.2f} vs {d[k]:.2f}: "
+            f"{mark(e[k] <= d[k])}{_spread_note(e, d, k)}"
+        )
     fam = family(main)
-    rate = main[len(fam) + 1:]
+    rate = main[len(fam) + 1 :]
     fp = by.get(f"fixed_pool_{rate}")
     if fp:
         ok = all(e[f"wer_{s}"] < fp[f"wer_{s}"] for s in test_sets)
-        out.append(f"- {main} beats fixed_pool_{rate} (WER "
-                   + ", ".join(f"{e[f'wer_{s}']:.2f} vs {fp[f'wer_{s}']:.2f}" for s in test_sets)
-                   + f"; {e['tokens_per_sec']:.1f} vs {fp['tokens_per_sec']:.1f} tokens/s): {mark(ok)}"
-                   + "".join(_spread_note(e, fp, f"wer_{s}", s) for s in test_sets))
+        out.append(
+            f"- {main} beats fixed_pool_{rate} (WER "
+            + ", ".join(
+                f"{e[f'wer_{s}']:.2f} vs {fp[f'wer_{s}']:.2f}" for s in test_sets
+            )
+            + f"; {e['tokens_per_sec']:.1f} vs {fp['tokens_per_sec']:.1f} tokens/s): {mark(ok)}"
+            + "".join(_spread_note(e, fp, f"wer_{s}", s) for s in test_sets)
+        )
     db = by.get("dedup_bpe")
     if db:
         ok = all(e[f"wer_{s}"] < db[f"wer_{s}"] for s in test_sets)
         rate_ok = e["tokens_per_sec"] <= db["tokens_per_sec"] * 1.02
-        out.append(f"- {main} beats dedup_bpe at an equal or lower rate (WER "
-                   + ", ".join(f"{e[f'wer_{s}']:.2f} vs {db[f'wer_{s}']:.2f}" for s in test_sets)
-                   + f"; {e['tokens_per_sec']:.1f} vs {db['tokens_per_sec']:.1f} tokens/s): "
-                   + (mark(ok) if rate_ok else "not comparable (higher rate)"))
+        out.append(
+            f"- {main} beats dedup_bpe at an equal or lower rate (WER "
+            + ", ".join(
+                f"{e[f'wer_{s}']:.2f} vs {db[f'wer_{s}']:.2f}" for s in test_sets
+            )
+            + f"; {e['tokens_per_sec']:.1f} vs {db['tokens_per_sec']:.1f} tokens/s): "
+            + (mark(ok) if rate_ok else "not comparable (higher rate)")
+        )
     r = e["train_step_ms"] / d["train_step_ms"]
-    out.append(f"- training step {main} / {ref} = {r:.2f} (target <= 0.5): {mark(r <= 0.5)}")
+    out.append(
+        f"- training step {main} / {ref} = {r:.2f} (target <= 0.5): {mark(r <= 0.5)}"
+    )
     r = e["decode_rtf"] / d["decode_rtf"]
-    out.append(f"- decoding time, unit LM included, {main} / {ref} = {r:.2f} (target <= 0.6): {mark(r <= 0.6)}")
+    out.append(
+        f"- decoding time, unit LM included, {main} / {ref} = {r:.2f} (target <= 0.6): {mark(r <= 0.6)}"
+    )
     return out
 
 
 def _spread_note(a: dict, b: dict, key: str, label: str = "") -> str:
     """`` (inside the spread ...)`` when two means differ by less than the larger sd."""
-    sds = [x for x in (a.get(key + "_sd"), b.get(key + "_sd")) if x is not None and not math.isnan(x)]
+    sds = [
+        x
+        for x in (a.get(key + "_sd"), b.get(key + "_sd"))
+        if x is not None and not math.isnan(x)
+    ]
     if not sds:
         return ""
     diff = abs(a[key] - b[key])
@@ -161,8 +198,15 @@ def _spread_note(a: dict, b: dict, key: str, label: str = "") -> str:
     return ""
 
 
-def write_markdown(rows: List[dict], path: Path, test_sets: List[str], ref: str, main: str,
-                   command: Optional[str], speed: dict) -> None:
+def write_markdown(
+    rows: List[dict],
+    path: Path,
+    test_sets: List[str],
+    ref: str,
+    main: str,
+    command: Optional[str],
+    speed: dict,
+) -> None:
     cols = [c for c in rows[0].keys() if not c.endswith("_sd")]
     d = next((r for r in rows if r["method"] == ref), None)
     lines = []
@@ -203,7 +247,9 @@ def write_markdown(rows: List[dict], path: Path, test_sets: List[str], ref: str,
         else:
             cells += ["", ""]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "Targets (checked from the table):", ""] + targets(rows, test_sets, ref, main)
+    lines += ["", "Targets (checked from the table):", ""] + targets(
+        rows, test_sets, ref, main
+    )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -216,18 +262,39 @@ def plot(rows: List[dict], path: Path, test_sets: List[str]) -> None:
     fams = OrderedDict()
     for r in rows:
         fams.setdefault(family(r["method"]), []).append(r)
-    fig, axes = plt.subplots(1, len(test_sets), figsize=(6 * len(test_sets), 4.5), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(test_sets), figsize=(6 * len(test_sets), 4.5), squeeze=False
+    )
     for ax, dset in zip(axes[0], test_sets):
         for fam, rs in fams.items():
             rs = sorted(rs, key=lambda r: r["tokens_per_sec"])
             x = [r["tokens_per_sec"] for r in rs]
             y = [r[f"wer_{dset}"] for r in rs]
-            err = [0.0 if math.isnan(r.get(f"wer_{dset}_sd", math.nan)) else r[f"wer_{dset}_sd"]
-                   for r in rs]
-            ax.errorbar(x, y, yerr=err if any(err) else None, marker="o", capsize=3,
-                        linestyle="-" if len(rs) > 1 else "none", label=fam)
+            err = [
+                (
+                    0.0
+                    if math.isnan(r.get(f"wer_{dset}_sd", math.nan))
+                    else r[f"wer_{dset}_sd"]
+                )
+                for r in rs
+            ]
+            ax.errorbar(
+                x,
+                y,
+                yerr=err if any(err) else None,
+                marker="o",
+                capsize=3,
+                linestyle="-" if len(rs) > 1 else "none",
+                label=fam,
+            )
             if len(rs) == 1:
-                ax.annotate(fam, (x[0], y[0]), textcoords="offset points", xytext=(4, 4), fontsize=7)
+                ax.annotate(
+                    fam,
+                    (x[0], y[0]),
+                    textcoords="offset points",
+                    xytext=(4, 4),
+                    fontsize=7,
+                )
         ax.set_xlabel("tokens per second in the encoder")
         ax.set_ylabel("WER (%)")
         ax.set_title(dset)
@@ -243,37 +310,64 @@ def update_results_md(path: Path, outdir: Path, command: Optional[str]) -> None:
     from espnet2_ext.bin.asr_results import KEEP_MARKER
 
     old = path.read_text(encoding="utf-8") if path.is_file() else "# README\n"
-    head = old[: old.index(KEEP_MARKER)].rstrip("\n") if KEEP_MARKER in old else old.rstrip("\n")
+    head = (
+        old[: old.index(KEEP_MARKER)].rstrip("\n")
+        if KEEP_MARKER in old
+        else old.rstrip("\n")
+    )
     rel = lambda p: str(p)  # noqa: E731
     body = [
-        KEEP_MARKER, "", "## Benchmark", "",
+        KEEP_MARKER,
+        "",
+        "## Benchmark",
+        "",
         f"`{rel(outdir / 'results.csv')}`, `{rel(outdir / 'results.md')}` and "
-        f"`{rel(outdir / 'results.png')}`" + (f", produced by `{command}`" if command else "") + ":", "",
-        (outdir / "results.md").read_text(encoding="utf-8").rstrip("\n"), "",
+        f"`{rel(outdir / 'results.png')}`"
+        + (f", produced by `{command}`" if command else "")
+        + ":",
+        "",
+        (outdir / "results.md").read_text(encoding="utf-8").rstrip("\n"),
+        "",
         f"![WER against tokens per second]({rel(outdir / 'results.png')})",
     ]
     path.write_text(head + "\n\n" + "\n".join(body) + "\n", encoding="utf-8")
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--method", action="append", required=True,
-                   help="NAME=DIR: the method's name in the table and its experiment directory; "
-                   "the same NAME again adds a repeated run (another seed)")
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--method",
+        action="append",
+        required=True,
+        help="NAME=DIR: the method's name in the table and its experiment directory; "
+        "the same NAME again adds a repeated run (another seed)",
+    )
     p.add_argument("--test_sets", nargs="+", default=["test", "test_unseen_voices"])
-    p.add_argument("--speed", type=Path, required=True, help="JSON of espnet2_ext.bin.bench_speed")
+    p.add_argument(
+        "--speed", type=Path, required=True, help="JSON of espnet2_ext.bin.bench_speed"
+    )
     p.add_argument("--ref", default="dense", help="reference method for the ratios")
-    p.add_argument("--main", default="entropy_15", help="method whose targets are checked")
+    p.add_argument(
+        "--main", default="entropy_15", help="method whose targets are checked"
+    )
     p.add_argument("--command", default=None, help="the command that produced the run")
     p.add_argument("--outdir", type=Path, required=True)
-    p.add_argument("--results_md", type=Path, default=None,
-                   help="a recipe README.md whose benchmark section is replaced")
+    p.add_argument(
+        "--results_md",
+        type=Path,
+        default=None,
+        help="a recipe README.md whose benchmark section is replaced",
+    )
     return p
 
 
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s"
+    )
     methods = OrderedDict()
     for m in args.method:
         if "=" not in m:
@@ -284,7 +378,15 @@ def main(argv=None) -> int:
     rows = collect(methods, args.test_sets, speed)
     args.outdir.mkdir(parents=True, exist_ok=True)
     write_csv(rows, args.outdir / "results.csv")
-    write_markdown(rows, args.outdir / "results.md", args.test_sets, args.ref, args.main, args.command, speed)
+    write_markdown(
+        rows,
+        args.outdir / "results.md",
+        args.test_sets,
+        args.ref,
+        args.main,
+        args.command,
+        speed,
+    )
     plot(rows, args.outdir / "results.png", args.test_sets)
     if args.results_md is not None:
         update_results_md(args.results_md, args.outdir, args.command)

@@ -64,7 +64,13 @@ from typing import Dict, List, Optional, Set
 logger = logging.getLogger("bench_speed")
 
 # Text2Text arguments that are not decoding options, or that this tool sets itself
-_NOT_DECODE_OPTIONS = {"self", "mt_train_config", "mt_model_file", "device", "batch_size"}
+_NOT_DECODE_OPTIONS = {
+    "self",
+    "mt_train_config",
+    "mt_model_file",
+    "device",
+    "batch_size",
+}
 
 
 class BenchError(RuntimeError):
@@ -74,7 +80,14 @@ class BenchError(RuntimeError):
 class Method:
     """One ``--exp``: its files, and the models built from them."""
 
-    def __init__(self, name: str, expdir: Path, train_units: Path, test_units: Path, model_file: str):
+    def __init__(
+        self,
+        name: str,
+        expdir: Path,
+        train_units: Path,
+        test_units: Path,
+        model_file: str,
+    ):
         self.name = name
         self.expdir = expdir
         self.config = expdir / "config.yaml"
@@ -84,13 +97,22 @@ class Method:
 
     def check_files(self) -> None:
         if not self.expdir.is_dir():
-            raise FileNotFoundError(f"--exp {self.name}: experiment directory not found: {self.expdir}")
+            raise FileNotFoundError(
+                f"--exp {self.name}: experiment directory not found: {self.expdir}"
+            )
         if not self.config.is_file():
-            raise FileNotFoundError(f"--exp {self.name}: config not found: {self.config}")
+            raise FileNotFoundError(
+                f"--exp {self.name}: config not found: {self.config}"
+            )
         if not self.model_file.is_file():
-            raise FileNotFoundError(f"--exp {self.name}: model file not found: {self.model_file} "
-                                    "(see --model_file)")
-        for what, p in (("train units", self.train_units), ("test units", self.test_units)):
+            raise FileNotFoundError(
+                f"--exp {self.name}: model file not found: {self.model_file} "
+                "(see --model_file)"
+            )
+        for what, p in (
+            ("train units", self.train_units),
+            ("test units", self.test_units),
+        ):
             if not p.is_file():
                 raise FileNotFoundError(f"--exp {self.name}: {what} not found: {p}")
 
@@ -132,31 +154,49 @@ def common_ids(sources: Dict[str, Path]) -> Set[str]:
     sets = {what: read_ids(p) for what, p in sources.items()}
     common = set.intersection(*sets.values())
     if not common:
-        sizes = ", ".join(f"{what} ({p}): {len(sets[what])}" for what, p in sources.items())
+        sizes = ", ".join(
+            f"{what} ({p}): {len(sets[what])}" for what, p in sources.items()
+        )
         raise BenchError(f"no utterance is common to all of: {sizes}")
     return common
 
 
-def choose_train_batches(common: Set[str], lengths: Dict[str, int], batch_size: int,
-                         n_batches: int, rng: random.Random) -> List[List[str]]:
+def choose_train_batches(
+    common: Set[str],
+    lengths: Dict[str, int],
+    batch_size: int,
+    n_batches: int,
+    rng: random.Random,
+) -> List[List[str]]:
     """Seeded choice of ``n_batches`` x ``batch_size`` ids, length-sorted into batches."""
     need = batch_size * n_batches
     pool = sorted(common)
     if len(pool) < batch_size:
-        raise BenchError(f"only {len(pool)} utterances are common to all train inputs; "
-                         f"--batch_size is {batch_size}")
+        raise BenchError(
+            f"only {len(pool)} utterances are common to all train inputs; "
+            f"--batch_size is {batch_size}"
+        )
     if len(pool) >= need:
         chosen = rng.sample(pool, need)
         chosen.sort(key=lambda u: (lengths[u], u))
-        return [chosen[i * batch_size:(i + 1) * batch_size] for i in range(n_batches)]
-    logger.warning("only %d common train utterances for %d x %d: batches are drawn "
-                   "independently and may share utterances", len(pool), n_batches, batch_size)
-    return [sorted(rng.sample(pool, batch_size), key=lambda u: (lengths[u], u))
-            for _ in range(n_batches)]
+        return [chosen[i * batch_size : (i + 1) * batch_size] for i in range(n_batches)]
+    logger.warning(
+        "only %d common train utterances for %d x %d: batches are drawn "
+        "independently and may share utterances",
+        len(pool),
+        n_batches,
+        batch_size,
+    )
+    return [
+        sorted(rng.sample(pool, batch_size), key=lambda u: (lengths[u], u))
+        for _ in range(n_batches)
+    ]
 
 
 # --------------------------------------------------------------------------- training
-def build_batch(preprocess, collate, uids: List[str], src: Dict[str, str], text: Dict[str, str]):
+def build_batch(
+    preprocess, collate, uids: List[str], src: Dict[str, str], text: Dict[str, str]
+):
     """The tensors ESPnet's trainer sees for these utterances (a dict for ``model(**batch)``)."""
     items = [(u, preprocess(u, {"src_text": src[u], "text": text[u]})) for u in uids]
     out_ids, batch = collate(items)
@@ -169,15 +209,19 @@ def make_optimizer(model, train_args):
 
     conf = dict(getattr(train_args, "optim_conf", None) or {})
     if getattr(train_args, "optim", "adam") != "adam":
-        logger.warning("config optim=%r: timing torch.optim.Adam with its lr instead",
-                       train_args.optim)
+        logger.warning(
+            "config optim=%r: timing torch.optim.Adam with its lr instead",
+            train_args.optim,
+        )
         conf = {k: v for k, v in conf.items() if k == "lr"}
     allowed = set(inspect.signature(torch.optim.Adam).parameters) - {"params"}
     conf = {k: v for k, v in conf.items() if k in allowed}
     return torch.optim.Adam([p for p in model.parameters() if p.requires_grad], **conf)
 
 
-def train_step(model, optimizer, batch, grad_clip: float, grad_clip_type: float) -> float:
+def train_step(
+    model, optimizer, batch, grad_clip: float, grad_clip_type: float
+) -> float:
     """One training step as ESPnet's trainer does it (single device, no AMP); the loss."""
     import torch
 
@@ -186,7 +230,9 @@ def train_step(model, optimizer, batch, grad_clip: float, grad_clip_type: float)
     loss, _stats, _weight = model(**batch)
     loss.backward()
     if grad_clip > 0:
-        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm=grad_clip, norm_type=grad_clip_type)
+        torch.nn.utils.clip_grad_norm_(
+            model.parameters(), max_norm=grad_clip, norm_type=grad_clip_type
+        )
     optimizer.step()
     return float(loss.detach())
 
@@ -194,25 +240,36 @@ def train_step(model, optimizer, batch, grad_clip: float, grad_clip_type: float)
 class Trainee:
     """A method's model, optimizer and batches for the training-step measurement."""
 
-    def __init__(self, method: Method, batch_ids: List[List[str]], text: Dict[str, str]):
+    def __init__(
+        self, method: Method, batch_ids: List[List[str]], text: Dict[str, str]
+    ):
         from espnet2_ext.tasks.mt import CompressMTTask
         from espnet2_ext.utils.checkpoint import build_model_from_file
 
         self.method = method
         self.model, args = build_model_from_file(
-            CompressMTTask, str(method.config), str(method.model_file), "cpu")
+            CompressMTTask, str(method.config), str(method.model_file), "cpu"
+        )
         preprocess = CompressMTTask.build_preprocess_fn(args, train=False)
         if preprocess is None:
-            raise BenchError(f"--exp {method.name}: use_preprocessor is false in {method.config}; "
-                             "the source text cannot be tokenised")
+            raise BenchError(
+                f"--exp {method.name}: use_preprocessor is false in {method.config}; "
+                "the source text cannot be tokenised"
+            )
         collate = CompressMTTask.build_collate_fn(args, train=True)
         needed = {u for b in batch_ids for u in b}
         src = read_lines(method.train_units, needed)
-        self.batches = [build_batch(preprocess, collate, b, src, text) for b in batch_ids]
+        self.batches = [
+            build_batch(preprocess, collate, b, src, text) for b in batch_ids
+        ]
         self.utt_ids = [list(b) for b in batch_ids]
-        self.src_tokens = int(sum(int(b["src_text_lengths"].sum()) for b in self.batches))
+        self.src_tokens = int(
+            sum(int(b["src_text_lengths"].sum()) for b in self.batches)
+        )
         self.optimizer = make_optimizer(self.model, args)
-        clip, clip_type = getattr(args, "grad_clip", None), getattr(args, "grad_clip_type", None)
+        clip, clip_type = getattr(args, "grad_clip", None), getattr(
+            args, "grad_clip_type", None
+        )
         self.grad_clip = 5.0 if clip is None else float(clip)  # ESPnet's default
         self.grad_clip_type = 2.0 if clip_type is None else float(clip_type)
         self.params = sum(p.numel() for p in self.model.parameters() if p.requires_grad)
@@ -220,18 +277,33 @@ class Trainee:
 
     def step(self, i: int) -> float:
         t0 = time.perf_counter()
-        loss = train_step(self.model, self.optimizer, self.batches[i], self.grad_clip, self.grad_clip_type)
+        loss = train_step(
+            self.model,
+            self.optimizer,
+            self.batches[i],
+            self.grad_clip,
+            self.grad_clip_type,
+        )
         dt = time.perf_counter() - t0
         if not math.isfinite(loss):
-            logger.warning("%s: non-finite loss %s at a timed step", self.method.name, loss)
+            logger.warning(
+                "%s: non-finite loss %s at a timed step", self.method.name, loss
+            )
         return dt
 
 
-def bench_training(methods: List[Method], batch_ids: List[List[str]], text: Dict[str, str],
-                   warmup: int, rounds: int) -> Dict[str, dict]:
+def bench_training(
+    methods: List[Method],
+    batch_ids: List[List[str]],
+    text: Dict[str, str],
+    warmup: int,
+    rounds: int,
+) -> Dict[str, dict]:
     trainees = []
     for m in methods:
-        logger.info("%s: building the model and %d train batches", m.name, len(batch_ids))
+        logger.info(
+            "%s: building the model and %d train batches", m.name, len(batch_ids)
+        )
         trainees.append(Trainee(m, batch_ids, text))
     n_batches = len(batch_ids)
     for t in trainees:
@@ -240,12 +312,19 @@ def bench_training(methods: List[Method], batch_ids: List[List[str]], text: Dict
     k = 0
     for r in range(rounds):
         for i in range(n_batches):
-            order = trainees[k % len(trainees):] + trainees[:k % len(trainees)]
+            order = trainees[k % len(trainees) :] + trainees[: k % len(trainees)]
             k += 1
             for t in order:
                 t.samples.append(t.step(i))
-        logger.info("training round %d/%d: %s", r + 1, rounds, ", ".join(
-            f"{t.method.name} {1e3 * statistics.median(t.samples):.1f} ms" for t in trainees))
+        logger.info(
+            "training round %d/%d: %s",
+            r + 1,
+            rounds,
+            ", ".join(
+                f"{t.method.name} {1e3 * statistics.median(t.samples):.1f} ms"
+                for t in trainees
+            ),
+        )
     out = {}
     for t in trainees:
         ms = [1e3 * s for s in t.samples]
@@ -280,10 +359,16 @@ def load_decode_options(path: Optional[Path]) -> dict:
     out = {}
     for k, v in conf.items():
         if k not in params or k in _NOT_DECODE_OPTIONS:
-            logger.warning("--decode_config: ignoring %r (not a Text2Text decoding option)", k)
+            logger.warning(
+                "--decode_config: ignoring %r (not a Text2Text decoding option)", k
+            )
             continue
         default = params[k].default
-        if isinstance(default, float) and isinstance(v, int) and not isinstance(v, bool):
+        if (
+            isinstance(default, float)
+            and isinstance(v, int)
+            and not isinstance(v, bool)
+        ):
             v = float(v)  # Text2Text is type-checked: 1 -> 1.0
         out[k] = v
     return out
@@ -314,14 +399,23 @@ class Decoder:
         from espnet2_ext.utils.checkpoint import build_text2text
 
         self.method = method
-        self.t2t = build_text2text(str(method.config), str(method.model_file),
-                                   device="cpu", batch_size=1, **options)
+        self.t2t = build_text2text(
+            str(method.config),
+            str(method.model_file),
+            device="cpu",
+            batch_size=1,
+            **options,
+        )
         preprocess = CompressMTTask.build_preprocess_fn(self.t2t.mt_train_args, False)
         if preprocess is None:
-            raise BenchError(f"--exp {method.name}: use_preprocessor is false in {method.config}")
+            raise BenchError(
+                f"--exp {method.name}: use_preprocessor is false in {method.config}"
+            )
         src = read_lines(method.test_units, set(utt_ids))
-        self.inputs = {u: torch.from_numpy(preprocess(u, {"src_text": src[u]})["src_text"])
-                       for u in utt_ids}
+        self.inputs = {
+            u: torch.from_numpy(preprocess(u, {"src_text": src[u]})["src_text"])
+            for u in utt_ids
+        }
         self.seconds: List[float] = []
         self.output_tokens = 0
 
@@ -335,18 +429,24 @@ class Decoder:
         return dt
 
 
-def bench_decoding(methods: List[Method], utt_ids: List[str], durations: Dict[str, float],
-                   options: dict) -> Dict[str, dict]:
+def bench_decoding(
+    methods: List[Method],
+    utt_ids: List[str],
+    durations: Dict[str, float],
+    options: dict,
+) -> Dict[str, dict]:
     decoders = []
     for m in methods:
         logger.info("%s: loading Text2Text", m.name)
         decoders.append(Decoder(m, utt_ids, options))
-    with quiet("espnet", "espnet2"):  # ESPnet's beam search logs every hypothesis at INFO
+    with quiet(
+        "espnet", "espnet2"
+    ):  # ESPnet's beam search logs every hypothesis at INFO
         for d in decoders:  # warm-up, untimed
             d.decode(utt_ids[0])
             d.output_tokens = 0
         for k, u in enumerate(utt_ids):
-            order = decoders[k % len(decoders):] + decoders[:k % len(decoders)]
+            order = decoders[k % len(decoders) :] + decoders[: k % len(decoders)]
             for d in order:
                 d.seconds.append(d.decode(u))
     audio = sum(durations[u] for u in utt_ids)
@@ -354,9 +454,13 @@ def bench_decoding(methods: List[Method], utt_ids: List[str], durations: Dict[st
     for d in decoders:
         total = sum(d.seconds)
         out[d.method.name] = {
-            "decode_rtf": total / audio, "decode_seconds": total, "audio_seconds": audio,
-            "decode_utts": len(utt_ids), "decode_utt_ids": list(utt_ids),
-            "decode_samples": d.seconds, "decode_output_tokens": d.output_tokens,
+            "decode_rtf": total / audio,
+            "decode_seconds": total,
+            "audio_seconds": audio,
+            "decode_utts": len(utt_ids),
+            "decode_utt_ids": list(utt_ids),
+            "decode_samples": d.seconds,
+            "decode_output_tokens": d.output_tokens,
         }
     del decoders
     gc.collect()
@@ -365,22 +469,52 @@ def bench_decoding(methods: List[Method], utt_ids: List[str], durations: Dict[st
 
 # --------------------------------------------------------------------------- main
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--exp", action="append", required=True, metavar="NAME=EXPDIR:TRAIN_UNITS:TEST_UNITS",
-                   help="a method (repeatable; ratios are against the first)")
-    p.add_argument("--train_text", required=True, type=Path, help="transcripts of the train utterances")
-    p.add_argument("--test_duration_units", required=True, type=Path,
-                   help="the test set's 50 Hz units (utterance duration = units / --unit_rate)")
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--exp",
+        action="append",
+        required=True,
+        metavar="NAME=EXPDIR:TRAIN_UNITS:TEST_UNITS",
+        help="a method (repeatable; ratios are against the first)",
+    )
+    p.add_argument(
+        "--train_text",
+        required=True,
+        type=Path,
+        help="transcripts of the train utterances",
+    )
+    p.add_argument(
+        "--test_duration_units",
+        required=True,
+        type=Path,
+        help="the test set's 50 Hz units (utterance duration = units / --unit_rate)",
+    )
     p.add_argument("--unit_rate", type=float, default=50.0)
-    p.add_argument("--model_file", default="valid.acc.ave.pth", help="model file name in EXPDIR")
-    p.add_argument("--decode_config", type=Path,
-                   help="YAML of Text2Text options (beam_size, ctc_weight, maxlenratio, ...)")
-    p.add_argument("--batch_size", type=int, default=16, help="utterances per train batch")
+    p.add_argument(
+        "--model_file", default="valid.acc.ave.pth", help="model file name in EXPDIR"
+    )
+    p.add_argument(
+        "--decode_config",
+        type=Path,
+        help="YAML of Text2Text options (beam_size, ctc_weight, maxlenratio, ...)",
+    )
+    p.add_argument(
+        "--batch_size", type=int, default=16, help="utterances per train batch"
+    )
     p.add_argument("--train_batches", type=int, default=6)
-    p.add_argument("--warmup", type=int, default=2, help="untimed train steps per method")
+    p.add_argument(
+        "--warmup", type=int, default=2, help="untimed train steps per method"
+    )
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--decode_utts", type=int, default=20)
-    p.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (0: torch's default)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch.set_num_threads (0: torch's default)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, help="JSON report")
     return p
@@ -389,8 +523,15 @@ def get_parser() -> argparse.ArgumentParser:
 def run(args) -> dict:
     import torch
 
-    if args.batch_size < 1 or args.train_batches < 1 or args.rounds < 1 or args.decode_utts < 1:
-        raise BenchError("--batch_size, --train_batches, --rounds and --decode_utts must be >= 1")
+    if (
+        args.batch_size < 1
+        or args.train_batches < 1
+        or args.rounds < 1
+        or args.decode_utts < 1
+    ):
+        raise BenchError(
+            "--batch_size, --train_batches, --rounds and --decode_utts must be >= 1"
+        )
     if args.warmup < 0 or args.unit_rate <= 0:
         raise BenchError("--warmup must be >= 0 and --unit_rate > 0")
     methods = [parse_exp(s, args.model_file) for s in args.exp]
@@ -399,45 +540,79 @@ def run(args) -> dict:
         raise BenchError(f"--exp names must be unique, got {names}")
     for m in methods:
         m.check_files()
-    for what, p in (("--train_text", args.train_text), ("--test_duration_units", args.test_duration_units)):
+    for what, p in (
+        ("--train_text", args.train_text),
+        ("--test_duration_units", args.test_duration_units),
+    ):
         if not p.is_file():
             raise FileNotFoundError(f"{what} not found: {p}")
     options = load_decode_options(args.decode_config)
 
     # the utterances, once for all methods
     rng = random.Random(args.seed)
-    train_common = common_ids({"--train_text": args.train_text,
-                               **{f"{m.name} train units": m.train_units for m in methods}})
+    train_common = common_ids(
+        {
+            "--train_text": args.train_text,
+            **{f"{m.name} train units": m.train_units for m in methods},
+        }
+    )
     first_src = read_lines(methods[0].train_units, train_common)
     lengths = {u: len(s.split()) for u, s in first_src.items()}
-    batch_ids = choose_train_batches(train_common, lengths, args.batch_size, args.train_batches, rng)
+    batch_ids = choose_train_batches(
+        train_common, lengths, args.batch_size, args.train_batches, rng
+    )
     text = read_lines(args.train_text, {u for b in batch_ids for u in b})
-    test_common = common_ids({"--test_duration_units": args.test_duration_units,
-                              **{f"{m.name} test units": m.test_units for m in methods}})
+    test_common = common_ids(
+        {
+            "--test_duration_units": args.test_duration_units,
+            **{f"{m.name} test units": m.test_units for m in methods},
+        }
+    )
     if len(test_common) < args.decode_utts:
-        logger.warning("only %d test utterances are common to all methods (--decode_utts %d)",
-                       len(test_common), args.decode_utts)
+        logger.warning(
+            "only %d test utterances are common to all methods (--decode_utts %d)",
+            len(test_common),
+            args.decode_utts,
+        )
     test_ids = rng.sample(sorted(test_common), min(args.decode_utts, len(test_common)))
-    durations = {u: len(s.split()) / args.unit_rate
-                 for u, s in read_lines(args.test_duration_units, set(test_ids)).items()}
+    durations = {
+        u: len(s.split()) / args.unit_rate
+        for u, s in read_lines(args.test_duration_units, set(test_ids)).items()
+    }
 
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    logger.info("%d methods, %d threads; train: %d batches x %d utterances (%d common); "
-                "decode: %d utterances (%d common), %.1f s of audio", len(methods),
-                torch.get_num_threads(), len(batch_ids), args.batch_size, len(train_common),
-                len(test_ids), len(test_common), sum(durations.values()))
+    logger.info(
+        "%d methods, %d threads; train: %d batches x %d utterances (%d common); "
+        "decode: %d utterances (%d common), %.1f s of audio",
+        len(methods),
+        torch.get_num_threads(),
+        len(batch_ids),
+        args.batch_size,
+        len(train_common),
+        len(test_ids),
+        len(test_common),
+        sum(durations.values()),
+    )
     train = bench_training(methods, batch_ids, text, args.warmup, args.rounds)
     decode = bench_decoding(methods, test_ids, durations, options)
 
     ref = methods[0].name
     report = {
-        "threads": torch.get_num_threads(), "batch_size": args.batch_size,
-        "train_batches": len(batch_ids), "warmup": args.warmup, "rounds": args.rounds,
-        "seed": args.seed, "unit_rate": args.unit_rate, "model_file": args.model_file,
-        "decode_options": options, "reference": ref,
-        "train_utt_ids": batch_ids, "decode_utt_ids": test_ids, "methods": {},
+        "threads": torch.get_num_threads(),
+        "batch_size": args.batch_size,
+        "train_batches": len(batch_ids),
+        "warmup": args.warmup,
+        "rounds": args.rounds,
+        "seed": args.seed,
+        "unit_rate": args.unit_rate,
+        "model_file": args.model_file,
+        "decode_options": options,
+        "reference": ref,
+        "train_utt_ids": batch_ids,
+        "decode_utt_ids": test_ids,
+        "methods": {},
     }
     for m in methods:
         r = dict(train[m.name], **decode[m.name])
@@ -456,16 +631,21 @@ def summary_lines(report: dict) -> List[str]:
             f"{name}: train_step {r['train_step_ms']:.1f} ms (median of {len(r['train_step_samples'])}, "
             f"mean {r['train_step_ms_mean']:.1f}), decode RTF {r['decode_rtf']:.4f} "
             f"({r['decode_seconds']:.2f} s for {r['audio_seconds']:.1f} s of audio, "
-            f"{r['decode_utts']} utts), {r['params'] / 1e6:.2f} M trainable params")
+            f"{r['decode_utts']} utts), {r['params'] / 1e6:.2f} M trainable params"
+        )
     for name, r in list(report["methods"].items())[1:]:
-        lines.append(f"{name}: train_step {r['train_step_ratio']:.2f}x, "
-                     f"decode {r['decode_rtf_ratio']:.2f}x of {ref}")
+        lines.append(
+            f"{name}: train_step {r['train_step_ratio']:.2f}x, "
+            f"decode {r['decode_rtf_ratio']:.2f}x of {ref}"
+        )
     return lines
 
 
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s"
+    )
     try:
         report = run(args)
     except (BenchError, FileNotFoundError) as e:
@@ -474,7 +654,9 @@ def main(argv=None) -> int:
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"threads {report['threads']}, batch {report['batch_size']} x {report['train_batches']} batches")
+    print(
+        f"threads {report['threads']}, batch {report['batch_size']} x {report['train_batches']} batches"
+    )
     for line in summary_lines(report):
         print(line)
     return 0

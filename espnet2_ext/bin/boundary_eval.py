@@ -345,9 +345,15 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--region", default="speech", choices=["speech", "all"])
     p.add_argument("--max_utts", type=int, default=0, help="0: all utterances")
     p.add_argument("--batch_size", type=int, default=32)
-    p.add_argument("--lm_window", type=int, default=None,
-                   help="default: the longest sequence the LM was trained on (+1 for <sos>)")
-    p.add_argument("--lm_overlap", type=int, default=None, help="default: half the window")
+    p.add_argument(
+        "--lm_window",
+        type=int,
+        default=None,
+        help="default: the longest sequence the LM was trained on (+1 for <sos>)",
+    )
+    p.add_argument(
+        "--lm_overlap", type=int, default=None, help="default: half the window"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, type=Path)
     return p

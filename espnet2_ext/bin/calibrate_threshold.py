@@ -49,7 +49,9 @@ def read_units(path: Path, token_list):
             for tok in parts[1:]:
                 i = index.get(tok, unk)
                 if i is None:
-                    raise ValueError(f"token {tok!r} not in the token list and no <unk>")
+                    raise ValueError(
+                        f"token {tok!r} not in the token list and no <unk>"
+                    )
                 n_unk += tok not in index
                 ids.append(i)
             out[parts[0]] = torch.tensor(ids, dtype=torch.long)
@@ -61,8 +63,15 @@ def read_units(path: Path, token_list):
 
 
 # options shared with the entropy frontend (frontend_conf keys) and their defaults
-DEFAULTS = {"rule": "global", "rel_threshold": None, "max_len": 10, "min_len": 1,
-            "lm_window": None, "lm_overlap": None, "lm_dtype": "float32"}
+DEFAULTS = {
+    "rule": "global",
+    "rel_threshold": None,
+    "max_len": 10,
+    "min_len": 1,
+    "lm_window": None,
+    "lm_overlap": None,
+    "lm_dtype": "float32",
+}
 # lm_window None: the LM's longest training sequence (UnitLM.from_files); the number is
 # written into the calibration file
 
@@ -75,11 +84,18 @@ def resolve_options(args: argparse.Namespace) -> dict:
     """
     conf = {}
     if args.frontend_config is not None:
-        conf = (yaml.safe_load(args.frontend_config.read_text()) or {}).get("frontend_conf") or {}
+        conf = (yaml.safe_load(args.frontend_config.read_text()) or {}).get(
+            "frontend_conf"
+        ) or {}
     out = {}
     for key, default in DEFAULTS.items():
         flag = getattr(args, key)
-        if flag is not None and key in conf and conf[key] != flag and not (key == "max_len" and flag == 0 and conf[key] is None):
+        if (
+            flag is not None
+            and key in conf
+            and conf[key] != flag
+            and not (key == "max_len" and flag == 0 and conf[key] is None)
+        ):
             raise ValueError(
                 f"--{key} {flag} disagrees with {key}: {conf[key]} in {args.frontend_config}; "
                 "give it in one place"
@@ -90,34 +106,69 @@ def resolve_options(args: argparse.Namespace) -> dict:
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--lm_train_config", required=True)
     p.add_argument("--lm_file", required=True)
     p.add_argument("--units", required=True, type=Path, help="Kaldi-style unit text")
-    p.add_argument("--target_rate", required=True, type=float, help="segments per second")
+    p.add_argument(
+        "--target_rate", required=True, type=float, help="segments per second"
+    )
     p.add_argument("--unit_rate", type=float, default=50.0, help="units per second")
-    p.add_argument("--frontend_config", type=Path, default=None,
-                   help="YAML whose frontend_conf gives the options below (the merged entropy frontend config)")
-    p.add_argument("--rule", default=None, choices=["global", "relative", "combined"],
-                   help=f"default: {DEFAULTS['rule']}")
-    p.add_argument("--rel_threshold", type=float, default=None, help="fixed theta_r for 'combined'")
-    p.add_argument("--max_len", type=int, default=None, help=f"0: unlimited; default {DEFAULTS['max_len']}")
-    p.add_argument("--min_len", type=int, default=None, help=f"default {DEFAULTS['min_len']}")
+    p.add_argument(
+        "--frontend_config",
+        type=Path,
+        default=None,
+        help="YAML whose frontend_conf gives the options below (the merged entropy frontend config)",
+    )
+    p.add_argument(
+        "--rule",
+        default=None,
+        choices=["global", "relative", "combined"],
+        help=f"default: {DEFAULTS['rule']}",
+    )
+    p.add_argument(
+        "--rel_threshold", type=float, default=None, help="fixed theta_r for 'combined'"
+    )
+    p.add_argument(
+        "--max_len",
+        type=int,
+        default=None,
+        help=f"0: unlimited; default {DEFAULTS['max_len']}",
+    )
+    p.add_argument(
+        "--min_len", type=int, default=None, help=f"default {DEFAULTS['min_len']}"
+    )
     p.add_argument("--max_utts", type=int, default=2000, help="utterances sampled")
     p.add_argument("--batch_size", type=int, default=32)
-    p.add_argument("--lm_window", type=int, default=None,
-                   help="default: the longest sequence the LM was trained on (+1 for <sos>)")
-    p.add_argument("--lm_overlap", type=int, default=None, help="default: half the window")
-    p.add_argument("--lm_dtype", default=None, choices=["float32", "bfloat16"],
-                   help=f"default {DEFAULTS['lm_dtype']}")
+    p.add_argument(
+        "--lm_window",
+        type=int,
+        default=None,
+        help="default: the longest sequence the LM was trained on (+1 for <sos>)",
+    )
+    p.add_argument(
+        "--lm_overlap", type=int, default=None, help="default: half the window"
+    )
+    p.add_argument(
+        "--lm_dtype",
+        default=None,
+        choices=["float32", "bfloat16"],
+        help=f"default {DEFAULTS['lm_dtype']}",
+    )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", required=True, type=Path, help="YAML with frontend_conf keys")
+    p.add_argument(
+        "--out", required=True, type=Path, help="YAML with frontend_conf keys"
+    )
     return p
 
 
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s"
+    )
     from espnet2_ext.entropy.calibration import calibrate_threshold, pad_entropies
     from espnet2_ext.entropy.unit_lm import UnitLM
 
@@ -126,8 +177,13 @@ def main(argv=None) -> int:
     except ValueError as e:
         logger.error("%s", e)
         return 2
-    lm = UnitLM.from_files(args.lm_train_config, args.lm_file, window=opts["lm_window"],
-                           overlap=opts["lm_overlap"], dtype=opts["lm_dtype"])
+    lm = UnitLM.from_files(
+        args.lm_train_config,
+        args.lm_file,
+        window=opts["lm_window"],
+        overlap=opts["lm_overlap"],
+        dtype=opts["lm_dtype"],
+    )
     units = read_units(args.units, lm.token_list)
     if not units:
         logger.error("no utterances in %s", args.units)
@@ -146,8 +202,14 @@ def main(argv=None) -> int:
     h, lengths = pad_entropies(ents)
     rule = opts["rule"]
     res = calibrate_threshold(
-        h, lengths, args.target_rate, unit_rate=args.unit_rate, rule=rule,
-        rel_threshold=opts["rel_threshold"], max_len=opts["max_len"], min_len=opts["min_len"],
+        h,
+        lengths,
+        args.target_rate,
+        unit_rate=args.unit_rate,
+        rule=rule,
+        rel_threshold=opts["rel_threshold"],
+        max_len=opts["max_len"],
+        min_len=opts["min_len"],
     )
     conf = {"rule": rule, "max_len": opts["max_len"], "min_len": opts["min_len"]}
     if rule == "relative":
@@ -155,21 +217,35 @@ def main(argv=None) -> int:
     else:
         conf["threshold"] = round(res.threshold, 6)
         conf["rel_threshold"] = opts["rel_threshold"] if rule == "combined" else None
-    conf.update(lm_train_config=str(args.lm_train_config), lm_file=str(args.lm_file),
-                lm_window=lm.window, lm_overlap=lm.overlap, lm_dtype=opts["lm_dtype"])
+    conf.update(
+        lm_train_config=str(args.lm_train_config),
+        lm_file=str(args.lm_file),
+        lm_window=lm.window,
+        lm_overlap=lm.overlap,
+        lm_dtype=opts["lm_dtype"],
+    )
     report = {
         "frontend_conf": conf,
         "calibration": {
-            "target_rate": args.target_rate, "achieved_rate": round(res.achieved_rate, 4),
-            "unit_rate": args.unit_rate, "num_utterances": len(keys),
-            "num_units": res.num_units, "units": str(args.units),
+            "target_rate": args.target_rate,
+            "achieved_rate": round(res.achieved_rate, 4),
+            "unit_rate": args.unit_rate,
+            "num_utterances": len(keys),
+            "num_units": res.num_units,
+            "units": str(args.units),
             "entropy_mean": round(float(h[h > 0].mean()), 4),
         },
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(yaml.safe_dump(report, sort_keys=False))
-    logger.info("target %.2f seg/s -> %s=%.4f, achieved %.2f seg/s; wrote %s",
-                args.target_rate, res.param, res.threshold, res.achieved_rate, args.out)
+    logger.info(
+        "target %.2f seg/s -> %s=%.4f, achieved %.2f seg/s; wrote %s",
+        args.target_rate,
+        res.param,
+        res.threshold,
+        res.achieved_rate,
+        args.out,
+    )
     return 0
 
 

@@ -28,10 +28,17 @@ def get_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("input", help="legacy k-means model (.pkl / .joblib)")
-    p.add_argument("output", nargs="?", default=None,
-                   help="output .npy (default: the input with the suffix .npy)")
-    p.add_argument("--trust_remote_pickle", action="store_true",
-                   help="required: unpickling the input runs code stored in it")
+    p.add_argument(
+        "output",
+        nargs="?",
+        default=None,
+        help="output .npy (default: the input with the suffix .npy)",
+    )
+    p.add_argument(
+        "--trust_remote_pickle",
+        action="store_true",
+        help="required: unpickling the input runs code stored in it",
+    )
     p.add_argument("--overwrite", action="store_true")
     return p
 
@@ -47,11 +54,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         logging.error("not found: %s", args.input)
         return 2
     if is_npy_file(args.input):
-        logging.error("%s is already a .npy centroid array: nothing to convert", args.input)
+        logging.error(
+            "%s is already a .npy centroid array: nothing to convert", args.input
+        )
         return 2
     if not args.trust_remote_pickle:
-        logging.error("reading %s unpickles it, which runs code stored in the file; give "
-                      "--trust_remote_pickle if you trust it", args.input)
+        logging.error(
+            "reading %s unpickles it, which runs code stored in the file; give "
+            "--trust_remote_pickle if you trust it",
+            args.input,
+        )
         return 2
     if os.path.exists(out) and not args.overwrite:
         logging.error("%s exists (use --overwrite)", out)

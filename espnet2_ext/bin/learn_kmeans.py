@@ -81,8 +81,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         logging.error("--portion must be in (0, 1], got %s", args.portion)
         return 2
     if not args.out.endswith(".npy"):
-        logging.error("--out must end with .npy (k-means models are plain centroid arrays; "
-                      "the joblib/pickle format is no longer written), got %s", args.out)
+        logging.error(
+            "--out must end with .npy (k-means models are plain centroid arrays; "
+            "the joblib/pickle format is no longer written), got %s",
+            args.out,
+        )
         return 2
     try:
         entries = read_scps(args.feats_scp)

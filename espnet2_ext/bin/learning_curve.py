@@ -226,7 +226,9 @@ def parse_train_log(path: Union[str, Path]) -> List[Record]:
                     continue
                 epoch, values = parsed
                 if epoch in by_epoch:
-                    logger.info("%s: epoch %d logged again, keeping the last", piece, epoch)
+                    logger.info(
+                        "%s: epoch %d logged again, keeping the last", piece, epoch
+                    )
                 by_epoch[epoch] = {"epoch": epoch, **values}
     if not by_epoch:
         raise TrainLogError(f"no '<N>epoch results:' lines in {path}")

@@ -22,7 +22,9 @@ from typing import List, Optional, Sequence
 from omegaconf import OmegaConf
 
 
-def merge(paths: Sequence[Path], sets: Sequence[str] = (), drop: Sequence[str] = ()) -> dict:
+def merge(
+    paths: Sequence[Path], sets: Sequence[str] = (), drop: Sequence[str] = ()
+) -> dict:
     """Merge YAML files in order and apply dotted ``key=value`` edits."""
     confs = []
     for p in paths:
@@ -42,21 +44,31 @@ def merge(paths: Sequence[Path], sets: Sequence[str] = (), drop: Sequence[str] =
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("configs", nargs="+", type=Path, help="YAML files, later ones win")
     p.add_argument("--out", required=True, help="output YAML; '-' writes to stdout")
-    p.add_argument("--set", dest="sets", action="append", default=[], help="key.sub=value")
-    p.add_argument("--drop", action="append", default=[],
-                   help="top-level key to ignore in every file (e.g. 'calibration')")
+    p.add_argument(
+        "--set", dest="sets", action="append", default=[], help="key.sub=value"
+    )
+    p.add_argument(
+        "--drop",
+        action="append",
+        default=[],
+        help="top-level key to ignore in every file (e.g. 'calibration')",
+    )
     return p
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = get_parser().parse_args(argv)
     conf = merge(args.configs, args.sets, args.drop)
-    header = "# merged by espnet2_ext.bin.merge_config from (later wins):\n" + "".join(
-        f"#   {p}\n" for p in args.configs
-    ) + "".join(f"#   --set {s}\n" for s in args.sets)
+    header = (
+        "# merged by espnet2_ext.bin.merge_config from (later wins):\n"
+        + "".join(f"#   {p}\n" for p in args.configs)
+        + "".join(f"#   --set {s}\n" for s in args.sets)
+    )
     text = header + OmegaConf.to_yaml(OmegaConf.create(conf))
     if args.out == "-":
         sys.stdout.write(text)

@@ -60,7 +60,16 @@ KMEANS_MODEL = "kmeans_model"
 BPEMODEL = "bpemodel"
 
 RESERVED_NAMES = {"meta.yaml", "README.md"}
-ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".tar.gz", ".tbz2", ".tar.bz2", ".txz", ".tar.xz")
+ARCHIVE_SUFFIXES = (
+    ".zip",
+    ".tar",
+    ".tgz",
+    ".tar.gz",
+    ".tbz2",
+    ".tar.bz2",
+    ".txz",
+    ".tar.xz",
+)
 
 
 class PackError(RuntimeError):
@@ -215,7 +224,9 @@ class _Archive:
 
     def add_doc(self, path: PathLike, doc: Dict[str, Any]) -> str:
         name = self._name_for(os.path.abspath(path))
-        self.docs[name] = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True).encode()
+        self.docs[name] = yaml.safe_dump(
+            doc, sort_keys=False, allow_unicode=True
+        ).encode()
         return name
 
     def write(self, outpath: Path, meta: Dict[str, Any]) -> None:
@@ -249,8 +260,14 @@ def _resolve_in_root(value: str, root: Path) -> str:
     return os.path.abspath(p if p.is_absolute() else root / p)
 
 
-def _pack_refs(ar: _Archive, cfg: Dict[str, Any], kind: str, what: str, root: Path,
-               skip: Sequence[Tuple] = ()) -> None:
+def _pack_refs(
+    ar: _Archive,
+    cfg: Dict[str, Any],
+    kind: str,
+    what: str,
+    root: Path,
+    skip: Sequence[Tuple] = (),
+) -> None:
     """Add every file ``cfg`` references; rewrite the values to the archive names."""
     for keys, value, required in config_refs(cfg, kind):
         if keys in skip:
@@ -282,8 +299,10 @@ def pack_model(
         raise FileNotFoundError(f"--root is not a directory: {root}")
     outpath = Path(outpath)
     if not outpath.name.endswith(ARCHIVE_SUFFIXES):
-        raise PackError(f"--outpath {outpath}: unknown archive type (use one of "
-                        f"{', '.join(ARCHIVE_SUFFIXES)})")
+        raise PackError(
+            f"--outpath {outpath}: unknown archive type (use one of "
+            f"{', '.join(ARCHIVE_SUFFIXES)})"
+        )
     if not os.path.isfile(asr_model_file):
         raise FileNotFoundError(f"ASR model file not found: {asr_model_file}")
     for p in option:
@@ -299,7 +318,10 @@ def pack_model(
     fconf = cfg["frontend_conf"]
     if not isinstance(fconf, dict):
         raise PackError("ASR config: frontend_conf must be a mapping")
-    for key, override in (("lm_train_config", unit_lm_train_config), ("lm_file", unit_lm_file)):
+    for key, override in (
+        ("lm_train_config", unit_lm_train_config),
+        ("lm_file", unit_lm_file),
+    ):
         if override is not None:
             fconf[key] = os.path.abspath(override)
     lm_cfg_name = lm_name = None
@@ -310,21 +332,32 @@ def pack_model(
                 raise PackError(f"ASR config: frontend_conf.{key} is not set")
         lm_cfg_path = _resolve_in_root(fconf["lm_train_config"], root)
         lm_path = _resolve_in_root(fconf["lm_file"], root)
-        lm_cfg = load_yaml(lm_cfg_path, "unit LM config (frontend_conf.lm_train_config)")
+        lm_cfg = load_yaml(
+            lm_cfg_path, "unit LM config (frontend_conf.lm_train_config)"
+        )
         if not os.path.isfile(lm_path):
             raise FileNotFoundError(
-                f"unit LM checkpoint (frontend_conf.lm_file) not found: {lm_path}")
+                f"unit LM checkpoint (frontend_conf.lm_file) not found: {lm_path}"
+            )
         _pack_refs(ar, lm_cfg, "lm", f"unit LM config {lm_cfg_path}", root)
         lm_cfg_name = ar.add_doc(lm_cfg_path, lm_cfg)
         lm_name = ar.add_file(lm_path)
         fconf["lm_train_config"], fconf["lm_file"] = lm_cfg_name, lm_name
 
     # the ASR config's other references (token lists as files, bpemodel, ...)
-    _pack_refs(ar, cfg, "asr", f"ASR config {asr_train_config}", root,
-               skip=[("frontend_conf", "lm_train_config"), ("frontend_conf", "lm_file")])
+    _pack_refs(
+        ar,
+        cfg,
+        "asr",
+        f"ASR config {asr_train_config}",
+        root,
+        skip=[("frontend_conf", "lm_train_config"), ("frontend_conf", "lm_file")],
+    )
     if cfg.get("token_type") == "bpe" and not cfg.get("bpemodel"):
-        logging.warning("token_type is bpe but the config names no bpemodel: "
-                        "decoding will give tokens, not text")
+        logging.warning(
+            "token_type is bpe but the config names no bpemodel: "
+            "decoding will give tokens, not text"
+        )
 
     # units.yaml: feature extractor, k-means, unit token list
     for key in ("feature", "kmeans"):
@@ -334,19 +367,30 @@ def pack_model(
     from espnet2_ext.units.kmeans import KMeansModel
 
     if str(units["feature"]).lower() not in feature_extractor_choices():
-        raise PackError(f"units config: unknown feature {units['feature']!r} "
-                        f"(choose from {sorted(feature_extractor_choices())})")
+        raise PackError(
+            f"units config: unknown feature {units['feature']!r} "
+            f"(choose from {sorted(feature_extractor_choices())})"
+        )
     km_path = _resolve_in_root(units["kmeans"], root)
     if not os.path.isfile(km_path):
-        raise FileNotFoundError(f"units config {units_config}: kmeans = {units['kmeans']!r} "
-                                f"not found (looked for {km_path})")
+        raise FileNotFoundError(
+            f"units config {units_config}: kmeans = {units['kmeans']!r} "
+            f"not found (looked for {km_path})"
+        )
     try:
         km = KMeansModel.load(km_path)
     except Exception as e:
-        raise PackError(f"cannot load the k-means model {km_path}: {type(e).__name__}: {e}") from e
-    if units.get("n_clusters") is not None and int(units["n_clusters"]) != km.n_clusters:
-        raise PackError(f"units config says n_clusters={units['n_clusters']} but the "
-                        f"k-means model {km_path} has {km.n_clusters} clusters")
+        raise PackError(
+            f"cannot load the k-means model {km_path}: {type(e).__name__}: {e}"
+        ) from e
+    if (
+        units.get("n_clusters") is not None
+        and int(units["n_clusters"]) != km.n_clusters
+    ):
+        raise PackError(
+            f"units config says n_clusters={units['n_clusters']} but the "
+            f"k-means model {km_path} has {km.n_clusters} clusters"
+        )
     units["kmeans"] = km_path
     _pack_refs(ar, units, "units", f"units config {units_config}", root)
     km_name = units["kmeans"]
@@ -354,26 +398,41 @@ def pack_model(
         ar.files[km_name + ".json"] = os.path.realpath(km_path + ".json")
     feat_conf = units.get("feature_conf") or {}
     ckpt = feat_conf.get("checkpoint") if isinstance(feat_conf, dict) else None
-    if (str(units["feature"]).lower() == "hubert" and isinstance(ckpt, str)
-            and ckpt != "random" and ckpt not in ar.files):
-        logging.warning("feature_conf.checkpoint=%r is not a local file: the packed model "
-                        "will need to download it", ckpt)
+    if (
+        str(units["feature"]).lower() == "hubert"
+        and isinstance(ckpt, str)
+        and ckpt != "random"
+        and ckpt not in ar.files
+    ):
+        logging.warning(
+            "feature_conf.checkpoint=%r is not a local file: the packed model "
+            "will need to download it",
+            ckpt,
+        )
 
     # consistency: one unit token list for k-means ids, the unit LM and the model
-    src_tokens = model_src_token_list(cfg, lambda v: ar.files.get(v) or _resolve_in_root(v, root))
+    src_tokens = model_src_token_list(
+        cfg, lambda v: ar.files.get(v) or _resolve_in_root(v, root)
+    )
     if src_tokens is None:
-        raise PackError("the ASR config has no source token list (src_token_list or "
-                        "frontend_conf.token_list)")
+        raise PackError(
+            "the ASR config has no source token list (src_token_list or "
+            "frontend_conf.token_list)"
+        )
     check_unit_token_list(src_tokens, km.n_clusters, "ASR source token list")
     if units.get("token_list"):
         unit_tokens = read_token_file(ar.files[units["token_list"]])
         if unit_tokens != src_tokens:
-            raise PackError(f"units config token_list ({units['token_list']}) differs from "
-                            "the ASR model's source token list")
+            raise PackError(
+                f"units config token_list ({units['token_list']}) differs from "
+                "the ASR model's source token list"
+            )
     if lm_cfg is not None and isinstance(lm_cfg.get("token_list"), list):
         if [str(t) for t in lm_cfg["token_list"]] != src_tokens:
-            raise PackError("the unit LM's token list differs from the ASR model's source "
-                            "token list")
+            raise PackError(
+                "the unit LM's token list differs from the ASR model's source "
+                "token list"
+            )
 
     units_name = ar.add_doc(units_config, units)
     model_name = ar.add_file(asr_model_file)
@@ -388,8 +447,12 @@ def pack_model(
         files[UNIT_LM_FILE] = lm_name
     if isinstance(cfg.get("bpemodel"), str) and cfg["bpemodel"] in ar.files:
         files[BPEMODEL] = cfg["bpemodel"]
-    meta: Dict[str, Any] = dict(files=files, yaml_files=yaml_files,
-                                timestamp=datetime.now().timestamp(), python=sys.version)
+    meta: Dict[str, Any] = dict(
+        files=files,
+        yaml_files=yaml_files,
+        timestamp=datetime.now().timestamp(),
+        python=sys.version,
+    )
     try:
         import torch
 
@@ -403,9 +466,15 @@ def pack_model(
     meta["espnet2_ext"] = espnet2_ext.__version__
     meta["task"] = "asr"
     ar.write(outpath, meta)
-    size = sum(os.path.getsize(f) for f in ar.files.values()) + sum(map(len, ar.docs.values()))
-    logging.info("packed %d files (%.1f MB) into %s", len(ar.files) + len(ar.docs),
-                 size / 1e6, outpath)
+    size = sum(os.path.getsize(f) for f in ar.files.values()) + sum(
+        map(len, ar.docs.values())
+    )
+    logging.info(
+        "packed %d files (%.1f MB) into %s",
+        len(ar.files) + len(ar.docs),
+        size / 1e6,
+        outpath,
+    )
     return meta
 
 
@@ -416,28 +485,52 @@ def get_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--asr_train_config", required=True, help="exp/asr_x/config.yaml")
-    p.add_argument("--asr_model_file", required=True, help="exp/asr_x/valid.acc.ave.pth")
+    p.add_argument(
+        "--asr_model_file", required=True, help="exp/asr_x/valid.acc.ave.pth"
+    )
     p.add_argument("--units_config", required=True, help="exp/kmeans/units.yaml")
     p.add_argument("--outpath", required=True, help="output archive (.zip, .tgz, ...)")
-    p.add_argument("--root", default=".",
-                   help="the recipe directory: relative paths in the configs are relative to it")
-    p.add_argument("--unit_lm_train_config", default=None,
-                   help="override frontend_conf.lm_train_config")
-    p.add_argument("--unit_lm_file", default=None, help="override frontend_conf.lm_file")
-    p.add_argument("--option", nargs="*", default=[], action="extend",
-                   help="extra files to include (e.g. RESULTS.md)")
+    p.add_argument(
+        "--root",
+        default=".",
+        help="the recipe directory: relative paths in the configs are relative to it",
+    )
+    p.add_argument(
+        "--unit_lm_train_config",
+        default=None,
+        help="override frontend_conf.lm_train_config",
+    )
+    p.add_argument(
+        "--unit_lm_file", default=None, help="override frontend_conf.lm_file"
+    )
+    p.add_argument(
+        "--option",
+        nargs="*",
+        default=[],
+        action="extend",
+        help="extra files to include (e.g. RESULTS.md)",
+    )
     p.add_argument("--log_level", default="INFO")
     return p
 
 
 def main(cmd: Optional[Sequence[str]] = None) -> int:
     args = get_parser().parse_args(cmd)
-    logging.basicConfig(level=args.log_level,
-                        format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level,
+        format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s",
+    )
     try:
-        pack_model(args.asr_train_config, args.asr_model_file, args.units_config,
-                   args.outpath, root=args.root, unit_lm_train_config=args.unit_lm_train_config,
-                   unit_lm_file=args.unit_lm_file, option=args.option)
+        pack_model(
+            args.asr_train_config,
+            args.asr_model_file,
+            args.units_config,
+            args.outpath,
+            root=args.root,
+            unit_lm_train_config=args.unit_lm_train_config,
+            unit_lm_file=args.unit_lm_file,
+            option=args.option,
+        )
     except (FileNotFoundError, PackError) as e:
         logging.error("%s", e)
         return 1

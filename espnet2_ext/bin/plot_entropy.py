@@ -37,7 +37,9 @@ def units_from_audio(audio: str, units_config: Path):
     if not km_path.is_file():  # recipe-relative path: try next to the recipe dir
         km_path = base.parent.parent / conf["kmeans"]
     wav = load_audio(audio)
-    fe = build_feature_extractor(conf["feature"], **(conf.get("feature_conf") or {})).eval()
+    fe = build_feature_extractor(
+        conf["feature"], **(conf.get("feature_conf") or {})
+    ).eval()
     with torch.no_grad():
         feats, flen = fe(wav[None], torch.tensor([wav.numel()]))
     units = KMeansModel.load(str(km_path)).predict(feats[0, : int(flen[0])])
@@ -65,7 +67,9 @@ def plot(
     T = len(entropy)
     t = np.arange(T) / unit_rate
     rows = 2 if wav is not None else 1
-    fig, axes = plt.subplots(rows, 1, figsize=(max(8.0, T / 25), 3.2 * rows), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(
+        rows, 1, figsize=(max(8.0, T / 25), 3.2 * rows), sharex=True, squeeze=False
+    )
     axes = axes[:, 0]
     if wav is not None:
         axes[0].specgram(wav, NFFT=400, Fs=16000, noverlap=240, cmap="magma")
@@ -74,26 +78,64 @@ def plot(
     ax = axes[-1]
     ax.plot(t, entropy, color="tab:blue", lw=1.2, label="entropy H_t (nats)")
     if threshold is not None:
-        ax.axhline(threshold, color="tab:red", ls="--", lw=1, label=f"threshold {threshold:.2f}")
+        ax.axhline(
+            threshold,
+            color="tab:red",
+            ls="--",
+            lw=1,
+            label=f"threshold {threshold:.2f}",
+        )
     b = np.nonzero(starts)[0]
     for i, k in enumerate(b):
         for a in axes:
-            a.axvline(k / unit_rate, color="white" if (wav is not None and a is axes[0]) else "gray",
-                      lw=0.6, alpha=0.8, label="segment start" if (i == 0 and a is ax) else None)
+            a.axvline(
+                k / unit_rate,
+                color="white" if (wav is not None and a is axes[0]) else "gray",
+                lw=0.6,
+                alpha=0.8,
+                label="segment start" if (i == 0 and a is ax) else None,
+            )
     if words:
         top = axes[0]
         for i, (a, _, w) in enumerate(words):
             for x in axes:
-                x.axvline(a, color="tab:green", lw=1.4, alpha=0.9, ls=":",
-                          label="true word start" if (i == 0 and x is ax) else None)
-            top.text(a + 0.005, 0.98, w.lower(), transform=top.get_xaxis_transform(), fontsize=7,
-                     va="top", ha="left", color="white" if wav is not None else "tab:green")
+                x.axvline(
+                    a,
+                    color="tab:green",
+                    lw=1.4,
+                    alpha=0.9,
+                    ls=":",
+                    label="true word start" if (i == 0 and x is ax) else None,
+                )
+            top.text(
+                a + 0.005,
+                0.98,
+                w.lower(),
+                transform=top.get_xaxis_transform(),
+                fontsize=7,
+                va="top",
+                ha="left",
+                color="white" if wav is not None else "tab:green",
+            )
     if T <= 400:  # unit ids fit: write them under the curve
-        ymin = float(entropy.min()) - 0.05 * (float(entropy.max()) - float(entropy.min()) + 1e-6)
+        ymin = float(entropy.min()) - 0.05 * (
+            float(entropy.max()) - float(entropy.min()) + 1e-6
+        )
         for k in range(T):
-            ax.text(t[k], ymin, labels[k], fontsize=5, rotation=90, ha="center", va="top", color="dimgray")
+            ax.text(
+                t[k],
+                ymin,
+                labels[k],
+                fontsize=5,
+                rotation=90,
+                ha="center",
+                va="top",
+                color="dimgray",
+            )
         ax.set_ylim(bottom=ymin - 0.15 * (float(entropy.max()) - ymin + 1e-6))
-    ax.set_xlabel(f"time (s); {T} units, {len(b)} segments ({len(b) / (T / unit_rate):.1f}/s)")
+    ax.set_xlabel(
+        f"time (s); {T} units, {len(b)} segments ({len(b) / (T / unit_rate):.1f}/s)"
+    )
     ax.set_ylabel("nats")
     ax.legend(loc="upper right", fontsize=7)
     fig.tight_layout()
@@ -103,29 +145,50 @@ def plot(
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--lm_train_config", required=True)
     p.add_argument("--lm_file", required=True)
     p.add_argument("--audio", help="audio file (any rate/channels)")
-    p.add_argument("--units_config", type=Path, help="exp/kmeans/units.yaml (with --audio)")
-    p.add_argument("--units_text", type=Path, help="Kaldi-style unit dump (instead of --audio)")
+    p.add_argument(
+        "--units_config", type=Path, help="exp/kmeans/units.yaml (with --audio)"
+    )
+    p.add_argument(
+        "--units_text", type=Path, help="Kaldi-style unit dump (instead of --audio)"
+    )
     p.add_argument("--utt", help="utterance id in --units_text (default: the first)")
     p.add_argument("--threshold", type=float, default=None)
-    p.add_argument("--calibration", type=Path, help="rate<R>.yaml from the calibration stage")
-    p.add_argument("--max_len", type=int, default=None, help="default: from --calibration, else 10")
+    p.add_argument(
+        "--calibration", type=Path, help="rate<R>.yaml from the calibration stage"
+    )
+    p.add_argument(
+        "--max_len", type=int, default=None, help="default: from --calibration, else 10"
+    )
     p.add_argument("--unit_rate", type=float, default=50.0)
-    p.add_argument("--lm_window", type=int, default=None,
-                   help="default: the longest sequence the LM was trained on (+1 for <sos>)")
-    p.add_argument("--lm_overlap", type=int, default=None, help="default: half the window")
-    p.add_argument("--word_ctm", type=Path,
-                   help="true word times (CTM, e.g. from local/espeak_align.py) to draw")
+    p.add_argument(
+        "--lm_window",
+        type=int,
+        default=None,
+        help="default: the longest sequence the LM was trained on (+1 for <sos>)",
+    )
+    p.add_argument(
+        "--lm_overlap", type=int, default=None, help="default: half the window"
+    )
+    p.add_argument(
+        "--word_ctm",
+        type=Path,
+        help="true word times (CTM, e.g. from local/espeak_align.py) to draw",
+    )
     p.add_argument("--out", required=True, type=Path)
     return p
 
 
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s"
+    )
     from espnet2_ext.entropy.boundaries import segment
     from espnet2_ext.entropy.unit_lm import UnitLM
 
@@ -139,7 +202,12 @@ def main(argv=None) -> int:
     if threshold is None and rule != "relative":
         raise SystemExit("give --threshold or --calibration")
 
-    lm = UnitLM.from_files(args.lm_train_config, args.lm_file, window=args.lm_window, overlap=args.lm_overlap)
+    lm = UnitLM.from_files(
+        args.lm_train_config,
+        args.lm_file,
+        window=args.lm_window,
+        overlap=args.lm_overlap,
+    )
     wav = None
     title = ""
     if args.units_text:
@@ -165,17 +233,38 @@ def main(argv=None) -> int:
     ids = torch.tensor([[index.get(u, index["<unk>"]) for u in labels]])
     lengths = torch.tensor([ids.size(1)])
     h = lm.entropy(ids, lengths)
-    seg = segment(h, lengths, rule=rule, threshold=threshold, rel_threshold=rel, max_len=max_len, warn=False)
+    seg = segment(
+        h,
+        lengths,
+        rule=rule,
+        threshold=threshold,
+        rel_threshold=rel,
+        max_len=max_len,
+        warn=False,
+    )
     words = None
     if args.word_ctm:
         from espnet2_ext.metrics.boundaries import read_ctm
 
         words = read_ctm(args.word_ctm).get(title)
         if words is None:
-            logger.warning("%s has no entry for %s: no word boundaries drawn", args.word_ctm, title)
-    plot(args.out, h[0].numpy(), seg.starts[0].numpy(), labels,
-         threshold if rule != "relative" else None, wav, args.unit_rate, title, words)
-    logger.info("wrote %s (%d units, %d segments)", args.out, ids.size(1), int(seg.counts[0]))
+            logger.warning(
+                "%s has no entry for %s: no word boundaries drawn", args.word_ctm, title
+            )
+    plot(
+        args.out,
+        h[0].numpy(),
+        seg.starts[0].numpy(),
+        labels,
+        threshold if rule != "relative" else None,
+        wav,
+        args.unit_rate,
+        title,
+        words,
+    )
+    logger.info(
+        "wrote %s (%d units, %d segments)", args.out, ids.size(1), int(seg.counts[0])
+    )
     return 0
 
 

@@ -121,7 +121,9 @@ def check_shape(path: Path, lengths: Dict[str, int]) -> None:
             if len(parts) >= 2 and parts[0] in lengths:
                 bad += parts[1].split(",")[0] != str(lengths[parts[0]])
     if bad:
-        logger.warning("%s: %d utterance(s) whose shape differs from the units read", path, bad)
+        logger.warning(
+            "%s: %d utterance(s) whose shape differs from the units read", path, bad
+        )
 
 
 def copy_filtered(src: Path, dst: Path, keep: Set[str]) -> None:
@@ -193,18 +195,38 @@ def build_token_list(sp, train_counts: Counter) -> List[str]:
 
 
 def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--unitdir", required=True, type=Path, help="e.g. dump/units")
-    p.add_argument("--sets", required=True, nargs="+", help="sets to convert, e.g. train dev test")
-    p.add_argument("--train_set", required=True, help="set the sentencepiece model is trained on")
-    p.add_argument("--nbpe", type=int, default=500, help="sentencepiece vocabulary size")
+    p.add_argument(
+        "--sets", required=True, nargs="+", help="sets to convert, e.g. train dev test"
+    )
+    p.add_argument(
+        "--train_set", required=True, help="set the sentencepiece model is trained on"
+    )
+    p.add_argument(
+        "--nbpe", type=int, default=500, help="sentencepiece vocabulary size"
+    )
     p.add_argument("--model_type", default="bpe", choices=["bpe", "unigram"])
-    p.add_argument("--outdir", required=True, type=Path, help="e.g. dump/units_dedup_bpe500")
-    p.add_argument("--token_list_dir", required=True, type=Path,
-                   help="e.g. dump/token_list/units_dedup_bpe500")
-    p.add_argument("--unit_rate", type=float, default=50.0, help="original units per second")
-    p.add_argument("--num_threads", type=int, default=min(4, os.cpu_count() or 1),
-                   help="sentencepiece training threads")
+    p.add_argument(
+        "--outdir", required=True, type=Path, help="e.g. dump/units_dedup_bpe500"
+    )
+    p.add_argument(
+        "--token_list_dir",
+        required=True,
+        type=Path,
+        help="e.g. dump/token_list/units_dedup_bpe500",
+    )
+    p.add_argument(
+        "--unit_rate", type=float, default=50.0, help="original units per second"
+    )
+    p.add_argument(
+        "--num_threads",
+        type=int,
+        default=min(4, os.cpu_count() or 1),
+        help="sentencepiece training threads",
+    )
     p.add_argument("--log_level", default="INFO")
     return p
 
@@ -228,7 +250,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         data[s] = (strings, lengths, tally)
     train_strings = data[args.train_set][0]
     if not train_strings:
-        raise ValueError(f"no utterances with units in {args.unitdir / args.train_set / 'units'}")
+        raise ValueError(
+            f"no utterances with units in {args.unitdir / args.train_set / 'units'}"
+        )
 
     # 2. sentencepiece on the dedup strings of the train set
     args.token_list_dir.mkdir(parents=True, exist_ok=True)
@@ -237,14 +261,23 @@ def main(argv: Optional[List[str]] = None) -> int:
         for v in train_strings.values():
             f.write(v + "\n")
     max_len = max(len(v.encode("utf-8")) for v in train_strings.values())
-    logger.info("training sentencepiece (%s, vocab %d) on %d utterances",
-                args.model_type, args.nbpe, len(train_strings))
+    logger.info(
+        "training sentencepiece (%s, vocab %d) on %d utterances",
+        args.model_type,
+        args.nbpe,
+        len(train_strings),
+    )
     sp = train_sentencepiece(train_txt, args.token_list_dir / "bpe", args, max_len)
     unk_id = sp.unk_id()
 
     # 3. encode, write, tally
-    rates = {"unit_rate": args.unit_rate, "nbpe": args.nbpe, "model_type": args.model_type,
-             "train_set": args.train_set, "sets": {}}
+    rates = {
+        "unit_rate": args.unit_rate,
+        "nbpe": args.nbpe,
+        "model_type": args.model_type,
+        "train_set": args.train_set,
+        "sets": {},
+    }
     train_counts: Counter = Counter()
     for s in args.sets:
         strings, lengths, tally = data[s]
@@ -254,8 +287,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         odir = args.outdir / s
         odir.mkdir(parents=True, exist_ok=True)
         n_dedup = n_bpe = n_unk = 0
-        with (odir / "units").open("w", encoding="utf-8") as fu, \
-                (odir / "units_shape").open("w", encoding="utf-8") as fs:
+        with (
+            (odir / "units").open("w", encoding="utf-8") as fu,
+            (odir / "units_shape").open("w", encoding="utf-8") as fs,
+        ):
             for k, pieces in zip(keys, encoded):
                 fu.write(k + " " + " ".join(pieces) + "\n")
                 fs.write(f"{k} {len(pieces)}\n")
@@ -271,22 +306,38 @@ def main(argv: Optional[List[str]] = None) -> int:
         for name in ("text", "text_shape.bpe"):
             copy_filtered(args.unitdir / s / name, odir / name, written)
         if n_unk:
-            logger.warning("%s: %d piece(s) unknown to the model (units not in %s)",
-                           s, n_unk, args.train_set)
+            logger.warning(
+                "%s: %d piece(s) unknown to the model (units not in %s)",
+                s,
+                n_unk,
+                args.train_set,
+            )
         seconds = n_units / args.unit_rate
-        rate = (lambda n: round(n / seconds, 4) if seconds else 0.0)
+        rate = lambda n: round(n / seconds, 4) if seconds else 0.0
         rates["sets"][s] = {
             **tally.to_dict(),
             "seconds": round(seconds, 3),
-            "units": n_units, "dedup_units": n_dedup, "bpe_tokens": n_bpe,
+            "units": n_units,
+            "dedup_units": n_dedup,
+            "bpe_tokens": n_bpe,
             "unknown_pieces": n_unk,
-            "rate_units": rate(n_units), "rate_dedup": rate(n_dedup), "rate_bpe": rate(n_bpe),
+            "rate_units": rate(n_units),
+            "rate_dedup": rate(n_dedup),
+            "rate_bpe": rate(n_bpe),
         }
-        logger.info("%s; %.1f s; units/s: original %.2f, dedup %.2f, bpe %.2f",
-                    tally.summary(), seconds, rate(n_units), rate(n_dedup), rate(n_bpe))
-        print(f"{s}: utts in={tally.n_in} out={tally.n_out} skipped={tally.n_skipped} "
-              f"rate units/s: {rate(n_units):.2f} -> dedup {rate(n_dedup):.2f} "
-              f"-> bpe {rate(n_bpe):.2f}")
+        logger.info(
+            "%s; %.1f s; units/s: original %.2f, dedup %.2f, bpe %.2f",
+            tally.summary(),
+            seconds,
+            rate(n_units),
+            rate(n_dedup),
+            rate(n_bpe),
+        )
+        print(
+            f"{s}: utts in={tally.n_in} out={tally.n_out} skipped={tally.n_skipped} "
+            f"rate units/s: {rate(n_units):.2f} -> dedup {rate(n_dedup):.2f} "
+            f"-> bpe {rate(n_bpe):.2f}"
+        )
 
     if args.train_set not in args.sets:  # still needed for the token order
         strings = data[args.train_set][0]
@@ -295,13 +346,22 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     # 4. token list, in ESPnet order
     tokens = build_token_list(sp, train_counts)
-    (args.token_list_dir / "tokens.txt").write_text("\n".join(tokens) + "\n", encoding="utf-8")
+    (args.token_list_dir / "tokens.txt").write_text(
+        "\n".join(tokens) + "\n", encoding="utf-8"
+    )
     n_unused = sum(train_counts.get(t, 0) == 0 for t in tokens[2:-1])
-    logger.info("wrote %s (%d tokens, %d piece(s) unused in %s)",
-                args.token_list_dir / "tokens.txt", len(tokens), n_unused, args.train_set)
+    logger.info(
+        "wrote %s (%d tokens, %d piece(s) unused in %s)",
+        args.token_list_dir / "tokens.txt",
+        len(tokens),
+        n_unused,
+        args.train_set,
+    )
 
     args.outdir.mkdir(parents=True, exist_ok=True)
-    (args.outdir / "rates.json").write_text(json.dumps(rates, indent=2) + "\n", encoding="utf-8")
+    (args.outdir / "rates.json").write_text(
+        json.dumps(rates, indent=2) + "\n", encoding="utf-8"
+    )
     logger.info("wrote %s", args.outdir / "rates.json")
     return 0
 

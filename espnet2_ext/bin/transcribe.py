@@ -27,35 +27,59 @@ def get_parser() -> argparse.ArgumentParser:
         description="Transcribe audio files with a packed discrete-unit ASR model",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--model", required=True,
-                   help="packed model (archive from espnet2_ext.bin.pack_model) or its "
-                   "unpacked directory")
+    p.add_argument(
+        "--model",
+        required=True,
+        help="packed model (archive from espnet2_ext.bin.pack_model) or its "
+        "unpacked directory",
+    )
     p.add_argument("audio", nargs="+", help="audio files")
-    p.add_argument("--output", default=None, help="write the path<TAB>text lines here "
-                   "instead of standard output")
+    p.add_argument(
+        "--output",
+        default=None,
+        help="write the path<TAB>text lines here " "instead of standard output",
+    )
     p.add_argument("--beam_size", type=int, default=10)
     p.add_argument("--ctc_weight", type=float, default=0.3)
-    p.add_argument("--maxlenratio", type=float, default=3.0,
-                   help="max output length / encoder length (> 0)")
+    p.add_argument(
+        "--maxlenratio",
+        type=float,
+        default=3.0,
+        help="max output length / encoder length (> 0)",
+    )
     p.add_argument("--minlenratio", type=float, default=0.0)
     p.add_argument("--penalty", type=float, default=0.0)
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:0, ...")
-    p.add_argument("--num_threads", type=int, default=None,
-                   help="torch CPU threads (default: torch's); 1 is fastest for small models")
-    p.add_argument("--batch_size", type=int, default=8,
-                   help="files per feature-extraction batch")
+    p.add_argument(
+        "--num_threads",
+        type=int,
+        default=None,
+        help="torch CPU threads (default: torch's); 1 is fastest for small models",
+    )
+    p.add_argument(
+        "--batch_size", type=int, default=8, help="files per feature-extraction batch"
+    )
     p.add_argument("--min_duration", type=float, default=0.1, help="seconds")
     p.add_argument("--max_duration", type=float, default=None, help="seconds")
-    p.add_argument("--unpack_dir", default=None,
-                   help="where to unpack an archive (default: a temporary directory); "
-                   "members with absolute or '..' paths, outside links or special files "
-                   "are refused")
-    p.add_argument("--trust_remote_pickle", action="store_true",
-                   help="also load legacy pickled model files (joblib k-means, checkpoints "
-                   "that torch.load(weights_only=True) refuses): runs code stored in them, "
-                   "only for models you trust")
-    p.add_argument("--log_level", default="WARNING",
-                   choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])
+    p.add_argument(
+        "--unpack_dir",
+        default=None,
+        help="where to unpack an archive (default: a temporary directory); "
+        "members with absolute or '..' paths, outside links or special files "
+        "are refused",
+    )
+    p.add_argument(
+        "--trust_remote_pickle",
+        action="store_true",
+        help="also load legacy pickled model files (joblib k-means, checkpoints "
+        "that torch.load(weights_only=True) refuses): runs code stored in them, "
+        "only for models you trust",
+    )
+    p.add_argument(
+        "--log_level",
+        default="WARNING",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+    )
     return p
 
 
@@ -66,7 +90,7 @@ def transcribe_files(s2t, paths: Sequence[str], tally: Tally, batch_size: int = 
     from espnet2_ext.units.audio import AudioError
 
     for start in range(0, len(paths), batch_size):
-        chunk = paths[start:start + batch_size]
+        chunk = paths[start : start + batch_size]
         wavs: List[Optional[torch.Tensor]] = []
         for path in chunk:
             tally.add_in()
@@ -86,7 +110,9 @@ def transcribe_files(s2t, paths: Sequence[str], tally: Tally, batch_size: int = 
                 except AudioError as e:
                     tally.skip(chunk[i], e.reason, e.detail)
                 except RuntimeError as e:
-                    tally.skip(chunk[i], "feature_extraction_failed", str(e).splitlines()[0])
+                    tally.skip(
+                        chunk[i], "feature_extraction_failed", str(e).splitlines()[0]
+                    )
         for i in sorted(units):
             try:
                 text = s2t.units_to_text(units[i])
@@ -99,8 +125,10 @@ def transcribe_files(s2t, paths: Sequence[str], tally: Tally, batch_size: int = 
 
 def main(cmd: Optional[Sequence[str]] = None) -> int:
     args = get_parser().parse_args(cmd)
-    logging.basicConfig(level=args.log_level,
-                        format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level,
+        format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s",
+    )
     if args.maxlenratio <= 0:
         logging.error("--maxlenratio must be > 0")
         return 2
@@ -113,11 +141,17 @@ def main(cmd: Optional[Sequence[str]] = None) -> int:
 
     try:
         s2t = Speech2Text(
-            model=args.model, unpack_dir=args.unpack_dir, device=args.device,
+            model=args.model,
+            unpack_dir=args.unpack_dir,
+            device=args.device,
             trust_pickle=args.trust_remote_pickle,
-            beam_size=args.beam_size, ctc_weight=args.ctc_weight,
-            maxlenratio=args.maxlenratio, minlenratio=args.minlenratio, penalty=args.penalty,
-            min_duration=args.min_duration, max_duration=args.max_duration,
+            beam_size=args.beam_size,
+            ctc_weight=args.ctc_weight,
+            maxlenratio=args.maxlenratio,
+            minlenratio=args.minlenratio,
+            penalty=args.penalty,
+            min_duration=args.min_duration,
+            max_duration=args.max_duration,
             feature_batch_size=args.batch_size,
         )
     except (ModelLoadError, ValueError) as e:
@@ -135,8 +169,12 @@ def main(cmd: Optional[Sequence[str]] = None) -> int:
             out.close()
     logging.info("%s", tally.summary())
     if tally.n_skipped:  # a warning: shown at the default log level
-        logging.warning("skipped %d of %d files: %s", tally.n_skipped, tally.n_in,
-                        ", ".join(f"{r}={n}" for r, n in sorted(tally.skipped.items())))
+        logging.warning(
+            "skipped %d of %d files: %s",
+            tally.n_skipped,
+            tally.n_in,
+            ", ".join(f"{r}={n}" for r, n in sorted(tally.skipped.items())),
+        )
     if tally.n_out == 0:
         logging.error("no file could be transcribed")
         return 1

@@ -81,12 +81,20 @@ def stage_model(model: str, outdir: str, overwrite: bool = False) -> Path:
         members = []
         for dirpath, _, files in os.walk(src, followlinks=True):
             for f in files:
-                members.append(Path(os.path.relpath(os.path.join(dirpath, f), src)).as_posix())
+                members.append(
+                    Path(os.path.relpath(os.path.join(dirpath, f), src)).as_posix()
+                )
         # not part of the model: espnet_model_zoo's lock/flag files and the link to the
         # archive it unpacked
-        members = [m for m in members if not (
-            m.endswith(".lock") or m == ".done"
-            or ("/" not in m and m.endswith(ARCHIVE_SUFFIXES)))]
+        members = [
+            m
+            for m in members
+            if not (
+                m.endswith(".lock")
+                or m == ".done"
+                or ("/" not in m and m.endswith(ARCHIVE_SUFFIXES))
+            )
+        ]
         meta = load_yaml(src / "meta.yaml", "meta.yaml")
         yaml_names = set((meta.get("yaml_files") or {}).values())
         by_len = sorted(members, key=len, reverse=True)
@@ -94,8 +102,10 @@ def stage_model(model: str, outdir: str, overwrite: bool = False) -> Path:
             (out / m).parent.mkdir(parents=True, exist_ok=True)
             if m in yaml_names:
                 d = _relativize(load_yaml(src / m, m), by_len)
-                (out / m).write_text(yaml.safe_dump(d, sort_keys=False, allow_unicode=True),
-                                     encoding="utf-8")
+                (out / m).write_text(
+                    yaml.safe_dump(d, sort_keys=False, allow_unicode=True),
+                    encoding="utf-8",
+                )
             else:
                 shutil.copyfile(src / m, out / m)
     if not (out / "meta.yaml").is_file():
@@ -121,7 +131,9 @@ def _fmt(conf: Optional[Dict[str, Any]], keys: Sequence[str]) -> str:
     return ", ".join(parts)
 
 
-def _frontend_conf_with_defaults(frontend: Optional[str], conf: Dict[str, Any]) -> Dict[str, Any]:
+def _frontend_conf_with_defaults(
+    frontend: Optional[str], conf: Dict[str, Any]
+) -> Dict[str, Any]:
     """The frontend's effective options: its constructor defaults, then the config."""
     import inspect
 
@@ -131,8 +143,11 @@ def _frontend_conf_with_defaults(frontend: Optional[str], conf: Dict[str, Any]) 
     if cls is None:
         return dict(conf)
     sig = inspect.signature(cls.__init__)
-    defaults = {k: p.default for k, p in sig.parameters.items()
-                if p.default is not inspect.Parameter.empty}
+    defaults = {
+        k: p.default
+        for k, p in sig.parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
     return {**defaults, **conf}
 
 
@@ -144,17 +159,30 @@ def _abbreviate_lists(d: Any, max_items: int = 8) -> Any:
     return d
 
 
-def model_card(staged: Path, repo_id: Optional[str] = None, license: Optional[str] = None,
-               language: Optional[Sequence[str]] = None,
-               results: Optional[str] = None, tag: Optional[str] = None) -> str:
+def model_card(
+    staged: Path,
+    repo_id: Optional[str] = None,
+    license: Optional[str] = None,
+    language: Optional[Sequence[str]] = None,
+    results: Optional[str] = None,
+    tag: Optional[str] = None,
+) -> str:
     """README.md text for a staged model (front matter + summary + usage + config)."""
     meta = load_yaml(staged / "meta.yaml", "meta.yaml")
     yf, files = meta.get("yaml_files") or {}, meta.get("files") or {}
     if ASR_CONFIG not in yf:
         raise UploadError("meta.yaml names no asr_train_config")
     cfg = load_yaml(staged / yf[ASR_CONFIG], "ASR config")
-    units = load_yaml(staged / yf[UNITS_CONFIG], "units config") if UNITS_CONFIG in yf else {}
-    lm = load_yaml(staged / yf[UNIT_LM_CONFIG], "unit LM config") if UNIT_LM_CONFIG in yf else None
+    units = (
+        load_yaml(staged / yf[UNITS_CONFIG], "units config")
+        if UNITS_CONFIG in yf
+        else {}
+    )
+    lm = (
+        load_yaml(staged / yf[UNIT_LM_CONFIG], "unit LM config")
+        if UNIT_LM_CONFIG in yf
+        else None
+    )
     n_params = _count_params(staged / files[ASR_MODEL]) if ASR_MODEL in files else None
     name = repo_id or staged.name
     frontend = cfg.get("frontend")
@@ -162,12 +190,16 @@ def model_card(staged: Path, repo_id: Optional[str] = None, license: Optional[st
     if frontend == "entropy_compress":
         seg = _fmt(fconf, ["rule", "threshold", "rel_threshold", "max_len", "min_len"])
         fusion = _fmt(fconf, ["d_model", "num_queries", "pool"])
-        front_desc = (f"`entropy_compress`: segments start where the frozen unit LM's "
-                      f"entropy is high ({seg}); each segment is fused into one vector "
-                      f"by cross-attention ({fusion})")
+        front_desc = (
+            f"`entropy_compress`: segments start where the frozen unit LM's "
+            f"entropy is high ({seg}); each segment is fused into one vector "
+            f"by cross-attention ({fusion})"
+        )
     elif frontend == "fixed_pool":
         fusion = _fmt(fconf, ["pool_size", "d_model", "num_queries", "pool"])
-        front_desc = f"`fixed_pool`: cross-attention fusion over fixed windows ({fusion})"
+        front_desc = (
+            f"`fixed_pool`: cross-attention fusion over fixed windows ({fusion})"
+        )
     else:
         front_desc = f"`{frontend}`"
     src, tgt = cfg.get("src_token_list"), cfg.get("token_list")
@@ -181,82 +213,155 @@ def model_card(staged: Path, repo_id: Optional[str] = None, license: Optional[st
     net_keys = ["num_blocks", "output_size", "attention_heads", "linear_units"]
     rows = [("experiment tag", f"`{tag}`")] if tag else []
     rows += [
-        ("task", f"ASR on discrete speech units (ESPnet MT task, `model: {cfg.get('model')}`)"),
-        ("units", f"{feat} -> k-means, K={units.get('n_clusters', '?')}, "
-                  f"{units.get('unit_rate', 50)} units/s"),
+        (
+            "task",
+            f"ASR on discrete speech units (ESPnet MT task, `model: {cfg.get('model')}`)",
+        ),
+        (
+            "units",
+            f"{feat} -> k-means, K={units.get('n_clusters', '?')}, "
+            f"{units.get('unit_rate', 50)} units/s",
+        ),
         ("frontend", front_desc),
     ]
     if lm is not None:
         lm_desc = _fmt(lm.get("lm_conf"), ["layer", "att_unit", "unit", "head"])
         rows.append(("unit LM", f"{lm.get('lm')} ({lm_desc}), frozen"))
-    versions = [f"{k} {meta[k]}" for k in ("espnet", "espnet2_ext", "torch") if k in meta]
+    versions = [
+        f"{k} {meta[k]}" for k in ("espnet", "espnet2_ext", "torch") if k in meta
+    ]
     rows += [
-        ("encoder", f"{cfg.get('encoder')} ({_fmt(cfg.get('encoder_conf'), net_keys)})"),
-        ("decoder", f"{cfg.get('decoder')} ({_fmt(cfg.get('decoder_conf'), net_keys)})"),
+        (
+            "encoder",
+            f"{cfg.get('encoder')} ({_fmt(cfg.get('encoder_conf'), net_keys)})",
+        ),
+        (
+            "decoder",
+            f"{cfg.get('decoder')} ({_fmt(cfg.get('decoder_conf'), net_keys)})",
+        ),
         ("training CTC weight", str(mconf.get("ctc_weight", "n/a"))),
         ("source vocabulary", f"{n_src} unit tokens"),
-        ("target vocabulary", f"{n_tgt} {cfg.get('token_type')} tokens"
-                              + (" (sentencepiece)" if cfg.get("bpemodel") else "")),
-        ("parameters (w/o the frozen unit LM)",
-         f"{n_params:,}" if n_params is not None else "n/a"),
+        (
+            "target vocabulary",
+            f"{n_tgt} {cfg.get('token_type')} tokens"
+            + (" (sentencepiece)" if cfg.get("bpemodel") else ""),
+        ),
+        (
+            "parameters (w/o the frozen unit LM)",
+            f"{n_params:,}" if n_params is not None else "n/a",
+        ),
         ("versions", ", ".join(versions)),
     ]
-    front = {"tags": ["espnet", "audio", "automatic-speech-recognition", "discrete-units",
-                      "espnet2_ext"],
-             "library_name": "espnet"}
+    front = {
+        "tags": [
+            "espnet",
+            "audio",
+            "automatic-speech-recognition",
+            "discrete-units",
+            "espnet2_ext",
+        ],
+        "library_name": "espnet",
+    }
     if license:
         front["license"] = license
     if language:
         front["language"] = list(language)
     ref = repo_id or "<path to this directory>"
-    lines = ["---", yaml.safe_dump(front, sort_keys=False).rstrip(), "---", "",
-             f"# espnet2_ext discrete-unit ASR: `{name}`", "",
-             "A speech recognizer on discrete speech units with entropy-based compression "
-             "(espnet2_ext, an ESPnet extension). Audio is turned into 50 Hz k-means units; "
-             "the frontend shortens the unit sequence before ESPnet's encoder-decoder.", "",
-             "## Model", "", "| | |", "|---|---|"]
+    lines = [
+        "---",
+        yaml.safe_dump(front, sort_keys=False).rstrip(),
+        "---",
+        "",
+        f"# espnet2_ext discrete-unit ASR: `{name}`",
+        "",
+        "A speech recognizer on discrete speech units with entropy-based compression "
+        "(espnet2_ext, an ESPnet extension). Audio is turned into 50 Hz k-means units; "
+        "the frontend shortens the unit sequence before ESPnet's encoder-decoder.",
+        "",
+        "## Model",
+        "",
+        "| | |",
+        "|---|---|",
+    ]
     lines += [f"| {k} | {v} |" for k, v in rows]
-    lines += ["", "## Usage", "", "```python",
-              "from espnet2_ext.asr_inference import Speech2Text", "",
-              f"s2t = Speech2Text.from_pretrained(\"{ref}\", beam_size=10)",
-              "print(s2t(\"audio.wav\"))                 # any sample rate / channel count",
-              "```", "", "```bash",
-              f"python -m espnet2_ext.bin.transcribe --model {ref} audio1.wav audio2.flac",
-              "```", ""]
+    lines += [
+        "",
+        "## Usage",
+        "",
+        "```python",
+        "from espnet2_ext.asr_inference import Speech2Text",
+        "",
+        f's2t = Speech2Text.from_pretrained("{ref}", beam_size=10)',
+        'print(s2t("audio.wav"))                 # any sample rate / channel count',
+        "```",
+        "",
+        "```bash",
+        f"python -m espnet2_ext.bin.transcribe --model {ref} audio1.wav audio2.flac",
+        "```",
+        "",
+    ]
     if results:
         lines += ["## Results", "", results.rstrip(), ""]
-    lines += ["## Training config", "", "<details><summary>expand</summary>", "", "```yaml",
-              yaml.safe_dump(_abbreviate_lists(cfg), sort_keys=False, allow_unicode=True).rstrip(),
-              "```", "", "</details>", ""]
+    lines += [
+        "## Training config",
+        "",
+        "<details><summary>expand</summary>",
+        "",
+        "```yaml",
+        yaml.safe_dump(
+            _abbreviate_lists(cfg), sort_keys=False, allow_unicode=True
+        ).rstrip(),
+        "```",
+        "",
+        "</details>",
+        "",
+    ]
     return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- upload
-def upload_to_hub(folder: Path, repo_id: str, token: Optional[str] = None,
-                  private: bool = False, commit_message: str = "Upload espnet2_ext model") -> str:
+def upload_to_hub(
+    folder: Path,
+    repo_id: str,
+    token: Optional[str] = None,
+    private: bool = False,
+    commit_message: str = "Upload espnet2_ext model",
+) -> str:
     """Create ``repo_id`` (if needed) and upload ``folder``. Returns the repo URL."""
     if not REPO_ID_RE.match(repo_id):
-        raise UploadError(f"invalid Hugging Face repo id {repo_id!r} (expected owner/name)")
+        raise UploadError(
+            f"invalid Hugging Face repo id {repo_id!r} (expected owner/name)"
+        )
     try:
         import huggingface_hub
     except ImportError as e:
-        raise UploadError("uploading needs huggingface_hub: pip install huggingface_hub") from e
+        raise UploadError(
+            "uploading needs huggingface_hub: pip install huggingface_hub"
+        ) from e
     api = huggingface_hub.HfApi(token=token)
     try:
         user = api.whoami()
     except Exception as e:
-        not_logged_in = type(e).__name__ in ("LocalTokenNotFoundError",) or "401" in str(e)
+        not_logged_in = type(e).__name__ in (
+            "LocalTokenNotFoundError",
+        ) or "401" in str(e)
         if not_logged_in:
             raise UploadError(
                 "not logged in to the Hugging Face Hub: run `hf auth login` (or "
                 "`huggingface-cli login`), set HF_TOKEN, or pass --token"
             ) from e
-        raise UploadError(f"cannot check the Hugging Face login: {type(e).__name__}: {e}") from e
+        raise UploadError(
+            f"cannot check the Hugging Face login: {type(e).__name__}: {e}"
+        ) from e
     if "/" not in repo_id:
         repo_id = f"{user.get('name')}/{repo_id}"
     url = api.create_repo(repo_id, repo_type="model", private=private, exist_ok=True)
-    api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="model",
-                      commit_message=commit_message)
+    api.upload_folder(
+        folder_path=str(folder),
+        repo_id=repo_id,
+        repo_type="model",
+        commit_message=commit_message,
+    )
     return str(url)
 
 
@@ -266,12 +371,23 @@ def get_parser() -> argparse.ArgumentParser:
         "Hugging Face Hub",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--model", required=True, help="packed archive or unpacked directory")
-    p.add_argument("--outdir", default=None,
-                   help="staging directory (default: a temporary one, removed afterwards)")
-    p.add_argument("--overwrite", action="store_true", help="replace a non-empty --outdir")
-    p.add_argument("--hf_repo", default=None, help="owner/name; without it nothing is uploaded")
-    p.add_argument("--token", default=None, help="Hugging Face token (default: the login's)")
+    p.add_argument(
+        "--model", required=True, help="packed archive or unpacked directory"
+    )
+    p.add_argument(
+        "--outdir",
+        default=None,
+        help="staging directory (default: a temporary one, removed afterwards)",
+    )
+    p.add_argument(
+        "--overwrite", action="store_true", help="replace a non-empty --outdir"
+    )
+    p.add_argument(
+        "--hf_repo", default=None, help="owner/name; without it nothing is uploaded"
+    )
+    p.add_argument(
+        "--token", default=None, help="Hugging Face token (default: the login's)"
+    )
     p.add_argument("--private", action="store_true")
     p.add_argument("--commit_message", default="Upload espnet2_ext model")
     p.add_argument("--license", default="cc-by-4.0")
@@ -284,13 +400,17 @@ def get_parser() -> argparse.ArgumentParser:
 
 def main(cmd: Optional[Sequence[str]] = None) -> int:
     args = get_parser().parse_args(cmd)
-    logging.basicConfig(level=args.log_level,
-                        format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level,
+        format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s",
+    )
     if args.hf_repo is not None and not REPO_ID_RE.match(args.hf_repo):
         logging.error("invalid --hf_repo %r (expected owner/name)", args.hf_repo)
         return 2
     if args.hf_repo is None and args.outdir is None:
-        logging.error("give --outdir (to stage the model and its card) and/or --hf_repo")
+        logging.error(
+            "give --outdir (to stage the model and its card) and/or --hf_repo"
+        )
         return 2
     tmp = None
     try:
@@ -302,15 +422,26 @@ def main(cmd: Optional[Sequence[str]] = None) -> int:
         results = None
         if args.results:
             results = Path(args.results).read_text(encoding="utf-8")
-        card = model_card(staged, repo_id=args.hf_repo, license=args.license,
-                          language=args.language, results=results, tag=args.tag)
+        card = model_card(
+            staged,
+            repo_id=args.hf_repo,
+            license=args.license,
+            language=args.language,
+            results=results,
+            tag=args.tag,
+        )
         (staged / "README.md").write_text(card, encoding="utf-8")
         logging.info("staged %s with README.md in %s", args.model, staged)
         if args.hf_repo is None:
             logging.info("no --hf_repo: nothing uploaded")
             return 0
-        url = upload_to_hub(staged, args.hf_repo, token=args.token, private=args.private,
-                            commit_message=args.commit_message)
+        url = upload_to_hub(
+            staged,
+            args.hf_repo,
+            token=args.token,
+            private=args.private,
+            commit_message=args.commit_message,
+        )
         logging.info("uploaded to %s", url)
         print(url)
         return 0

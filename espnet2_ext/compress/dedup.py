@@ -13,7 +13,9 @@ from typeguard import typechecked
 from espnet2_ext.compat import AbsFrontend, Embedding
 
 
-def dedup(ids: torch.Tensor, lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+def dedup(
+    ids: torch.Tensor, lengths: torch.Tensor
+) -> Tuple[torch.Tensor, torch.Tensor]:
     """Remove consecutive repeats from a padded batch.
 
     Args:
@@ -45,14 +47,23 @@ class DedupEmbedFrontend(AbsFrontend):
     """
 
     @typechecked
-    def __init__(self, input_size: int, embed_dim: int = 256, positional_dropout_rate: float = 0.1):
+    def __init__(
+        self,
+        input_size: int,
+        embed_dim: int = 256,
+        positional_dropout_rate: float = 0.1,
+    ):
         super().__init__()
-        self.embed = Embedding(input_size, embed_dim, positional_dropout_rate=positional_dropout_rate)
+        self.embed = Embedding(
+            input_size, embed_dim, positional_dropout_rate=positional_dropout_rate
+        )
 
     def output_size(self) -> int:
         return self.embed.output_size()
 
-    def forward(self, input: torch.Tensor, input_lengths: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, input: torch.Tensor, input_lengths: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
         """(B, T) ids, (B,) lengths -> (B, T', D) embeddings of the deduplicated ids, (B,)."""
         ids, lengths = dedup(input, input_lengths)
         return self.embed(ids, lengths)

@@ -44,7 +44,9 @@ class _CompressFrontendBase(AbsFrontend):
         self.input_size = input_size
         self.sos = input_size - 1
         self.strip_sos = strip_sos
-        self.compressor = CrossAttentionCompressor(vocab_size=input_size, **compressor_conf)
+        self.compressor = CrossAttentionCompressor(
+            vocab_size=input_size, **compressor_conf
+        )
         # statistics of the last forward call (for logging / VC duration restoring)
         self.last_durations: Optional[torch.Tensor] = None
         self.last_num_units: int = 0
@@ -58,8 +60,14 @@ class _CompressFrontendBase(AbsFrontend):
     ) -> Tuple[torch.Tensor, torch.Tensor]:
         """Drop the leading ``<sos>`` the MT model prepends; check ids and lengths."""
         if input.dim() != 2:
-            raise ValueError(f"expected unit ids (B, T), got shape {tuple(input.shape)}")
-        if self.strip_sos and input.size(1) > 0 and bool((input[:, 0] == self.sos).all()):
+            raise ValueError(
+                f"expected unit ids (B, T), got shape {tuple(input.shape)}"
+            )
+        if (
+            self.strip_sos
+            and input.size(1) > 0
+            and bool((input[:, 0] == self.sos).all())
+        ):
             input, input_lengths = input[:, 1:], input_lengths - 1
         if bool((input_lengths <= 0).any()):
             bad = torch.nonzero(input_lengths <= 0).flatten().tolist()
@@ -148,13 +156,23 @@ class EntropyCompressFrontend(_CompressFrontendBase):
             input_size,
             strip_sos,
             dict(
-                d_model=d_model, num_heads=num_heads, local_layers=local_layers,
-                local_ffn=local_ffn, ffn=ffn, num_queries=num_queries, pool=pool,
-                max_position=max_position, dropout=dropout,
+                d_model=d_model,
+                num_heads=num_heads,
+                local_layers=local_layers,
+                local_ffn=local_ffn,
+                ffn=ffn,
+                num_queries=num_queries,
+                pool=pool,
+                max_position=max_position,
+                dropout=dropout,
             ),
         )
         lm = UnitLM.from_files(
-            lm_train_config, lm_file, window=lm_window, overlap=lm_overlap, dtype=lm_dtype
+            lm_train_config,
+            lm_file,
+            window=lm_window,
+            overlap=lm_overlap,
+            dtype=lm_dtype,
         )
         if token_list is not None:
             lm.check_token_list(read_token_list(token_list))
@@ -171,7 +189,9 @@ class EntropyCompressFrontend(_CompressFrontendBase):
         self._lm = [lm]  # a list: keeps the frozen LM out of the module tree
         self.rule, self.threshold, self.rel_threshold = rule, threshold, rel_threshold
         self.max_len, self.min_len = max_len, min_len
-        self.entropy_cache = EntropyCache(entropy_cache_max_units) if entropy_cache else None
+        self.entropy_cache = (
+            EntropyCache(entropy_cache_max_units) if entropy_cache else None
+        )
 
     @property
     def unit_lm(self) -> UnitLM:
@@ -190,8 +210,13 @@ class EntropyCompressFrontend(_CompressFrontendBase):
         else:
             h = self.unit_lm.entropy(units, lengths)
         seg = segment(
-            h, lengths, rule=self.rule, threshold=self.threshold,
-            rel_threshold=self.rel_threshold, max_len=self.max_len, min_len=self.min_len,
+            h,
+            lengths,
+            rule=self.rule,
+            threshold=self.threshold,
+            rel_threshold=self.rel_threshold,
+            max_len=self.max_len,
+            min_len=self.min_len,
         )
         return h, seg
 
@@ -243,9 +268,15 @@ class FixedPoolFrontend(_CompressFrontendBase):
             input_size,
             strip_sos,
             dict(
-                d_model=d_model, num_heads=num_heads, local_layers=local_layers,
-                local_ffn=local_ffn, ffn=ffn, num_queries=num_queries, pool=pool,
-                max_position=max_position, dropout=dropout,
+                d_model=d_model,
+                num_heads=num_heads,
+                local_layers=local_layers,
+                local_ffn=local_ffn,
+                ffn=ffn,
+                num_queries=num_queries,
+                pool=pool,
+                max_position=max_position,
+                dropout=dropout,
             ),
         )
         self.pool_size = pool_size
@@ -268,5 +299,7 @@ class FixedPoolFrontend(_CompressFrontendBase):
         valid = t[None, :] < lengths[:, None]
         seg_ids = seg_ids.masked_fill(~valid, -1)
         # segments = window index of the last unit + 1 (0 for an empty sequence)
-        counts = torch.where(lengths > 0, self._window(lengths - 1) + 1, torch.zeros_like(lengths))
+        counts = torch.where(
+            lengths > 0, self._window(lengths - 1) + 1, torch.zeros_like(lengths)
+        )
         return self._compress(units, lengths, seg_ids, counts)

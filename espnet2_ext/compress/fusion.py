@@ -23,14 +23,18 @@ class _Attention(torch.nn.Module):
     def __init__(self, d_model: int, num_heads: int, dropout: float):
         super().__init__()
         if d_model % num_heads:
-            raise ValueError(f"d_model={d_model} is not divisible by num_heads={num_heads}")
+            raise ValueError(
+                f"d_model={d_model} is not divisible by num_heads={num_heads}"
+            )
         self.h, self.dk = num_heads, d_model // num_heads
         self.q = torch.nn.Linear(d_model, d_model)
         self.kv = torch.nn.Linear(d_model, 2 * d_model)
         self.out = torch.nn.Linear(d_model, d_model)
         self.dropout = dropout
 
-    def _core(self, qh: torch.Tensor, k: torch.Tensor, v: torch.Tensor, key_valid) -> torch.Tensor:
+    def _core(
+        self, qh: torch.Tensor, k: torch.Tensor, v: torch.Tensor, key_valid
+    ) -> torch.Tensor:
         mask = None if key_valid is None else key_valid[:, None, None, :]
         return F.scaled_dot_product_attention(
             qh, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0
@@ -56,7 +60,11 @@ class _Attention(torch.nn.Module):
         if q is None or q.dim() == 2:
             qp = pack.scatter(self.q(kv if q is None else q))  # (N, L, D)
             qh = qp.view(pack.N, pack.L, self.h, self.dk).transpose(1, 2)
-            o = self._core(qh, k, v, pack.valid).transpose(1, 2).reshape(pack.N, pack.L, D)
+            o = (
+                self._core(qh, k, v, pack.valid)
+                .transpose(1, 2)
+                .reshape(pack.N, pack.L, D)
+            )
             return self.out(pack.gather(o))
         N, Lq, _ = q.shape
         qh = self.q(q).view(N, Lq, self.h, self.dk).transpose(1, 2)
@@ -157,7 +165,10 @@ class CrossAttentionCompressor(torch.nn.Module):
         self.pos_embed = torch.nn.Embedding(max_position, d_model)
         self.embed_drop = torch.nn.Dropout(dropout)
         self.local = torch.nn.ModuleList(
-            [_SelfAttentionBlock(d_model, num_heads, local_ffn, dropout) for _ in range(local_layers)]
+            [
+                _SelfAttentionBlock(d_model, num_heads, local_ffn, dropout)
+                for _ in range(local_layers)
+            ]
         )
         self.local_norm = torch.nn.LayerNorm(d_model)
         self.query_proj = torch.nn.Linear(d_model, num_queries * d_model)
@@ -175,7 +186,9 @@ class CrossAttentionCompressor(torch.nn.Module):
     # -- the per-segment computation, shared by the batched and the reference paths --
     def _embed(self, ids: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
         pos = offset.clamp(max=self.max_position - 1)
-        return self.embed_drop(self.embed(ids) * math.sqrt(self.d_model) + self.pos_embed(pos))
+        return self.embed_drop(
+            self.embed(ids) * math.sqrt(self.d_model) + self.pos_embed(pos)
+        )
 
     def forward(
         self,
@@ -213,11 +226,15 @@ class CrossAttentionCompressor(torch.nn.Module):
         L = int(durations.max())
 
         # flat valid tokens (M, D) and their place in the N existing segments
-        has_seg = (torch.arange(S, device=ids.device)[None, :] < counts[:, None]).reshape(-1)
+        has_seg = (
+            torch.arange(S, device=ids.device)[None, :] < counts[:, None]
+        ).reshape(-1)
         compact = torch.cumsum(has_seg.long(), 0) - 1  # row among existing segments
         row = compact[(torch.arange(B, device=ids.device)[:, None] * S + sid)[valid]]
         pack = _Packing(row, offset[valid], int(has_seg.sum()), L)
-        vec = self.segments_to_vectors(self._embed(ids[valid], offset[valid]), pack)  # (N, k, D)
+        vec = self.segments_to_vectors(
+            self._embed(ids[valid], offset[valid]), pack
+        )  # (N, k, D)
         out = vec.new_zeros(B * S, self.num_queries, self.d_model)
         out = out.index_put((torch.nonzero(has_seg).flatten(),), vec)
         out = out.view(B, S * self.num_queries, self.d_model)
@@ -244,7 +261,10 @@ class CrossAttentionCompressor(torch.nn.Module):
             pooled = x.new_full((N, self.d_model), float("-inf")).index_reduce(
                 0, pack.row, x, "amax", include_self=True
             )
-        q = self.query_proj(pooled).view(N, self.num_queries, self.d_model) + self.query_offset
+        q = (
+            self.query_proj(pooled).view(N, self.num_queries, self.d_model)
+            + self.query_offset
+        )
         q = q + self.drop(self.cross.forward_flat(self.q_norm(q), x, pack))
         q = q + self.drop(self.ff(self.ff_norm(q)))
         return self.out_norm(q)
@@ -273,5 +293,7 @@ def reference_compress(
             durations[b, s] = len(idx)
             offset = torch.arange(len(idx))
             one = _Packing(torch.zeros_like(idx), offset, 1, len(idx))  # one segment
-            out[b, s * k : (s + 1) * k] = comp.segments_to_vectors(comp._embed(ids[b, idx], offset), one)[0]
+            out[b, s * k : (s + 1) * k] = comp.segments_to_vectors(
+                comp._embed(ids[b, idx], offset), one
+            )[0]
     return out, counts * k, durations

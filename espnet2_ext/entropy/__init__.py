@@ -12,4 +12,8 @@ from espnet2_ext.entropy.calibration import (  # noqa: F401
     calibrate_threshold,
     segment_rate,
 )
-from espnet2_ext.entropy.unit_lm import UnitLM, UnitLMError, read_token_list  # noqa: F401
+from espnet2_ext.entropy.unit_lm import (  # noqa: F401
+    UnitLM,
+    UnitLMError,
+    read_token_list,
+)

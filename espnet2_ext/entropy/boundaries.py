@@ -165,7 +165,9 @@ def segment(
     seg_ids = torch.cumsum(starts.long(), dim=1) - 1
     seg_ids = seg_ids.masked_fill(~valid, -1)
     counts = starts.sum(1)
-    return Segmentation(seg_ids=seg_ids, counts=counts, starts=starts, no_boundary=no_boundary)
+    return Segmentation(
+        seg_ids=seg_ids, counts=counts, starts=starts, no_boundary=no_boundary
+    )
 
 
 def segment_lengths_per_position(starts: torch.Tensor, valid: torch.Tensor):
@@ -204,7 +206,9 @@ def _merge_pass(starts: torch.Tensor, valid: torch.Tensor, min_len: int):
     return keep, still
 
 
-def _merge_short(starts: torch.Tensor, valid: torch.Tensor, min_len: int) -> torch.Tensor:
+def _merge_short(
+    starts: torch.Tensor, valid: torch.Tensor, min_len: int
+) -> torch.Tensor:
     """Merge until no segment is shorter than ``min_len`` (or it is the only one).
 
     Each pass removes at least one start in every utterance that still has a short
@@ -219,12 +223,16 @@ def _merge_short(starts: torch.Tensor, valid: torch.Tensor, min_len: int) -> tor
     raise RuntimeError("min_len merging did not converge")  # unreachable
 
 
-def _split_long(starts: torch.Tensor, valid: torch.Tensor, max_len: int) -> torch.Tensor:
+def _split_long(
+    starts: torch.Tensor, valid: torch.Tensor, max_len: int
+) -> torch.Tensor:
     """Split each segment of length n > max_len into ceil(n/max_len) near-equal pieces."""
     _, offset, n = segment_lengths_per_position(starts, valid)
     k = torch.div(n + max_len - 1, max_len, rounding_mode="floor").clamp(min=1)
     piece = torch.div(offset * k, n.clamp(min=1), rounding_mode="floor")
-    prev_piece = torch.div((offset - 1).clamp(min=0) * k, n.clamp(min=1), rounding_mode="floor")
+    prev_piece = torch.div(
+        (offset - 1).clamp(min=0) * k, n.clamp(min=1), rounding_mode="floor"
+    )
     new_start = (offset > 0) & (piece != prev_piece)
     return (starts | new_start) & valid
 

@@ -53,7 +53,9 @@ def segment_rate(
     return float(seg.counts.sum()) / (float(lengths.sum()) / unit_rate)
 
 
-def _calibration_values(entropy: torch.Tensor, lengths: torch.Tensor, param: str) -> torch.Tensor:
+def _calibration_values(
+    entropy: torch.Tensor, lengths: torch.Tensor, param: str
+) -> torch.Tensor:
     """The values the calibrated parameter is compared with: (N,) over valid positions."""
     valid = torch.arange(entropy.size(1))[None, :] < lengths[:, None]
     if param == "threshold":
@@ -114,7 +116,9 @@ def calibrate_threshold(
     fixed = dict(rule=rule, max_len=max_len, min_len=min_len)
     if rule == "combined":
         if rel_threshold is None:
-            raise CalibrationError("the combined rule needs rel_threshold to calibrate threshold")
+            raise CalibrationError(
+                "the combined rule needs rel_threshold to calibrate threshold"
+            )
         fixed["rel_threshold"] = rel_threshold
     vals = _calibration_values(entropy, lengths, param)
     if not bool(torch.isfinite(vals).all()):
@@ -141,7 +145,9 @@ def calibrate_threshold(
                     hi = mid
         how = "bisection"
     else:
-        qs = torch.quantile(vals.double(), torch.linspace(0, 1, grid + 1, dtype=torch.float64))
+        qs = torch.quantile(
+            vals.double(), torch.linspace(0, 1, grid + 1, dtype=torch.float64)
+        )
         cand = sorted({lo, hi, *(float(q) for q in qs)})
         rates = [rate(v) for v in cand]  # once per calibration, not per batch
         i = min(range(len(cand)), key=lambda j: abs(rates[j] - target_rate))
@@ -170,11 +176,21 @@ def calibrate_threshold(
     )
     logger.info(
         "calibrated %s=%.4f for target %.2f seg/s (%s): achieved %.2f seg/s on %d units",
-        param, theta, target_rate, how, achieved, n_units,
+        param,
+        theta,
+        target_rate,
+        how,
+        achieved,
+        n_units,
     )
     if abs(achieved - target_rate) > 0.05 * target_rate:
         logger.warning(
             "the closest reachable rate %.2f/s is more than 5%% from the target %.2f/s "
-            "(rule=%s, min_len=%d, max_len=%s)", achieved, target_rate, rule, min_len, max_len,
+            "(rule=%s, min_len=%d, max_len=%s)",
+            achieved,
+            target_rate,
+            rule,
+            min_len,
+            max_len,
         )
     return result

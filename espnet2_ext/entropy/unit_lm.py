@@ -57,7 +57,9 @@ def longest_training_sequence(args, cfg: Path) -> int:
             f"give lm_window (tokens) for the LM of {cfg}"
         ) from e
     if longest == 0:
-        raise UnitLMError(f"lm_window not given and {cfg} names no training shape file: give lm_window")
+        raise UnitLMError(
+            f"lm_window not given and {cfg} names no training shape file: give lm_window"
+        )
     return longest + 1
 
 
@@ -154,7 +156,10 @@ class UnitLM(torch.nn.Module):
             ) from e
         if kwargs.get("window") is None:
             kwargs["window"] = longest_training_sequence(args, cfg)
-            logger.info("unit LM window: %d tokens (its longest training sequence + <sos>)", kwargs["window"])
+            logger.info(
+                "unit LM window: %d tokens (its longest training sequence + <sos>)",
+                kwargs["window"],
+            )
         if kwargs.get("overlap") is None:
             kwargs["overlap"] = kwargs["window"] // 2
         return cls(model.lm, args.token_list, **kwargs)
@@ -178,7 +183,9 @@ class UnitLM(torch.nn.Module):
         if len(other) != len(self.token_list):
             detail = f"sizes differ: {len(other)} vs the LM's {len(self.token_list)}"
         else:
-            i = next(i for i, (a, b) in enumerate(zip(other, self.token_list)) if a != b)
+            i = next(
+                i for i, (a, b) in enumerate(zip(other, self.token_list)) if a != b
+            )
             detail = f"first difference at id {i}: {other[i]!r} vs the LM's {self.token_list[i]!r}"
         raise UnitLMError(
             "the frontend's token list differs from the unit LM's token list "
@@ -241,7 +248,9 @@ class UnitLM(torch.nn.Module):
         # LM input: <sos> u_1 .. u_{T-1}; padding id 0 (masked by the LM).
         x = torch.zeros(B, T, dtype=torch.long, device=units.device)
         x[:, 0] = self.sos
-        x[:, 1:] = torch.where(valid[:, :-1], units[:, :-1], torch.zeros_like(units[:, :-1]))
+        x[:, 1:] = torch.where(
+            valid[:, :-1], units[:, :-1], torch.zeros_like(units[:, :-1])
+        )
         W, O = self.window, self.overlap
         if T <= W:
             return self._finite(self._score_rows(x, lengths), valid)
@@ -260,7 +269,11 @@ class UnitLM(torch.nn.Module):
         # position i is read from window 0 if i < W, else from window (i - O) // hop,
         # which gives it at least O units of left context.
         pos = torch.arange(T, device=x.device)
-        k_of = torch.where(pos < W, torch.zeros_like(pos), torch.div(pos - O, hop, rounding_mode="floor"))
+        k_of = torch.where(
+            pos < W,
+            torch.zeros_like(pos),
+            torch.div(pos - O, hop, rounding_mode="floor"),
+        )
         off = pos - k_of * hop
         h = h_win[:, k_of, off]  # (B, T)
         return self._finite(h, valid)
@@ -283,7 +296,13 @@ class UnitLM(torch.nn.Module):
         """Score rows (N, L) in chunks of ``max_windows_per_batch``; pads zeroed."""
         out = []
         L_all = max(int(lengths.max()), 1) if lengths.numel() else 1
-        step = max(1, min(self.max_windows_per_batch, self.max_attention_elements // (L_all * L_all)))
+        step = max(
+            1,
+            min(
+                self.max_windows_per_batch,
+                self.max_attention_elements // (L_all * L_all),
+            ),
+        )
         for i in range(0, x.size(0), step):
             xi = x[i : i + step]
             li = lengths[i : i + step]

@@ -337,7 +337,13 @@ def whisper_log_mel(
 
 def _whisper_fbank(n_mels: int) -> torch.Tensor:
     return torchaudio.functional.melscale_fbanks(
-        201, 0.0, SAMPLE_RATE / 2, n_mels, SAMPLE_RATE, norm="slaney", mel_scale="slaney"
+        201,
+        0.0,
+        SAMPLE_RATE / 2,
+        n_mels,
+        SAMPLE_RATE,
+        norm="slaney",
+        mel_scale="slaney",
     )
 
 

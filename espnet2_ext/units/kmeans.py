@@ -195,7 +195,9 @@ class KMeansModel:
             except ValueError as e:  # an object array: would need pickle
                 raise ValueError(f"{path}: not a plain numeric .npy array ({e})") from e
             if not np.issubdtype(centers.dtype, np.number):
-                raise ValueError(f"{path}: centroids must be numeric, got dtype {centers.dtype}")
+                raise ValueError(
+                    f"{path}: centroids must be numeric, got dtype {centers.dtype}"
+                )
             meta = {}
             if os.path.isfile(path + ".json"):
                 with open(path + ".json") as f:
@@ -212,7 +214,9 @@ class KMeansModel:
             )
         import joblib
 
-        logging.warning("%s: loading a legacy joblib/pickle k-means model (trust_pickle)", path)
+        logging.warning(
+            "%s: loading a legacy joblib/pickle k-means model (trust_pickle)", path
+        )
         obj = joblib.load(path)
         if isinstance(obj, dict) and "cluster_centers" in obj:
             return cls(obj["cluster_centers"], obj.get("meta"))

@@ -61,8 +61,11 @@ def _normalise(archive: PathLike, raw: str) -> str:
         raise _unsafe(archive, raw, "absolute path")
     parts = [p for p in name.split("/") if p not in ("", ".")]
     if ".." in parts:
-        raise _unsafe(archive, raw, "'..' in the path (it would be written outside the "
-                                    "target directory)")
+        raise _unsafe(
+            archive,
+            raw,
+            "'..' in the path (it would be written outside the " "target directory)",
+        )
     return "/".join(parts)
 
 
@@ -73,17 +76,36 @@ def _tar_members(archive: PathLike, tf: tarfile.TarFile) -> List[_Member]:
         if ti.isdir():
             out.append(_Member(name, ti.name, DIR))
         elif ti.isreg():
-            out.append(_Member(name, ti.name, FILE, opener=lambda ti=ti: tf.extractfile(ti),
-                               mode=ti.mode & 0o777))
+            out.append(
+                _Member(
+                    name,
+                    ti.name,
+                    FILE,
+                    opener=lambda ti=ti: tf.extractfile(ti),
+                    mode=ti.mode & 0o777,
+                )
+            )
         elif ti.issym():
             out.append(_Member(name, ti.name, SYMLINK, link=ti.linkname))
         elif ti.islnk():
-            out.append(_Member(name, ti.name, HARDLINK, link=_normalise(archive, ti.linkname)))
+            out.append(
+                _Member(name, ti.name, HARDLINK, link=_normalise(archive, ti.linkname))
+            )
         else:
-            kind = ("character device" if ti.ischr() else "block device" if ti.isblk()
-                    else "FIFO" if ti.isfifo() else f"special file (type {ti.type!r})")
-            raise _unsafe(archive, ti.name, f"{kind}: only files, directories and links "
-                                            "are unpacked")
+            kind = (
+                "character device"
+                if ti.ischr()
+                else (
+                    "block device"
+                    if ti.isblk()
+                    else "FIFO" if ti.isfifo() else f"special file (type {ti.type!r})"
+                )
+            )
+            raise _unsafe(
+                archive,
+                ti.name,
+                f"{kind}: only files, directories and links " "are unpacked",
+            )
     return out
 
 
@@ -98,11 +120,21 @@ def _zip_members(archive: PathLike, zf: zipfile.ZipFile) -> List[_Member]:
             target = zf.read(zi).decode("utf-8", errors="surrogateescape")
             out.append(_Member(name, zi.filename, SYMLINK, link=target))
         elif mode and not stat.S_ISREG(mode) and stat.S_IFMT(mode):
-            raise _unsafe(archive, zi.filename, "special file: only files, directories and "
-                                                "links are unpacked")
+            raise _unsafe(
+                archive,
+                zi.filename,
+                "special file: only files, directories and " "links are unpacked",
+            )
         else:
-            out.append(_Member(name, zi.filename, FILE, opener=lambda zi=zi: zf.open(zi),
-                               mode=(mode & 0o777) or 0o644))
+            out.append(
+                _Member(
+                    name,
+                    zi.filename,
+                    FILE,
+                    opener=lambda zi=zi: zf.open(zi),
+                    mode=(mode & 0o777) or 0o644,
+                )
+            )
     return out
 
 
@@ -127,32 +159,53 @@ def check_members(archive: PathLike, members: List[_Member]) -> Dict[str, _Membe
     for n, m in by_name.items():
         through = [p for p in _prefixes(n) if p in links]
         if through:
-            raise _unsafe(archive, m.raw, f"lies under the archive's symlink {through[0]!r}")
+            raise _unsafe(
+                archive, m.raw, f"lies under the archive's symlink {through[0]!r}"
+            )
         if m.kind == SYMLINK:
             target = m.link or ""
-            if target.startswith("/") or re.match(r"^[A-Za-z]:", target) or "\x00" in target:
+            if (
+                target.startswith("/")
+                or re.match(r"^[A-Za-z]:", target)
+                or "\x00" in target
+            ):
                 raise _unsafe(archive, m.raw, f"symlink to an absolute path {target!r}")
             stack: List[str] = n.split("/")[:-1]
             parts = [p for p in target.split("/") if p not in ("", ".")]
             for i, part in enumerate(parts):
                 if part == "..":
                     if not stack:
-                        raise _unsafe(archive, m.raw, f"symlink to {target!r} points outside "
-                                                      "the target directory")
+                        raise _unsafe(
+                            archive,
+                            m.raw,
+                            f"symlink to {target!r} points outside "
+                            "the target directory",
+                        )
                     stack.pop()
                     continue
                 stack.append(part)
                 if i < len(parts) - 1 and "/".join(stack) in links:
-                    raise _unsafe(archive, m.raw, f"symlink to {target!r} passes through the "
-                                                  f"archive's symlink {'/'.join(stack)!r}")
+                    raise _unsafe(
+                        archive,
+                        m.raw,
+                        f"symlink to {target!r} passes through the "
+                        f"archive's symlink {'/'.join(stack)!r}",
+                    )
             if not stack:
-                raise _unsafe(archive, m.raw, f"symlink to {target!r} points at the target "
-                                              "directory itself")
+                raise _unsafe(
+                    archive,
+                    m.raw,
+                    f"symlink to {target!r} points at the target " "directory itself",
+                )
         elif m.kind == HARDLINK:
             t = by_name.get(m.link or "")
             if t is None or t.kind != FILE:
-                raise _unsafe(archive, m.raw, f"hard link to {m.link!r}, which is not a "
-                                              "regular file of the archive")
+                raise _unsafe(
+                    archive,
+                    m.raw,
+                    f"hard link to {m.link!r}, which is not a "
+                    "regular file of the archive",
+                )
     return by_name
 
 
@@ -165,8 +218,12 @@ def _checked_dir(root: str, parts: List[str], archive: PathLike, raw: str) -> st
     (checked before anything is created, e.g. through a symlink already in ``root``)."""
     d = os.path.join(root, *parts)
     if not _inside(os.path.realpath(d), root):
-        raise _unsafe(archive, raw, "its directory resolves outside the target directory "
-                                    "(a symlink already there?)")
+        raise _unsafe(
+            archive,
+            raw,
+            "its directory resolves outside the target directory "
+            "(a symlink already there?)",
+        )
     os.makedirs(d, exist_ok=True)
     return d
 

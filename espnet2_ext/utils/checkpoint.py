@@ -78,7 +78,10 @@ def load_state_dict_file(
             ) from e
         logger.warning(
             "%s %s: not loadable with weights_only=True (%s); loading it with "
-            "weights_only=False because trust_pickle is set", what, path, first,
+            "weights_only=False because trust_pickle is set",
+            what,
+            path,
+            first,
         )
         obj = torch.load(path, map_location=map_location, weights_only=False)
     if isinstance(obj, dict) and isinstance(obj.get("module"), dict):  # DeepSpeed
@@ -87,7 +90,11 @@ def load_state_dict_file(
         raise CheckpointError(
             f"{what} {path}: expected a state dict (name -> tensor), got {type(obj).__name__}"
         )
-    bad = [k for k, v in obj.items() if not (isinstance(k, str) and isinstance(v, torch.Tensor))]
+    bad = [
+        k
+        for k, v in obj.items()
+        if not (isinstance(k, str) and isinstance(v, torch.Tensor))
+    ]
     if bad:
         raise CheckpointError(
             f"{what} {path}: not a state dict: {len(bad)} entries are not name -> tensor, "
@@ -115,7 +122,8 @@ def state_dict_mismatch(
     """
     expected = model.state_dict()
     missing = [
-        k for k in expected
+        k
+        for k in expected
         if k not in state_dict and not any(k.startswith(p) for p in ignore_missing)
     ]
     unexpected = [k for k in state_dict if k not in expected]
@@ -150,7 +158,9 @@ def check_state_dict(
     if shapes:
         parts.append(
             f"{len(shapes)} shape mismatches ("
-            + _names(f"{k}: checkpoint {list(a)} vs model {list(b)}" for k, a, b in shapes)
+            + _names(
+                f"{k}: checkpoint {list(a)} vs model {list(b)}" for k, a, b in shapes
+            )
             + ")"
         )
     raise CheckpointError(
@@ -168,7 +178,9 @@ def load_checked(
 ) -> None:
     """Load the state dict in ``path`` into ``model`` after :func:`check_state_dict`."""
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
-    sd = load_state_dict_file(path, what, map_location=device, trust_pickle=trust_pickle)
+    sd = load_state_dict_file(
+        path, what, map_location=device, trust_pickle=trust_pickle
+    )
     check_state_dict(model, sd, f"{what} {path}", ignore_missing)
     model.load_state_dict(sd, strict=False)  # complete up to ignore_missing (checked)
 
@@ -237,8 +249,13 @@ def build_text2text(
         raise ValueError("build_text2text does not load an external LM")
     t2t = Text2Text(mt_train_config=mt_train_config, mt_model_file=None, **kwargs)
     model = t2t.mt_model
-    load_checked(model, mt_model_file, "ASR/MT model checkpoint",
-                 ignore_missing=frozen_lm_prefixes(model), trust_pickle=trust_pickle)
+    load_checked(
+        model,
+        mt_model_file,
+        "ASR/MT model checkpoint",
+        ignore_missing=frozen_lm_prefixes(model),
+        trust_pickle=trust_pickle,
+    )
     return t2t
 
 
@@ -257,9 +274,14 @@ def use_safe_espnet_loaders(trust_pickle: bool = False) -> None:
             if model_file is None:
                 raise CheckpointError("give config_file or model_file")
             config_file = Path(model_file).parent / "config.yaml"
-        return build_model_from_file(cls, config_file, model_file, device,
-                                     what=f"{cls.__name__} checkpoint",
-                                     trust_pickle=trust_pickle)
+        return build_model_from_file(
+            cls,
+            config_file,
+            model_file,
+            device,
+            what=f"{cls.__name__} checkpoint",
+            trust_pickle=trust_pickle,
+        )
 
     for task in (MTTask, LMTask):
         task.build_model_from_file = classmethod(safe)
@@ -273,4 +295,8 @@ def frozen_lm_prefixes(model: torch.nn.Module) -> List[str]:
     """
     from espnet2_ext.entropy.unit_lm import UnitLM
 
-    return [f"{name}." for name, m in model.named_modules() if isinstance(m, UnitLM) and name]
+    return [
+        f"{name}."
+        for name, m in model.named_modules()
+        if isinstance(m, UnitLM) and name
+    ]

@@ -35,7 +35,7 @@ def _flac(path: Path, seconds: float = 0.1, freq: float = 220.0) -> Path:
 def _trans(path: Path, lines: list[bytes | str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     data = b"".join(
-        (l if isinstance(l, bytes) else l.encode("utf-8")) + b"\n" for l in lines
+        (ln if isinstance(ln, bytes) else ln.encode("utf-8")) + b"\n" for ln in lines
     )
     path.write_bytes(data)
 
@@ -128,7 +128,7 @@ def test_bad_inputs_accounted(
         "19-198-0009",
     ]
     assert [
-        l.split()[0] for l in _read(dst / "wav.scp")
+        ln.split()[0] for ln in _read(dst / "wav.scp")
     ] == ids  # C order: "103" < "19"
     assert _read(dst / "text") == [
         "103-1240-0000 FIRST",
@@ -192,7 +192,7 @@ def test_merge_splits_and_reader_speakers(
     assert rc == 0
     assert "in=17 out=6 skipped=11" in caplog.text
     assert "duplicate_id=2" in caplog.text
-    text = dict(l.split(" ", 1) for l in _read(dst / "text"))
+    text = dict(ln.split(" ", 1) for ln in _read(dst / "text"))
     assert text["19-198-0000"] == "NORTHANGER ABBEY"  # the first split wins
     assert "1272-128104-0000" in text
     assert _read(dst / "spk2utt")[1] == "1272 1272-128104-0000"
@@ -238,7 +238,7 @@ def test_rerun_removes_stale_files(libri: Path, tmp_path: Path) -> None:
 
 
 def _write(d: Path, name: str, lines: list[str]) -> None:
-    (d / name).write_text("".join(l + "\n" for l in lines), encoding="utf-8")
+    (d / name).write_text("".join(ln + "\n" for ln in lines), encoding="utf-8")
 
 
 @pytest.fixture()
@@ -299,8 +299,8 @@ def test_fix_keeps_intersection(broken_dir: Path) -> None:
     assert ("c", "spk2gender: speaker has no utterances") in dropped
     assert _read(broken_dir / "text") == ["a-1 HELLO", "a-2 WORLD", "b-1 FOO"]
     assert _read(broken_dir / "spk2utt") == ["a a-1 a-2", "b b-1"]
-    assert [l.split()[0] for l in _read(broken_dir / "wav.scp")] == [
-        l.split()[0] for l in _read(broken_dir / "text")
+    assert [ln.split()[0] for ln in _read(broken_dir / "wav.scp")] == [
+        ln.split()[0] for ln in _read(broken_dir / "text")
     ]
     assert (broken_dir / ".backup" / "wav.scp").is_file()
     assert vd.main([str(broken_dir)]) == 0

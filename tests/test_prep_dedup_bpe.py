@@ -90,9 +90,9 @@ def test_prep_dedup_bpe_roundtrip_tokens_and_rates(tmp_path, unitdir, capsys):
     for s in ("train", "dev"):
         lines = (out / s / "units").read_text().splitlines()
         shapes = dict(
-            l.split() for l in (out / s / "units_shape").read_text().splitlines()
+            ln.split() for ln in (out / s / "units_shape").read_text().splitlines()
         )
-        got_keys = [l.split()[0] for l in lines]
+        got_keys = [ln.split()[0] for ln in lines]
         assert (
             got_keys == keys[s][: len(data[s])]
         )  # order kept, empty utterance dropped
@@ -107,7 +107,7 @@ def test_prep_dedup_bpe_roundtrip_tokens_and_rates(tmp_path, unitdir, capsys):
         # text files restricted to the written utterances
         for name in ("text", "text_shape.bpe"):
             assert [
-                l.split()[0] for l in (out / s / name).read_text().splitlines()
+                ln.split()[0] for ln in (out / s / name).read_text().splitlines()
             ] == got_keys
 
     # token order: by frequency in the encoded train set

@@ -214,12 +214,12 @@ def test_layout(tiny_corpora: tuple[Path, Path, dict]) -> None:
     x, _ = sf.read(str(next((root / "train").glob("*/*/*.flac"))))
     assert np.abs(x).max() > 0.05
     speakers = [
-        l
-        for l in (root / "SPEAKERS.TXT").read_text().splitlines()
-        if not l.startswith(";")
+        ln
+        for ln in (root / "SPEAKERS.TXT").read_text().splitlines()
+        if not ln.startswith(";")
     ]
     assert len(speakers) == 4
-    assert sum("heldout" in l for l in speakers) == 1
+    assert sum("heldout" in ln for ln in speakers) == 1
 
 
 @needs_espeak

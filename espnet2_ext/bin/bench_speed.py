@@ -394,7 +394,6 @@ class Decoder:
     def __init__(self, method: Method, utt_ids: List[str], options: dict):
         import torch
 
-        from espnet2_ext.compat import Text2Text
         from espnet2_ext.tasks.mt import CompressMTTask
         from espnet2_ext.utils.checkpoint import build_text2text
 

@@ -313,7 +313,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                 args.train_set,
             )
         seconds = n_units / args.unit_rate
-        rate = lambda n: round(n / seconds, 4) if seconds else 0.0
+
+        def rate(n: int) -> float:
+            return round(n / seconds, 4) if seconds else 0.0
+
         rates["sets"][s] = {
             **tally.to_dict(),
             "seconds": round(seconds, 3),

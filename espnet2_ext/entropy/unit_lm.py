@@ -251,11 +251,11 @@ class UnitLM(torch.nn.Module):
         x[:, 1:] = torch.where(
             valid[:, :-1], units[:, :-1], torch.zeros_like(units[:, :-1])
         )
-        W, O = self.window, self.overlap
+        W, ov = self.window, self.overlap
         if T <= W:
             return self._finite(self._score_rows(x, lengths), valid)
 
-        hop = W - O
+        hop = W - ov
         K = math.ceil((T - W) / hop) + 1  # windows needed for the longest sequence
         padded = torch.nn.functional.pad(x, (0, (K - 1) * hop + W - T))
         wins = padded.unfold(1, W, hop)  # (B, K, W)
@@ -266,13 +266,13 @@ class UnitLM(torch.nn.Module):
         h_rows = self._score_rows(wins[needed], win_len[needed])  # (N, W)
         h_win = x.new_zeros((B, K, W), dtype=h_rows.dtype)
         h_win[needed] = h_rows
-        # position i is read from window 0 if i < W, else from window (i - O) // hop,
-        # which gives it at least O units of left context.
+        # position i is read from window 0 if i < W, else from window (i - ov) // hop,
+        # which gives it at least ov units of left context.
         pos = torch.arange(T, device=x.device)
         k_of = torch.where(
             pos < W,
             torch.zeros_like(pos),
-            torch.div(pos - O, hop, rounding_mode="floor"),
+            torch.div(pos - ov, hop, rounding_mode="floor"),
         )
         off = pos - k_of * hop
         h = h_win[:, k_of, off]  # (B, T)

@@ -515,9 +515,10 @@ class Speech2Text:
             conf.get("trust_pickle") and not trust_pickle
         ):  # the model cannot vouch for itself
             raise ModelLoadError(
-                "the units config sets feature_conf.trust_pickle (its feature checkpoint "
-                "pickles Python objects, and loading it runs them); pass trust_pickle=True "
-                "(transcribe --trust_remote_pickle) only if you trust this model"
+                "the units config sets feature_conf.trust_pickle (its feature "
+                "checkpoint pickles Python objects, and loading it runs them); pass "
+                "trust_pickle=True (transcribe --trust_remote_pickle) only if you "
+                "trust this model"
             )
         if trust_pickle and str(feature).lower() == "hubert":
             conf["trust_pickle"] = True
@@ -530,8 +531,9 @@ class Speech2Text:
         self.extractor = self.extractor.to(device).eval()
         if self.extractor.output_size() != self.kmeans.dim:
             raise ModelLoadError(
-                f"the {feature} features have dimension {self.extractor.output_size()} but "
-                f"the k-means model expects {self.kmeans.dim}"
+                f"the {feature} features have dimension "
+                f"{self.extractor.output_size()} but the k-means model expects "
+                f"{self.kmeans.dim}"
             )
         src_tokens = model_src_token_list(asr_cfg)
         if src_tokens is None:

@@ -73,9 +73,10 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(module), attr)
     except (ImportError, AttributeError) as e:
         raise ImportError(
-            f"espnet2_ext.compat: {name} = {module}.{attr} is not in the installed ESPnet "
-            f"({espnet_version()}; this table is written for {ESPNET_RELEASE}): {e}. "
-            "If ESPnet moved it, update espnet2_ext/compat.py."
+            f"espnet2_ext.compat: {name} = {module}.{attr} is not in the installed "
+            f"ESPnet ({espnet_version()}; this table is written for "
+            f"{ESPNET_RELEASE}): {e}. If ESPnet moved it, update "
+            "espnet2_ext/compat.py."
         ) from e
     globals()[name] = value  # resolved once; later look-ups are plain attributes
     return value

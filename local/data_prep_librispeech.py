@@ -244,7 +244,8 @@ def scan_split(
                 res.skip(
                     "missing_transcript",
                     str(apath),
-                    f"no line for {stem!r} in {[p.name for p in trans] or 'any *.trans.txt'}",
+                    f"no line for {stem!r} in "
+                    f"{[p.name for p in trans] or 'any *.trans.txt'}",
                 )
     LOG.info("%s: %d entries scanned", src, res.num_in - n_before)
 
@@ -323,7 +324,10 @@ def report(res: PrepResult, max_log_per_reason: int = 20) -> str:
     n_skip = sum(res.skipped.values())
     assert res.num_in == res.num_out + n_skip, (res.num_in, res.num_out, n_skip)
     reasons = ", ".join(f"{r}={n}" for r, n in sorted(res.skipped.items())) or "none"
-    return f"in={res.num_in} out={res.num_out} skipped={n_skip} ({reasons}); non_ascii_kept={len(res.non_ascii)}"
+    return (
+        f"in={res.num_in} out={res.num_out} skipped={n_skip} ({reasons}); "
+        f"non_ascii_kept={len(res.non_ascii)}"
+    )
 
 
 def prepare(
@@ -410,7 +414,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if res.num_out == 0:
         hint = ""
         if res.skipped.get("unexpected_location"):
-            hint = " (files are not at <split>/<reader>/<chapter>/: pass the split dir, e.g. LibriSpeech/train-clean-100)"
+            hint = (
+                " (files are not at <split>/<reader>/<chapter>/: pass the split "
+                "dir, e.g. LibriSpeech/train-clean-100)"
+            )
         LOG.error(
             "no utterances from %s%s; %s not written",
             " ".join(args.src),

@@ -1196,7 +1196,8 @@ def make_voices(num_voices: int, num_heldout: int, seed: int) -> list[Voice]:
         raise ValueError("num_voices must be >= 1")
     if not 0 <= num_heldout < num_voices:
         raise ValueError(
-            f"need 0 <= num_heldout_voices < num_voices (got {num_heldout}, {num_voices})"
+            f"need 0 <= num_heldout_voices < num_voices (got {num_heldout}, "
+            f"{num_voices})"
         )
     max_voices = len(BASE_VOICES) * (len(MALE_VARIANTS) + len(FEMALE_VARIANTS))
     if num_voices > max_voices:
@@ -1425,7 +1426,8 @@ def parse_wav_bytes(data: bytes) -> tuple[np.ndarray, int]:
             )
             if fmt_tag != 1 or channels != 1 or bits != 16:
                 raise ValueError(
-                    f"unsupported WAV format tag={fmt_tag} channels={channels} bits={bits}"
+                    f"unsupported WAV format tag={fmt_tag} channels={channels} "
+                    f"bits={bits}"
                 )
         elif chunk_id == b"data":
             if sample_rate is None:
@@ -1455,7 +1457,8 @@ def synthesize(text: str, voice: str, pitch: int, speed: int, gap: int) -> np.nd
     proc = subprocess.run(cmd, capture_output=True, timeout=120, check=False)
     if proc.returncode != 0:
         raise RuntimeError(
-            f"espeak-ng failed ({proc.returncode}): {' '.join(cmd)}: {proc.stderr.decode(errors='replace')}"
+            f"espeak-ng failed ({proc.returncode}): {' '.join(cmd)}: "
+            f"{proc.stderr.decode(errors='replace')}"
         )
     pcm, sr = parse_wav_bytes(proc.stdout)
     if pcm.size == 0:
@@ -1545,14 +1548,16 @@ def _speaker_minutes(
 def _speakers_txt(voices: list[Voice], minutes: dict[int, float]) -> str:
     lines = [
         "; Synthetic speakers of the espeak-ng corpus (local/synth_corpus.py).",
-        "; Same column layout as LibriSpeech's SPEAKERS.TXT; NAME is the espeak-ng setting.",
+        "; Same column layout as LibriSpeech's SPEAKERS.TXT; NAME is the espeak-ng "
+        "setting.",
         "; SUBSET: seen = train/dev/test, heldout = test_unseen_voices only.",
         ";ID  |SEX| SUBSET   |MINUTES| NAME",
     ]
     for v in sorted(voices, key=lambda x: x.speaker_id):
         subset = "heldout" if v.heldout else "seen"
         lines.append(
-            f"{v.speaker_id:<5}| {v.gender} | {subset:<8} | {minutes.get(v.speaker_id, 0.0):5.2f} | {v.describe()}"
+            f"{v.speaker_id:<5}| {v.gender} | {subset:<8} | "
+            f"{minutes.get(v.speaker_id, 0.0):5.2f} | {v.describe()}"
         )
     return "\n".join(lines) + "\n"
 
@@ -1581,7 +1586,8 @@ def _check_existing(out: Path, opts: CorpusOptions, overwrite: bool) -> None:
             (out / name).unlink(missing_ok=True)
     elif any((out / s).exists() for s in SPLITS):
         raise SystemExit(
-            f"{out} has split directories but no manifest.json: not written by this script, refusing"
+            f"{out} has split directories but no manifest.json: not written by this "
+            "script, refusing"
         )
 
 
@@ -1717,8 +1723,8 @@ def format_summary(manifest: dict[str, Any]) -> str:
             + (f"{oov:>7.3f}" if oov is not None else f"{'-':>7}")
         )
     lines.append(
-        f"total: {s['utterances']} utterances, {s['hours']:.3f} h, {s['speakers']} speakers "
-        f"({s['heldout_speakers']} held out), vocabulary {s['vocabulary']}, "
+        f"total: {s['utterances']} utterances, {s['hours']:.3f} h, {s['speakers']} "
+        f"speakers ({s['heldout_speakers']} held out), vocabulary {s['vocabulary']}, "
         f"{s['distinct_sentences']} distinct sentences"
     )
     return "\n".join(lines)
@@ -1783,7 +1789,8 @@ def get_parser() -> argparse.ArgumentParser:
         "--words_per_class",
         type=int,
         default=d.words_per_class,
-        help="open-class words kept per class (names, nouns, places, adjectives, verbs, adverbs); 0: the whole lexicon",
+        help="open-class words kept per class (names, nouns, places, adjectives, "
+        "verbs, adverbs); 0: the whole lexicon",
     )
     p.add_argument("--nj", type=int, default=2, help="parallel synthesis processes")
     p.add_argument(

@@ -146,7 +146,8 @@ def _check_order_and_dups(pf: ParsedFile, res: ValidationResult) -> None:
     unsorted = [f"{a} > {b}" for a, b in zip(keys, keys[1:]) if a > b]
     if unsorted:
         res.errors.append(
-            f"{pf.name}: not sorted in C order at {len(unsorted)} places: {_examples(unsorted)}"
+            f"{pf.name}: not sorted in C order at {len(unsorted)} places: "
+            f"{_examples(unsorted)}"
         )
     for lineno, reason, line in pf.bad_lines:
         res.errors.append(f"{pf.name}:{lineno}: {reason}: {line!r}")
@@ -164,7 +165,8 @@ def validate_data_dir(
     for name in UNSUPPORTED_FILES:
         if (d / name).exists():
             res.errors.append(
-                f"{name}: present, but this validator does not support segmented data dirs"
+                f"{name}: present, but this validator does not support segmented "
+                "data dirs"
             )
     missing = [n for n in (*REQUIRED_UTT_FILES, "spk2utt") if not (d / n).is_file()]
     if missing:
@@ -210,8 +212,9 @@ def validate_data_dir(
         not_prefix = [u for u, s in u2s.items() if not u.startswith(s)]
         if not_prefix:
             res.warnings.append(
-                f"utt2spk: {len(not_prefix)} speaker ids are not prefixes of their utterance ids "
-                f"(Kaldi's sort requirement; ESPnet does not need it): {_examples(not_prefix)}"
+                f"utt2spk: {len(not_prefix)} speaker ids are not prefixes of their "
+                "utterance ids (Kaldi's sort requirement; ESPnet does not need it): "
+                f"{_examples(not_prefix)}"
             )
         if (d / "spk2utt").is_file():
             _check_spk2utt(d / "spk2utt", u2s, res)
@@ -222,7 +225,8 @@ def validate_data_dir(
             lacking = c_sorted(list(spks - set(g)))
             if lacking:
                 res.errors.append(
-                    f"spk2gender: {len(lacking)} speakers without gender: {_examples(lacking)}"
+                    f"spk2gender: {len(lacking)} speakers without gender: "
+                    f"{_examples(lacking)}"
                 )
             bad = [k for k, v in g.items() if v not in ("m", "f")]
             if bad:
@@ -253,7 +257,8 @@ def _check_spk2utt(path: Path, u2s: dict[str, str], res: ValidationResult) -> No
         extra = c_sorted(list(set(got) - set(expected)))
         lack = c_sorted(list(set(expected) - set(got)))
         res.errors.append(
-            f"spk2utt: speakers differ from utt2spk (extra: {_examples(extra)}; missing: {_examples(lack)})"
+            f"spk2utt: speakers differ from utt2spk (extra: {_examples(extra)}; "
+            f"missing: {_examples(lack)})"
         )
     wrong = [
         s
@@ -262,14 +267,16 @@ def _check_spk2utt(path: Path, u2s: dict[str, str], res: ValidationResult) -> No
     ]
     if wrong:
         res.errors.append(
-            f"spk2utt: utterance lists differ from utt2spk for {len(wrong)} speakers: {_examples(c_sorted(wrong))}"
+            f"spk2utt: utterance lists differ from utt2spk for {len(wrong)} "
+            f"speakers: {_examples(c_sorted(wrong))}"
         )
     unsorted = [
         s for s in set(got) & set(expected) if s not in wrong and got[s] != expected[s]
     ]
     if unsorted:
         res.errors.append(
-            f"spk2utt: utterance lists not sorted for {len(unsorted)} speakers: {_examples(c_sorted(unsorted))}"
+            f"spk2utt: utterance lists not sorted for {len(unsorted)} speakers: "
+            f"{_examples(c_sorted(unsorted))}"
         )
 
 

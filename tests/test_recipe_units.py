@@ -133,7 +133,8 @@ def test_variant_calibration_dedup_bpe_and_parallel_training(recipe):
     conf = recipe / "conf"
     (conf / "frontend").mkdir(parents=True, exist_ok=True)
     (conf / "asr.yaml").write_text(
-        "encoder_conf: {output_size: 32, attention_heads: 2, linear_units: 32, num_blocks: 1}\n"
+        "encoder_conf: {output_size: 32, attention_heads: 2, linear_units: 32, "
+        "num_blocks: 1}\n"
         "decoder_conf: {attention_heads: 2, linear_units: 32, num_blocks: 1}\n"
         "batch_bins: 4000\nmax_epoch: 1\nkeep_nbest_models: 1\nnum_workers: 0\n"
     )
@@ -283,10 +284,11 @@ def test_variant_calibration_dedup_bpe_and_parallel_training(recipe):
     # benchmark.sh stages 4-5: boundary F1 against reference times that --align_cmd writes,
     # the report with a method run twice (mean and sd), learning curves, PNGs to docs_dir
     align = (
-        "python -c \"import sys; lines = [f'{u.split()[0]} 1 {0.2 * i:.2f} 0.2 w{i}' "
-        "for u in open('dump/units/test/units') for i in range(3)]; "
-        "import os; [os.makedirs(f'data/al/test/', exist_ok=True)]; "
-        "[open(f'data/al/test/{k}.ctm', 'w').write(chr(10).join(lines) + chr(10)) for k in ('word', 'phone')]\""
+        "python -c \"import sys; lines = [f'{u.split()[0]} 1 {0.2 * i:.2f} 0.2 "
+        "w{i}' for u in open('dump/units/test/units') for i in range(3)]; import "
+        "os; [os.makedirs(f'data/al/test/', exist_ok=True)]; "
+        "[open(f'data/al/test/{k}.ctm', 'w').write(chr(10).join(lines) + chr(10)) "
+        "for k in ('word', 'phone')]\""
     )
     bench_methods = (
         "bpe=dedup_bpe_seed3 ent=entropy_combined_rate15 ent=entropy_combined_rate15"

@@ -28,7 +28,10 @@ from typing import Dict, List
 
 # a README from this line on belongs to bench_report (the benchmark section)
 KEEP_MARKER = "<!-- benchmark: written by espnet2_ext.bin.bench_report -->"
-BEGIN = "<!-- RESULTS: written by espnet2_ext.bin.asr_results (asr.sh stage 12); edit outside this block -->"
+BEGIN = (
+    "<!-- RESULTS: written by espnet2_ext.bin.asr_results (asr.sh stage 12); edit "
+    "outside this block -->"
+)
 END = "<!-- end of RESULTS -->"
 
 SCLITE_COLS = ("Snt", "Wrd", "Corr", "Sub", "Del", "Ins", "Err", "S.Err")
@@ -197,9 +200,12 @@ def main(argv=None) -> int:
         + (f", after `{args.command}`" if args.command else "")
         + ".",
         "",
-        "tokens/s and compression are measured on the first test set by running each model's",
-        "own frontend (the <sos/eos> ESPnet prepends is not counted); times are wall-clock on",
-        "the machine that ran the recipe (training: the epochs' train and valid phases).",
+        "tokens/s and compression are measured on the first test set by running "
+        "each model's",
+        "own frontend (the <sos/eos> ESPnet prepends is not counted); times are "
+        "wall-clock on",
+        "the machine that ran the recipe (training: the epochs' train and valid "
+        "phases).",
         "",
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),

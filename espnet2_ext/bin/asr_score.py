@@ -164,7 +164,8 @@ def encoder_rate(
         missing = [u for u in ids if u not in dur]
         if missing:
             raise ValueError(
-                f"{len(missing)} utterances of {units} are not in {duration_units}, e.g. {missing[0]}"
+                f"{len(missing)} utterances of {units} are not in {duration_units}, "
+                f"e.g. {missing[0]}"
             )
         n_units = sum(dur[u] for u in ids)
     else:

@@ -134,7 +134,8 @@ def main(argv=None) -> None:
         else:
             t_ref = t_ref_first
         print(
-            f"compressor: vectorised {t_vec * 1e3:.1f} ms, per-segment loop {t_ref * 1e3:.1f} ms"
+            f"compressor: vectorised {t_vec * 1e3:.1f} ms, per-segment loop "
+            f"{t_ref * 1e3:.1f} ms"
         )
 
         enc = TransformerEncoder(
@@ -157,8 +158,9 @@ def main(argv=None) -> None:
         n_params = sum(p.numel() for p in fe.parameters())
         n_lm = sum(p.numel() for p in fe.unit_lm.parameters())
         print(
-            f"params: compressor {n_params / 1e6:.2f} M, unit LM {n_lm / 1e6:.2f} M (frozen), "
-            f"encoder {sum(p.numel() for p in enc.parameters()) / 1e6:.2f} M"
+            f"params: compressor {n_params / 1e6:.2f} M, unit LM {n_lm / 1e6:.2f} M "
+            f"(frozen), encoder {sum(p.numel() for p in enc.parameters()) / 1e6:.2f} "
+            "M"
         )
         print(f"vectorised_vs_reference_speedup: {t_ref / t_vec:.1f}")
         print(f"frontend_vs_dense_encoder: {t_fe / t_enc:.3f}")

@@ -156,7 +156,8 @@ def targets(rows: List[dict], test_sets: List[str], ref: str, main: str) -> List
             + ", ".join(
                 f"{e[f'wer_{s}']:.2f} vs {fp[f'wer_{s}']:.2f}" for s in test_sets
             )
-            + f"; {e['tokens_per_sec']:.1f} vs {fp['tokens_per_sec']:.1f} tokens/s): {mark(ok)}"
+            + f"; {e['tokens_per_sec']:.1f} vs {fp['tokens_per_sec']:.1f} "
+            f"tokens/s): {mark(ok)}"
             + "".join(_spread_note(e, fp, f"wer_{s}", s) for s in test_sets)
         )
     db = by.get("dedup_bpe")
@@ -177,7 +178,8 @@ def targets(rows: List[dict], test_sets: List[str], ref: str, main: str) -> List
     )
     r = e["decode_rtf"] / d["decode_rtf"]
     out.append(
-        f"- decoding time, unit LM included, {main} / {ref} = {r:.2f} (target <= 0.6): {mark(r <= 0.6)}"
+        f"- decoding time, unit LM included, {main} / {ref} = {r:.2f} (target <= "
+        f"0.6): {mark(r <= 0.6)}"
     )
     return out
 
@@ -194,7 +196,10 @@ def _spread_note(a: dict, b: dict, key: str, label: str = "") -> str:
     diff = abs(a[key] - b[key])
     if diff < max(sds):
         where = f" on {label}" if label else ""
-        return f" (inside the spread over seeds{where}: difference {diff:.2f}, sd up to {max(sds):.2f})"
+        return (
+            f" (inside the spread over seeds{where}: difference {diff:.2f}, sd up to "
+            f"{max(sds):.2f})"
+        )
     return ""
 
 
@@ -214,13 +219,13 @@ def write_markdown(
         lines += [f"Produced by: `{command}`", ""]
     n_dec = len(speed.get("decode_utt_ids", [])) or speed.get("decode_utts", "?")
     lines += [
-        f"Speed columns: median training step (forward, backward, optimizer step) on the same "
-        f"{speed.get('batch_size', '?')}-utterance batches, and decoding real-time factor on the same "
-        f"{n_dec} test utterances (unit LM included), all methods interleaved "
-        f"in one process with {speed.get('threads', '?')} thread(s). `x{ref}`: ratio to {ref}. "
-        f"`runs`: trainings with different seeds; their WERs as mean ± sample sd, "
-        f"`train_seconds` their mean (the epochs' train and valid phases, as trained, "
-        f"two at a time).",
+        "Speed columns: median training step (forward, backward, optimizer step) on "
+        f"the same {speed.get('batch_size', '?')}-utterance batches, and decoding "
+        f"real-time factor on the same {n_dec} test utterances (unit LM included), "
+        f"all methods interleaved in one process with {speed.get('threads', '?')} "
+        f"thread(s). `x{ref}`: ratio to {ref}. `runs`: trainings with different "
+        "seeds; their WERs as mean ± sample sd, `train_seconds` their mean (the "
+        "epochs' train and valid phases, as trained, two at a time).",
         "",
         "| " + " | ".join(cols + ["train x" + ref, "decode x" + ref]) + " |",
         "|" + "---|" * (len(cols) + 2),

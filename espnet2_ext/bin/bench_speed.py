@@ -627,10 +627,11 @@ def summary_lines(report: dict) -> List[str]:
     lines = []
     for name, r in report["methods"].items():
         lines.append(
-            f"{name}: train_step {r['train_step_ms']:.1f} ms (median of {len(r['train_step_samples'])}, "
-            f"mean {r['train_step_ms_mean']:.1f}), decode RTF {r['decode_rtf']:.4f} "
-            f"({r['decode_seconds']:.2f} s for {r['audio_seconds']:.1f} s of audio, "
-            f"{r['decode_utts']} utts), {r['params'] / 1e6:.2f} M trainable params"
+            f"{name}: train_step {r['train_step_ms']:.1f} ms (median of "
+            f"{len(r['train_step_samples'])}, mean {r['train_step_ms_mean']:.1f}), "
+            f"decode RTF {r['decode_rtf']:.4f} ({r['decode_seconds']:.2f} s for "
+            f"{r['audio_seconds']:.1f} s of audio, {r['decode_utts']} utts), "
+            f"{r['params'] / 1e6:.2f} M trainable params"
         )
     for name, r in list(report["methods"].items())[1:]:
         lines.append(
@@ -654,7 +655,8 @@ def main(argv=None) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(
-        f"threads {report['threads']}, batch {report['batch_size']} x {report['train_batches']} batches"
+        f"threads {report['threads']}, batch {report['batch_size']} x "
+        f"{report['train_batches']} batches"
     )
     for line in summary_lines(report):
         print(line)

@@ -97,8 +97,8 @@ def resolve_options(args: argparse.Namespace) -> dict:
             and not (key == "max_len" and flag == 0 and conf[key] is None)
         ):
             raise ValueError(
-                f"--{key} {flag} disagrees with {key}: {conf[key]} in {args.frontend_config}; "
-                "give it in one place"
+                f"--{key} {flag} disagrees with {key}: {conf[key]} in "
+                f"{args.frontend_config}; give it in one place"
             )
         out[key] = flag if flag is not None else conf.get(key, default)
     out["max_len"] = out["max_len"] or None  # 0 / None: unlimited
@@ -120,7 +120,8 @@ def get_parser() -> argparse.ArgumentParser:
         "--frontend_config",
         type=Path,
         default=None,
-        help="YAML whose frontend_conf gives the options below (the merged entropy frontend config)",
+        help="YAML whose frontend_conf gives the options below (the merged entropy "
+        "frontend config)",
     )
     p.add_argument(
         "--rule",

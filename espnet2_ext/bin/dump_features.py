@@ -74,7 +74,8 @@ def get_parser() -> argparse.ArgumentParser:
         nargs="*",
         default=[],
         action="extend",
-        help="extractor options as key=value (e.g. n_mfcc=20, checkpoint=random layer=9)",
+        help="extractor options as key=value (e.g. n_mfcc=20, checkpoint=random "
+        "layer=9)",
     )
     p.add_argument("--nshard", type=int, default=1)
     p.add_argument("--rank", type=int, default=0, help="0-based shard index")

@@ -116,7 +116,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     else:
         chosen = np.arange(n)
     logging.info(
-        "learn_kmeans: %d utterances listed, reading %d (portion %.3f), max_frames=%s, seed=%d",
+        "learn_kmeans: %d utterances listed, reading %d (portion %.3f), "
+        "max_frames=%s, seed=%d",
         n,
         len(chosen),
         args.portion,

@@ -185,8 +185,8 @@ def check_unit_token_list(tokens: Sequence[str], n_clusters: int, what: str) -> 
             continue
         if not t.isdigit() or int(t) >= n_clusters:
             raise PackError(
-                f"{what}: token {t!r} is not a k-means cluster id in [0, {n_clusters}); "
-                "unit token strings must be str(cluster id)"
+                f"{what}: token {t!r} is not a k-means cluster id in [0, "
+                f"{n_clusters}); unit token strings must be str(cluster id)"
             )
 
 

@@ -76,8 +76,8 @@ def parse_unit(tok: str, path: Path, lineno: int) -> int:
     k = int(tok) if _UNIT_RE.fullmatch(tok) else -1
     if not 0 <= k < MAX_UNIT:
         raise ValueError(
-            f"{path}:{lineno}: bad unit {tok!r}: units must be non-negative integer ids "
-            f"below {MAX_UNIT} (written as decimal numbers)"
+            f"{path}:{lineno}: bad unit {tok!r}: units must be non-negative integer "
+            f"ids below {MAX_UNIT} (written as decimal numbers)"
         )
     return k
 

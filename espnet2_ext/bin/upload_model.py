@@ -215,7 +215,8 @@ def model_card(
     rows += [
         (
             "task",
-            f"ASR on discrete speech units (ESPnet MT task, `model: {cfg.get('model')}`)",
+            "ASR on discrete speech units (ESPnet MT task, `model: "
+            f"{cfg.get('model')}`)",
         ),
         (
             "units",

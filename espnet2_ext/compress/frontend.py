@@ -79,8 +79,8 @@ class _CompressFrontendBase(AbsFrontend):
         if bool(bad.any()):
             b, t = torch.nonzero(bad)[0].tolist()
             raise ValueError(
-                f"unit id {int(input[b, t])} (batch index {b}, position {t}) is outside "
-                f"the vocabulary [0, {self.input_size})"
+                f"unit id {int(input[b, t])} (batch index {b}, position {t}) is "
+                f"outside the vocabulary [0, {self.input_size})"
             )
         return input.masked_fill(~valid, 0), input_lengths
 

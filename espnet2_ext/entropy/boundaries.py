@@ -82,10 +82,10 @@ def check_lengths(min_len: int, max_len: Optional[int]) -> None:
             raise ValueError(f"max_len must be >= 1 or None, got {max_len}")
         if max_len < 2 * min_len - 1:
             raise ValueError(
-                f"max_len={max_len} and min_len={min_len} cannot both hold: a segment of "
-                f"{max_len + 1} units could be neither kept nor split into pieces of "
-                f">= {min_len}; use max_len >= {2 * min_len - 1} (2 * min_len - 1) or a "
-                "smaller min_len"
+                f"max_len={max_len} and min_len={min_len} cannot both hold: a "
+                f"segment of {max_len + 1} units could be neither kept nor split "
+                f"into pieces of >= {min_len}; use max_len >= {2 * min_len - 1} (2 * "
+                "min_len - 1) or a smaller min_len"
             )
 
 

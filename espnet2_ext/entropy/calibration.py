@@ -161,8 +161,9 @@ def calibrate_threshold(
         how = f"sweep of {len(cand)} thresholds"
     if not reach[0] <= target_rate <= reach[1]:
         raise CalibrationError(
-            f"target rate {target_rate}/s is outside what rule={rule}, max_len={max_len}, "
-            f"min_len={min_len} can give on this data: [{reach[0]:.2f}, {reach[1]:.2f}]/s"
+            f"target rate {target_rate}/s is outside what rule={rule}, "
+            f"max_len={max_len}, min_len={min_len} can give on this data: "
+            f"[{reach[0]:.2f}, {reach[1]:.2f}]/s"
         )
     _, theta, achieved = best
     n_units = int(lengths.sum())
@@ -175,7 +176,8 @@ def calibrate_threshold(
         num_segments=round(achieved * n_units / unit_rate),
     )
     logger.info(
-        "calibrated %s=%.4f for target %.2f seg/s (%s): achieved %.2f seg/s on %d units",
+        "calibrated %s=%.4f for target %.2f seg/s (%s): achieved %.2f seg/s on %d "
+        "units",
         param,
         theta,
         target_rate,

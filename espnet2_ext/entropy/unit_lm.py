@@ -53,12 +53,13 @@ def longest_training_sequence(args, cfg: Path) -> int:
                         longest = max(longest, int(parts[1].split(",")[0]))
     except OSError as e:
         raise UnitLMError(
-            f"lm_window not given and the LM's training shape file is not readable ({e}); "
-            f"give lm_window (tokens) for the LM of {cfg}"
+            "lm_window not given and the LM's training shape file is not readable "
+            f"({e}); give lm_window (tokens) for the LM of {cfg}"
         ) from e
     if longest == 0:
         raise UnitLMError(
-            f"lm_window not given and {cfg} names no training shape file: give lm_window"
+            f"lm_window not given and {cfg} names no training shape file: give "
+            "lm_window"
         )
     return longest + 1
 
@@ -186,7 +187,10 @@ class UnitLM(torch.nn.Module):
             i = next(
                 i for i, (a, b) in enumerate(zip(other, self.token_list)) if a != b
             )
-            detail = f"first difference at id {i}: {other[i]!r} vs the LM's {self.token_list[i]!r}"
+            detail = (
+                f"first difference at id {i}: {other[i]!r} vs the LM's "
+                f"{self.token_list[i]!r}"
+            )
         raise UnitLMError(
             "the frontend's token list differs from the unit LM's token list "
             f"({detail}); train the LM and the model with one shared token list"
@@ -206,7 +210,8 @@ class UnitLM(torch.nn.Module):
             raise UnitLMError(f"empty unit sequence(s) at batch index {bad}")
         if int(lengths.max()) > units.size(1):
             raise UnitLMError(
-                f"a length ({int(lengths.max())}) exceeds the padded size {units.size(1)}"
+                f"a length ({int(lengths.max())}) exceeds the padded size "
+                f"{units.size(1)}"
             )
         valid = _valid_mask(lengths, units.size(1))
         bad = valid & ((units < 0) | (units >= self.vocab_size))
@@ -286,9 +291,10 @@ class UnitLM(torch.nn.Module):
         if bool(bad.any()):
             b, t = (int(i) for i in bad.nonzero()[0])
             raise UnitLMError(
-                f"the unit LM gave {int(bad.sum())} non-finite entropies (first at batch "
-                f"index {b}, position {t}): its logits hold NaN, e.g. a broken checkpoint "
-                "or an overflow in reduced precision (try lm_dtype: float32)"
+                f"the unit LM gave {int(bad.sum())} non-finite entropies (first at "
+                f"batch index {b}, position {t}): its logits hold NaN, e.g. a broken "
+                "checkpoint or an overflow in reduced precision (try lm_dtype: "
+                "float32)"
             )
         return h.masked_fill(~valid, 0.0)
 

@@ -106,7 +106,8 @@ def _read_raw(
             raise AudioError(
                 REASON_PIPE_REJECTED,
                 entry,
-                "pipe entries are disabled (allow_pipe=False); convert the audio to files",
+                "pipe entries are disabled (allow_pipe=False); convert the audio to "
+                "files",
             )
         cmd = entry.rstrip()[:-1]
         try:

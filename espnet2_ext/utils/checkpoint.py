@@ -73,8 +73,8 @@ def load_state_dict_file(
         if not trust_pickle:
             raise CheckpointError(
                 f"{what} {path} cannot be read with torch.load(weights_only=True) "
-                f"({type(e).__name__}: {first}): it is not a plain state dict of tensors; "
-                f"{TRUST_HINT}"
+                f"({type(e).__name__}: {first}): it is not a plain state dict of "
+                f"tensors; {TRUST_HINT}"
             ) from e
         logger.warning(
             "%s %s: not loadable with weights_only=True (%s); loading it with "
@@ -88,7 +88,8 @@ def load_state_dict_file(
         obj = obj["module"]
     if not isinstance(obj, dict):
         raise CheckpointError(
-            f"{what} {path}: expected a state dict (name -> tensor), got {type(obj).__name__}"
+            f"{what} {path}: expected a state dict (name -> tensor), got "
+            f"{type(obj).__name__}"
         )
     bad = [
         k
@@ -97,8 +98,8 @@ def load_state_dict_file(
     ]
     if bad:
         raise CheckpointError(
-            f"{what} {path}: not a state dict: {len(bad)} entries are not name -> tensor, "
-            f"e.g. {_names(map(repr, bad))}"
+            f"{what} {path}: not a state dict: {len(bad)} entries are not name -> "
+            f"tensor, e.g. {_names(map(repr, bad))}"
         )
     return obj
 

@@ -176,7 +176,7 @@ def unpack_model(archive: PathLike, outdir: PathLike) -> Path:
 
 
 def read_meta(directory: PathLike) -> Dict[str, str]:
-    """``{key: path}`` of a packed-model directory (its ``meta.yaml``), paths absolute."""
+    """``{key: path}`` of a packed-model directory's ``meta.yaml``, paths absolute."""
     directory = Path(directory)
     meta_path = directory / "meta.yaml"
     if not meta_path.is_file():

@@ -95,7 +95,10 @@ def espnet_version() -> str:
 
 
 def check() -> None:
-    """Resolve every name of the table; raises ``ImportError`` naming each one missing."""
+    """Resolve every name of the table.
+
+    Raises ``ImportError`` naming each one missing.
+    """
     errors = []
     for name in _TABLE:
         try:

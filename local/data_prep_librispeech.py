@@ -263,7 +263,10 @@ def read_speakers_txt(path: Path) -> dict[str, str]:
 
 
 def find_speakers_txt(src: Path) -> Path | None:
-    """``SPEAKERS.TXT`` inside the split dir or next to it (LibriSpeech keeps it there)."""
+    """``SPEAKERS.TXT`` inside the split dir or next to it.
+
+    LibriSpeech keeps it next to the split dirs.
+    """
     for cand in (src / "SPEAKERS.TXT", src.parent / "SPEAKERS.TXT"):
         if cand.is_file():
             return cand

@@ -1102,7 +1102,7 @@ class SentenceGenerator:
         return words, False
 
     def generate(self, min_words: int = 4, max_words: int = 15) -> Sentence:
-        """Draw one sentence with ``min_words..max_words`` words (rejection sampling)."""
+        """Draw one sentence of ``min_words..max_words`` words (rejection sampling)."""
         templates = (
             (self._t_transitive, 5),
             (self._t_intransitive, 4),
@@ -1314,7 +1314,10 @@ class CorpusOptions:
 
 
 def plan_corpus(opts: CorpusOptions) -> tuple[list[Utterance], list[Voice]]:
-    """Decide every utterance (split, speaker, chapter, id, sentence, voice settings)."""
+    """Decide every utterance.
+
+    Its split, speaker, chapter, id, sentence and voice settings.
+    """
     opts.validate()
     sentences = generate_sentences(
         opts.num_sentences,
@@ -1477,7 +1480,10 @@ def _write_atomic_flac(path: Path, audio: np.ndarray) -> None:
 
 
 def _synth_job(args: tuple[str, Utterance]) -> tuple[str, int, bool]:
-    """Worker: make one utterance's FLAC unless it exists. Returns (utt, samples, made)."""
+    """Worker: make one utterance's FLAC unless it exists.
+
+    Returns (utt, samples, made).
+    """
     root, utt = args
     path = Path(root) / utt.relpath()
     if path.is_file() and path.stat().st_size > 0:

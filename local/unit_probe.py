@@ -81,7 +81,10 @@ def features(extractor, wavs: List[np.ndarray]) -> List[torch.Tensor]:
 
 
 def summarize(units: Dict[str, List[np.ndarray]]) -> Dict[str, float]:
-    """units: voice -> list of dedup unit arrays, the same sentences in the same order."""
+    """units: voice -> list of dedup unit arrays.
+
+    The same sentences in the same order for every voice.
+    """
     voices = list(units)
     n = len(units[voices[0]])
     same, other_same_voice, other_other_voice = [], [], []

@@ -61,7 +61,7 @@ def c_sorted(keys: list[str]) -> list[str]:
 
 @dataclass
 class ParsedFile:
-    """A two-column Kaldi file: entries in file order plus the lines it could not use."""
+    """A two-column Kaldi file: entries in file order and the lines it could not use."""
 
     name: str
     entries: list[tuple[str, str]] = field(default_factory=list)
@@ -312,7 +312,10 @@ def spk2utt_entries(utt2spk: dict[str, str]) -> list[tuple[str, str]]:
 def fix_data_dir(
     data_dir: str | Path, check_audio: bool = True, backup: bool = True
 ) -> FixResult:
-    """Make a data dir consistent like Kaldi's ``fix_data_dir.sh`` (see module docstring)."""
+    """Make a data dir consistent like Kaldi's ``fix_data_dir.sh``.
+
+    See the module docstring.
+    """
     d = Path(data_dir)
     for name in UNSUPPORTED_FILES:
         if (d / name).exists():

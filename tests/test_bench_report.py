@@ -1,4 +1,4 @@
-"""bench_report: results.csv columns, targets checked from the numbers, the PNG, RESULTS.md."""
+"""bench_report: results.csv columns, targets from the numbers, the PNG, RESULTS.md."""
 
 import csv
 import json

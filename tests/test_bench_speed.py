@@ -234,7 +234,7 @@ def test_bench_speed_reports_every_method_on_the_same_utterances(
 
 
 def test_batches_are_what_espnet_training_loads(exps):
-    """Our batch equals ESPnet's dataset + the task's preprocessor + collate function."""
+    """Our batch equals ESPnet's dataset + task preprocessor + collate function."""
     from espnet2_ext.bin.bench_speed import read_lines
     from espnet2_ext.compat import ESPnetDataset
     from espnet2_ext.tasks.mt import CompressMTTask

@@ -69,7 +69,7 @@ def _frontend(lm_files, token_list, **kw):
 
 
 def _mt_input(units, lengths, sos):
-    """What the MT model hands its frontend: <sos/eos> + units, padded with <sos/eos>."""
+    """What the MT model feeds its frontend: <sos/eos> + units, padded by <sos/eos>."""
     B = units.size(0)
     x = torch.cat([torch.full((B, 1), sos), units], 1)
     valid = torch.arange(x.size(1))[None] < (lengths + 1)[:, None]

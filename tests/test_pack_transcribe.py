@@ -49,7 +49,10 @@ def _run(args, cwd, log):
 
 def synth_sentence(sent: str, rng: np.random.Generator, sr: int = SR) -> np.ndarray:
     # (16 kHz; other rates are made by resampling, see _resampled)
-    """A sine/noise mixture: every character is a short two-tone burst, a space is noise."""
+    """A sine/noise mixture.
+
+    Every character is a short two-tone burst, a space is noise.
+    """
     parts = [0.003 * rng.standard_normal(int(0.05 * sr))]
     for c in sent:
         n = int(rng.uniform(0.07, 0.11) * sr)
@@ -86,7 +89,10 @@ def _write_audio_set(root: Path, name: str, n: int, seed: int):
 
 
 def build_experiment(root: Path) -> dict:
-    """A recipe directory with exp/kmeans, exp/unit_lm and exp/asr_tiny (cwd-relative paths)."""
+    """A recipe directory with exp/kmeans, exp/unit_lm and exp/asr_tiny.
+
+    Its paths are relative to the working directory.
+    """
     import sentencepiece as spm
 
     from espnet2_ext.units.extract import iter_features

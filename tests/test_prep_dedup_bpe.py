@@ -1,4 +1,4 @@
-"""prep_dedup_bpe: dedup + unit->character mapping + sentencepiece, on a tiny unit dump."""
+"""prep_dedup_bpe: dedup + unit->character map + sentencepiece, on a tiny unit dump."""
 
 import itertools
 import json

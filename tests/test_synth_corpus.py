@@ -1,4 +1,4 @@
-"""Tests of local/synth_corpus.py (the espeak-ng synthetic LibriSpeech-shaped corpus)."""
+"""Tests of local/synth_corpus.py (the espeak-ng synthetic LibriSpeech-like corpus)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from espnet2_ext.entropy.unit_lm import UnitLM, UnitLMError, write_lm_experiment
 
 
 def _direct_entropy(lm_module, units_row, sos):
-    """Entropy from one plain LM forward over <sos> + units (no windows, no batching)."""
+    """Entropy from one plain LM forward over <sos> + units (no windows or batching)."""
     x = torch.cat([torch.tensor([sos]), units_row[:-1]])[None]
     with torch.no_grad():
         logits, _ = lm_module(x, None)

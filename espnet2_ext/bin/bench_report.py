@@ -44,7 +44,7 @@ def family(method: str) -> str:
 
 
 def _run(name: str, expdir: Path, test_sets: List[str]) -> dict:
-    """WER per test set, encoder tokens / audio seconds / units and params of one run."""
+    """WER per test set, encoder tokens / audio seconds / units, params of one run."""
     run = {
         "wer": {},
         "tokens": 0.0,

@@ -168,7 +168,10 @@ def choose_train_batches(
     n_batches: int,
     rng: random.Random,
 ) -> List[List[str]]:
-    """Seeded choice of ``n_batches`` x ``batch_size`` ids, length-sorted into batches."""
+    """Seeded choice of ``n_batches`` x ``batch_size`` ids.
+
+    Length-sorted into batches.
+    """
     need = batch_size * n_batches
     pool = sorted(common)
     if len(pool) < batch_size:
@@ -197,7 +200,10 @@ def choose_train_batches(
 def build_batch(
     preprocess, collate, uids: List[str], src: Dict[str, str], text: Dict[str, str]
 ):
-    """The tensors ESPnet's trainer sees for these utterances (a dict for ``model(**batch)``)."""
+    """The tensors ESPnet's trainer sees for these utterances.
+
+    A dict for ``model(**batch)``.
+    """
     items = [(u, preprocess(u, {"src_text": src[u], "text": text[u]})) for u in uids]
     out_ids, batch = collate(items)
     assert list(out_ids) == list(uids)
@@ -222,7 +228,10 @@ def make_optimizer(model, train_args):
 def train_step(
     model, optimizer, batch, grad_clip: float, grad_clip_type: float
 ) -> float:
-    """One training step as ESPnet's trainer does it (single device, no AMP); the loss."""
+    """One training step as ESPnet's trainer does it; returns the loss.
+
+    Single device, no AMP.
+    """
     import torch
 
     model.train()
@@ -343,7 +352,10 @@ def bench_training(
 
 # --------------------------------------------------------------------------- decoding
 def load_decode_options(path: Optional[Path]) -> dict:
-    """``--decode_config`` -> keyword arguments of ``Text2Text`` (unknown keys ignored)."""
+    """``--decode_config`` -> keyword arguments of ``Text2Text``.
+
+    Unknown keys are ignored.
+    """
     import yaml
 
     from espnet2_ext.compat import Text2Text
@@ -376,7 +388,10 @@ def load_decode_options(path: Optional[Path]) -> dict:
 
 @contextlib.contextmanager
 def quiet(*names: str, level: int = logging.WARNING):
-    """Raise these loggers to ``level`` for a while: log output is no part of the timing."""
+    """Raise these loggers to ``level`` for a while.
+
+    Log output is no part of the timing.
+    """
     loggers = [logging.getLogger(n) for n in names]
     saved = [lg.level for lg in loggers]
     for lg in loggers:

@@ -83,7 +83,10 @@ def parse_unit(tok: str, path: Path, lineno: int) -> int:
 
 
 def read_and_dedup(path: Path, tally: Tally) -> Tuple[Dict[str, str], Dict[str, int]]:
-    """``units`` file -> utt_id -> dedup string (file order), utt_id -> original length."""
+    """The deduplicated units of a ``units`` file, and their original lengths.
+
+    Returns utt_id -> dedup string (file order), utt_id -> original length.
+    """
     out: Dict[str, str] = {}
     lengths: Dict[str, int] = {}
     with path.open(encoding="utf-8") as f:

@@ -64,6 +64,9 @@ class DedupEmbedFrontend(AbsFrontend):
     def forward(
         self, input: torch.Tensor, input_lengths: torch.Tensor
     ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """(B, T) ids, (B,) lengths -> (B, T', D) embeddings of the deduplicated ids, (B,)."""
+        """Embed the deduplicated ids.
+
+        (B, T) ids, (B,) lengths -> (B, T', D) embeddings, (B,) lengths.
+        """
         ids, lengths = dedup(input, input_lengths)
         return self.embed(ids, lengths)

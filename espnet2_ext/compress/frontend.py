@@ -282,7 +282,7 @@ class FixedPoolFrontend(_CompressFrontendBase):
         self.pool_size = pool_size
 
     def _window(self, t: torch.Tensor) -> torch.Tensor:
-        """Window index floor(t / pool_size) of unit positions ``t`` (any shape, int)."""
+        """Window index floor(t / pool_size) of int unit positions ``t`` (any shape)."""
         if float(self.pool_size).is_integer():
             return torch.div(t, int(self.pool_size), rounding_mode="floor")
         # float64 and a small tolerance, so that t = k * p lands in window k exactly

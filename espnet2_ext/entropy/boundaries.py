@@ -226,7 +226,10 @@ def _merge_short(
 def _split_long(
     starts: torch.Tensor, valid: torch.Tensor, max_len: int
 ) -> torch.Tensor:
-    """Split each segment of length n > max_len into ceil(n/max_len) near-equal pieces."""
+    """Split each segment longer than max_len into near-equal pieces.
+
+    A segment of length n > max_len becomes ceil(n/max_len) pieces.
+    """
     _, offset, n = segment_lengths_per_position(starts, valid)
     k = torch.div(n + max_len - 1, max_len, rounding_mode="floor").clamp(min=1)
     piece = torch.div(offset * k, n.clamp(min=1), rounding_mode="floor")

@@ -56,7 +56,10 @@ def segment_rate(
 def _calibration_values(
     entropy: torch.Tensor, lengths: torch.Tensor, param: str
 ) -> torch.Tensor:
-    """The values the calibrated parameter is compared with: (N,) over valid positions."""
+    """The values the calibrated parameter is compared with.
+
+    (N,), over the valid positions.
+    """
     valid = torch.arange(entropy.size(1))[None, :] < lengths[:, None]
     if param == "threshold":
         return entropy[valid]

@@ -225,7 +225,10 @@ class UnitLM(torch.nn.Module):
     # ------------------------------------------------------------------ scoring
     @torch.no_grad()
     def _entropy_of(self, x: torch.Tensor) -> torch.Tensor:
-        """Entropy of the next-token distribution at each position. x: (N, L) -> (N, L)."""
+        """Entropy of the next-token distribution at each position.
+
+        x: (N, L) -> (N, L).
+        """
         if self.dtype == "bfloat16":
             ctx = torch.autocast(x.device.type, dtype=torch.bfloat16)
         else:

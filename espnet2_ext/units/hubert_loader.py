@@ -189,7 +189,10 @@ def fairseq_to_torchaudio(sd: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor
 
 
 def huggingface_to_torchaudio(sd: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
-    """Rename a transformers ``HubertModel``/``HubertForCTC`` state dict to torchaudio's."""
+    """Rename a transformers HuBERT state dict to torchaudio's names.
+
+    The state dict of a ``HubertModel`` or a ``HubertForCTC``.
+    """
     out, unknown = {}, []
     for key, val in sd.items():
         k = key

@@ -125,7 +125,10 @@ class KMeansModel:
         chunk: int = 65536,
         device: Optional[Union[str, torch.device]] = None,
     ) -> np.ndarray:
-        """feats: (T, D) -> (T,) int64 unit ids (computed in chunks of frames, on ``device``)."""
+        """feats: (T, D) -> (T,) int64 unit ids.
+
+        Computed in chunks of frames, on ``device``.
+        """
         if isinstance(feats, torch.Tensor):
             x = feats
         else:  # kaldiio may hand out read-only arrays: copy only when needed

@@ -53,7 +53,10 @@ def _unsafe(archive: PathLike, raw: str, why: str) -> UnsafeArchiveError:
 
 
 def _normalise(archive: PathLike, raw: str) -> str:
-    """Archive member name -> relative posix path; raises for absolute paths and ``..``."""
+    """Archive member name -> relative posix path.
+
+    Raises for absolute paths and ``..``.
+    """
     if "\x00" in raw:
         raise _unsafe(archive, raw, "NUL character in the name")
     name = raw.replace("\\", "/") if re.match(r"^[A-Za-z]:[\\/]", raw) else raw

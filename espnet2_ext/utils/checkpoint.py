@@ -32,7 +32,7 @@ SHOW = 5  # how many keys of each kind an error message names
 
 
 class CheckpointError(RuntimeError):
-    """A checkpoint cannot be read safely, or does not fit the model it is loaded into."""
+    """Checkpoint cannot be read safely, or does not fit the model it is loaded into."""
 
 
 TRUST_HINT = (

@@ -75,7 +75,10 @@ def read_scps(paths: Sequence[str]) -> List[Tuple[str, str]]:
 
 
 def shard_bounds(n_items: int, nshard: int, rank: int) -> Tuple[int, int]:
-    """[start, end) of shard ``rank`` (0-based) of ``n_items`` lines, split_scp.pl style."""
+    """[start, end) of shard ``rank`` (0-based) of ``n_items`` lines.
+
+    The shards split_scp.pl makes.
+    """
     if nshard < 1:
         raise ValueError(f"nshard must be >= 1, got {nshard}")
     if not 0 <= rank < nshard:
@@ -250,7 +253,10 @@ def progress(
 
 
 def parse_kv(items: Optional[Sequence[str]]) -> Dict[str, Any]:
-    """``["n_mfcc=20", "cmvn=false", "checkpoint=/x.pt"]`` -> typed dict (YAML scalars)."""
+    """``key=value`` strings -> typed dict (the values read as YAML scalars).
+
+    E.g. ``["n_mfcc=20", "cmvn=false", "checkpoint=/x.pt"]``.
+    """
     out: Dict[str, Any] = {}
     for item in items or []:
         if "=" not in item:

@@ -273,7 +273,8 @@ def test_launch_single_job(tmp_path):
 
 
 def test_launch_local_interrupt_stops_jobs(tmp_path):
-    # SIGTERM to launch.sh stops every running job (pipelines included); logs get code 143.
+    # SIGTERM to launch.sh stops every running job (pipelines included); logs get code
+    # 143.
     p = subprocess.Popen(
         [
             str(LAUNCH),
@@ -350,7 +351,9 @@ FAKE_SBATCH = r"""#!/usr/bin/env bash
 # Stand-in for sbatch --wait: records its arguments, runs the job script once per task.
 printf '%s\n' "$@" > "$FAKE_SBATCH_ARGS"
 array=""; script=""
-for a in "$@"; do case $a in --array=*) array=${a#--array=} ;; -*) ;; *) script=$a ;; esac; done
+for a in "$@"; do
+  case $a in --array=*) array=${a#--array=} ;; -*) ;; *) script=$a ;; esac
+done
 echo 4242
 rc=0
 if [ -n "$array" ]; then

@@ -4,9 +4,9 @@
 
     from espnet2_ext.asr_inference import Speech2Text
 
-    s2t = Speech2Text(model="exp/asr_x/packed.zip")           # or an unpacked directory
-    s2t("utt.flac")                                            # any rate / channel count
-    s2t(samples, sample_rate=44100)                            # (N,), (N, C) or (C, N)
+    s2t = Speech2Text(model="exp/asr_x/packed.zip")      # or an unpacked directory
+    s2t("utt.flac")                                       # any rate / channel count
+    s2t(samples, sample_rate=44100)                       # (N,), (N, C) or (C, N)
     s2t.batch(["a.wav", "b.wav"])
 
     # straight from an experiment (paths in the configs relative to the recipe dir)
@@ -556,8 +556,8 @@ class Speech2Text:
         cfg_path, _ = self.files.write_configs(self._cfg_dir.name)
         bpe = asr_cfg.get("bpemodel")
         try:
-            # ESPnet's Text2Text, the checkpoint read with weights_only=True and its keys
-            # and shapes checked (ESPnet: strict=False)
+            # ESPnet's Text2Text, the checkpoint read with weights_only=True and its
+            # keys and shapes checked (ESPnet: strict=False)
             self.text2text = build_text2text(
                 cfg_path,
                 self.files.asr_model_file,

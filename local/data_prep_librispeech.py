@@ -6,7 +6,8 @@ Input: one or more split directories laid out like LibriSpeech, e.g.
 (``local/synth_corpus.py``)::
 
     <split>/<reader>/<chapter>/<reader>-<chapter>-<NNNN>.flac
-    <split>/<reader>/<chapter>/<reader>-<chapter>.trans.txt   ("<utt-id> TRANSCRIPT" lines)
+    <split>/<reader>/<chapter>/<reader>-<chapter>.trans.txt
+        ("<utt-id> TRANSCRIPT" lines)
 
 Output (``--dst``), every file sorted by id in C-locale order, like ESPnet's
 ``egs2/librispeech/asr1/local/data_prep.sh``:

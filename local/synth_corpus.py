@@ -7,9 +7,9 @@ being deterministic) the same audio bytes.
 
 Layout written under ``--out`` (the same shape as ``LibriSpeech/``)::
 
-    <out>/SPEAKERS.TXT                  speaker id | sex | subset | minutes | espeak voice
-    <out>/manifest.json                 options used, voices, per-split summary
-    <out>/.done                         written last, when everything is complete
+    <out>/SPEAKERS.TXT          speaker id | sex | subset | minutes | espeak voice
+    <out>/manifest.json         options used, voices, per-split summary
+    <out>/.done                 written last, when everything is complete
     <out>/<split>/<spk>/<chap>/<spk>-<chap>-<NNNN>.flac      16 kHz mono FLAC
     <out>/<split>/<spk>/<chap>/<spk>-<chap>.trans.txt        "<utt-id> TRANSCRIPT" lines
 
@@ -69,8 +69,8 @@ SPLITS: tuple[str, ...] = ("train", "dev", "test", "test_unseen_voices")
 ESPEAK_BIN = "espeak-ng"
 
 # --------------------------------------------------------------------------------------
-# Lexicon. Words are chosen so that the naive "A"/"AN" rule (vowel letter -> AN) is right
-# (no "HOUR", "HONEST", "UNIVERSITY", "USEFUL", ...).
+# Lexicon. Words are chosen so that the naive "A"/"AN" rule (vowel letter -> AN) is
+# right (no "HOUR", "HONEST", "UNIVERSITY", "USEFUL", ...).
 # --------------------------------------------------------------------------------------
 
 NAMES: tuple[str, ...] = (
@@ -1641,7 +1641,9 @@ def build_corpus(
         done_marker.unlink()
 
     base_manifest: dict[str, Any] = {
-        "description": "espeak-ng synthetic corpus in LibriSpeech layout (local/synth_corpus.py)",
+        "description": (
+            "espeak-ng synthetic corpus in LibriSpeech layout (local/synth_corpus.py)"
+        ),
         "options": _options_key(opts),
         "sample_rate": TARGET_SAMPLE_RATE,
         "splits": list(SPLITS),
@@ -1725,7 +1727,8 @@ def format_summary(manifest: dict[str, Any]) -> str:
     for split, d in s["splits"].items():
         oov = d.get("oov_rate_vs_train")
         lines.append(
-            f"{split:<20}{d['utterances']:>7}{d['hours']:>8.3f}{d['speakers']:>5}{d['vocabulary']:>7}"
+            f"{split:<20}{d['utterances']:>7}{d['hours']:>8.3f}{d['speakers']:>5}"
+            f"{d['vocabulary']:>7}"
             + (f"{oov:>7.3f}" if oov is not None else f"{'-':>7}")
         )
     lines.append(

@@ -1,5 +1,8 @@
-"""asr_score: WER, and the rate the encoder's layers work at (after its own subsampling),
-with the audio duration taken from the 50 Hz units when the input is something else."""
+"""asr_score: WER, and the rate the encoder's layers work at.
+
+The rate is taken after the encoder's own subsampling, with the audio duration taken
+from the 50 Hz units when the input is something else.
+"""
 
 import torch
 

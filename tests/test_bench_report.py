@@ -123,11 +123,12 @@ def test_report(tmp_path):
     )
     md = (out / "results.md").read_text()
     assert "| entropy_15 | 3 | 15.0 |" in md and "46.0 ± 2.0" in md
-    # entropy_15 has lower WER than dense, fixed_pool_15 and dedup_bpe (at a lower rate);
-    # its speed ratios are 0.25 (train) and 0.25 (decode)
+    # entropy_15 has lower WER than dense, fixed_pool_15 and dedup_bpe (at a lower
+    # rate); its speed ratios are 0.25 (train) and 0.25 (decode)
     assert md.count(": met") == 6 and "missed" not in md
     assert "training step entropy_15 / dense = 0.25" in md
-    # 46 vs 47 (fixed_pool_15) on test is inside entropy_15's spread; 46 vs 50 (dense) is not
+    # 46 vs 47 (fixed_pool_15) on test is inside entropy_15's spread; 46 vs 50 (dense)
+    # is not
     assert "inside the spread over seeds on test: difference 1.00, sd up to 2.00" in md
     assert "on test: 46.00 vs 50.00: met\n" in md
     png = (out / "results.png").read_bytes()

@@ -1,6 +1,6 @@
 """``espnet2_ext.bin.bench_speed``: tiny dense and ``entropy_compress`` experiments
-trained by ``espnet2_ext.bin.mt_train`` (one epoch, in-process), then benchmarked side by
-side."""
+trained by ``espnet2_ext.bin.mt_train`` (one epoch, in-process), then benchmarked side
+by side."""
 
 import json
 import math

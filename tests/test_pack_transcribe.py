@@ -516,7 +516,8 @@ def test_decode_packed_equals_original(
 @pytest.mark.timeout(600)
 def test_units_and_hypotheses_match_training_path(exp, unpacked, s2t_packed, tmp_path):
     """Units from raw audio are the training units, and the hypotheses are those of
-    ESPnet's own MT inference on the dumped units (run on the unpacked model, elsewhere).
+    ESPnet's own MT inference on the dumped units (run on the unpacked model,
+    elsewhere).
     """
     from espnet2_ext.asr_inference import Speech2Text
 
@@ -945,7 +946,8 @@ def test_upload_model_card_and_mocked_upload(packed, unpacked, fake_hub, tmp_pat
     noise = np.random.default_rng(0).standard_normal(8000).astype(np.float32)
     assert isinstance(s2t(noise, 16000), str)
 
-    # staging from an espnet_model_zoo-unpacked directory (absolute paths) relativises them
+    # staging from an espnet_model_zoo-unpacked directory (absolute paths) relativises
+    # them
     cache = Path(unpacked["asr_train_config"]).parents[2]
     assert main(["--model", str(cache), "--outdir", str(tmp_path / "hf2")]) == 0
     cfg2 = yaml.safe_load((tmp_path / "hf2/exp/asr_tiny/config.yaml").read_text())

@@ -112,8 +112,9 @@ def _run_script(recipe: Path, script: str, *args: str) -> str:
 
 
 def test_variant_calibration_dedup_bpe_and_parallel_training(recipe):
-    """Stage 7 calibrates an entropy variant from its conf; asr.sh builds the dedup + BPE
-    input, trains two experiments at once (one per tag kind), decodes and scores them.
+    """Stage 7 calibrates an entropy variant from its conf; asr.sh builds the dedup +
+    BPE input, trains two experiments at once (one per tag kind), decodes and scores
+    them.
     """
     from espnet2_ext.entropy.unit_lm import write_lm_experiment
 
@@ -281,8 +282,9 @@ def test_variant_calibration_dedup_bpe_and_parallel_training(recipe):
         )
         assert score["units"] == n50 and score["tokens_per_sec"] < 50.0
 
-    # benchmark.sh stages 4-5: boundary F1 against reference times that --align_cmd writes,
-    # the report with a method run twice (mean and sd), learning curves, PNGs to docs_dir
+    # benchmark.sh stages 4-5: boundary F1 against reference times that --align_cmd
+    # writes, the report with a method run twice (mean and sd), learning curves, PNGs to
+    # docs_dir
     align = (
         "python -c \"import sys; lines = [f'{u.split()[0]} 1 {0.2 * i:.2f} 0.2 "
         "w{i}' for u in open('dump/units/test/units') for i in range(3)]; import "
@@ -348,7 +350,8 @@ def test_variant_calibration_dedup_bpe_and_parallel_training(recipe):
     ]
 
     # stamps: an unchanged rerun skips training and decoding; hypotheses of a model that
-    # changed are decoded again; a finished model whose config changed is not kept silently
+    # changed are decoded again; a finished model whose config changed is not kept
+    # silently
     common9 = [
         *common,
         "--nbpe",

@@ -1,4 +1,4 @@
-"""Loading models without running pickled code, and refusing checkpoints that do not fit.
+"""Loading models without running pickled code; refusing checkpoints that do not fit.
 
 Issue 9, items 9 (pickles on load), 10 (a wrong LM checkpoint loaded silently) and 11
 (unit tokens taken for file paths).
@@ -107,7 +107,7 @@ def test_check_state_dict_names_a_few_of_each(tmp_path):
     check_state_dict(model, full, "ckpt", ignore_missing=["7."])
 
 
-# --------------------------------------------------------------------------- item 9a: k-means
+# --------------------------------------------------------------------- item 9a: k-means
 def _km(k=5, d=3, seed=0):
     import numpy as np
 
@@ -220,7 +220,8 @@ def _units_sh(recipe: Path, *args: str) -> str:
 
 def test_units_sh_stage3_writes_npy_and_converts_legacy_pkl(tmp_path):
     """Stage 3 of units.sh writes the plain .npy model and units.yaml names it; an
-    experiment from before (a km_*.pkl written by the recipe) is converted, not refitted.
+    experiment from before (a km_*.pkl written by the recipe) is converted, not
+    refitted.
     """
     import joblib
     import numpy as np
@@ -278,7 +279,7 @@ def test_units_sh_stage3_writes_npy_and_converts_legacy_pkl(tmp_path):
     )
 
 
-# --------------------------------------------------------------------------- item 9b: HuBERT
+# ---------------------------------------------------------------------- item 9b: HuBERT
 def test_hubert_checkpoint_with_pickled_code_is_not_run_by_default(tmp_path):
     """A checkpoint that torch.load(weights_only=True) refuses is not re-read with
     weights_only=False unless the caller trusts it."""
@@ -300,7 +301,7 @@ def test_hubert_checkpoint_with_pickled_code_is_not_run_by_default(tmp_path):
     assert desc.startswith("torchaudio")
 
 
-# --------------------------------------------------------------------------- item 9c: archives
+# -------------------------------------------------------------------- item 9c: archives
 def _tar(path: Path, members, mode="w:gz"):
     """members: [(TarInfo kwargs, bytes or None)]."""
     import io

@@ -286,11 +286,13 @@ _TA2FS = [
     (r"^encoder\.feature_projection\.layer_norm\.", "layer_norm."),
     (r"^encoder\.feature_projection\.projection\.", "post_extract_proj."),
     (
-        r"^encoder\.transformer\.pos_conv_embed\.conv\.parametrizations\.weight\.original0$",
+        r"^encoder\.transformer\.pos_conv_embed\.conv\."
+        r"parametrizations\.weight\.original0$",
         "encoder.pos_conv.0.weight_g",
     ),
     (
-        r"^encoder\.transformer\.pos_conv_embed\.conv\.parametrizations\.weight\.original1$",
+        r"^encoder\.transformer\.pos_conv_embed\.conv\."
+        r"parametrizations\.weight\.original1$",
         "encoder.pos_conv.0.weight_v",
     ),
     (r"^encoder\.transformer\.pos_conv_embed\.conv\.bias$", "encoder.pos_conv.0.bias"),
@@ -774,7 +776,8 @@ def test_learn_and_apply_kmeans(corpus, capsys):
     )
     assert "already done" in capsys.readouterr().err
 
-    # straight from audio (same shard split) gives the same units as from dumped features
+    # straight from audio (same shard split) gives the same units as from dumped
+    # features
     units_w = str(root / "units" / "units_w.0.txt")
     assert (
         apply_kmeans.main(

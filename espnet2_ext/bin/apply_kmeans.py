@@ -225,7 +225,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     )
 
     # dumped features arrive in scp order and are written as they come; on-the-fly
-    # extraction runs length-sorted, so its lines are buffered and written in wav.scp order
+    # extraction runs length-sorted, so its lines are buffered and written in wav.scp
+    # order
     buffered = {} if args.wav_scp else None
     n_frames = 0
     tmp = args.out + ".tmp"

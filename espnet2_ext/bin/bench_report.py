@@ -14,8 +14,8 @@ given again adds a repeated run, e.g. another seed) it reads
 Writes ``<outdir>/results.csv`` with the columns
 ``method,runs,tokens_per_sec,compression,wer_test,wer_test_sd,wer_test_unseen_voices,
 wer_test_unseen_voices_sd,train_seconds,train_step_ms,decode_rtf,params,frozen_params``
-(``params``: trainable; ``frozen_params``: the frozen unit LM, run but not trained; the WER
-columns are named after ``--test_sets``; WER, rate and training time are means over
+(``params``: trainable; ``frozen_params``: the frozen unit LM, run but not trained; the
+WER columns are named after ``--test_sets``; WER, rate and training time are means over
 the runs, ``_sd`` the sample standard deviation, empty for a single run),
 ``<outdir>/results.md`` (the table, ratios against the reference method and the
 targets of the benchmark checked from the numbers, with a note where a difference is

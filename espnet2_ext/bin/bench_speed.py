@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Training step time and decoding real-time factor of trained ASR experiments, side by side.
+"""Training step time and decoding real-time factor of trained ASR experiments.
+
+The experiments are measured side by side.
 
 Each ``--exp NAME=EXPDIR:TRAIN_UNITS:TEST_UNITS`` is a discrete-unit ASR experiment
 trained with ``espnet2_ext.bin.mt_train`` (``EXPDIR`` holds ``config.yaml`` and
@@ -14,8 +16,8 @@ machine and thermal drift hit every method alike.
   ``--train_text``; the drawn utterances are ordered by length and cut into batches, as
   ESPnet's length-sorted batch samplers do. Each method's batch is built by its task's
   own preprocessor (``build_preprocess_fn(train_args, train=False)``) and collate
-  function (``CommonCollateFn(float_pad_value=0.0, int_pad_value=-1)``), i.e. the tensors
-  the trainer sees. One step = ``model.train(); zero_grad(); model(**batch);
+  function (``CommonCollateFn(float_pad_value=0.0, int_pad_value=-1)``), i.e. the
+  tensors the trainer sees. One step = ``model.train(); zero_grad(); model(**batch);
   backward(); clip_grad_norm_(grad_clip); Adam.step()`` (the config's ``optim_conf``;
   Adam whatever ``optim`` says). After ``--warmup`` untimed steps per method,
   ``--rounds`` rounds time one step per batch per method, the methods interleaved (the
@@ -25,22 +27,23 @@ machine and thermal drift hit every method alike.
   utterance at a time. ``--decode_utts`` test utterances are drawn (seeded) from those
   present in every method's test units and in ``--test_duration_units``; after one
   untimed utterance per method, each utterance is decoded by every method in turn and
-  the ``Text2Text`` call is timed (tokenising the input text, which the data loader does,
-  is not). ``decode_rtf`` = decoding seconds / audio seconds, the audio duration of an
-  utterance being its number of 50 Hz units in ``--test_duration_units`` / ``--unit_rate``.
-  The unit LM of ``entropy_compress`` runs inside the model's frontend, so its cost is
-  included; nothing is cached between calls. ESPnet's per-hypothesis INFO logging is
-  silenced while decoding.
+  the ``Text2Text`` call is timed (tokenising the input text, which the data loader
+  does, is not). ``decode_rtf`` = decoding seconds / audio seconds, the audio duration
+  of an utterance being its number of 50 Hz units in ``--test_duration_units`` /
+  ``--unit_rate``. The unit LM of ``entropy_compress`` runs inside the model's frontend,
+  so its cost is included; nothing is cached between calls. ESPnet's per-hypothesis INFO
+  logging is silenced while decoding.
 
 Config paths (token lists, BPE models, the unit LM) are read relative to the current
 directory, as ESPnet does: run it from the recipe directory.
 
 Usage::
 
+    u=dump/units
     python -m espnet2_ext.bin.bench_speed \\
-        --exp dense=exp/asr_dense:dump/units/train/units:dump/units/test/units \\
-        --exp entropy_15=exp/asr_entropy_rate15:dump/units/train/units:dump/units/test/units \\
-        --train_text dump/units/train/text --test_duration_units dump/units/test/units \\
+        --exp dense=exp/asr_dense:$u/train/units:$u/test/units \\
+        --exp entropy_15=exp/asr_entropy_rate15:$u/train/units:$u/test/units \\
+        --train_text $u/train/text --test_duration_units $u/test/units \\
         --decode_config conf/decode_asr.yaml --out exp/bench_speed.json
 
 Writes a JSON report (``--out``) and prints one line per method with its ratios to the

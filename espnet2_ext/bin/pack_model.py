@@ -2,7 +2,8 @@
 """Pack a trained discrete-unit ASR model with everything needed to run it on raw audio.
 
     python -m espnet2_ext.bin.pack_model \\
-        --asr_train_config exp/asr_x/config.yaml --asr_model_file exp/asr_x/valid.acc.ave.pth \\
+        --asr_train_config exp/asr_x/config.yaml \\
+        --asr_model_file exp/asr_x/valid.acc.ave.pth \\
         --units_config exp/kmeans/units.yaml --outpath exp/asr_x/packed.zip
 
 Run it from the recipe directory (or give ``--root``): relative paths inside the
@@ -11,8 +12,9 @@ configs are relative to it, as everywhere in ESPnet recipes.
 The archive (``.zip``, ``.tar``, ``.tgz``/``.tar.gz``, ``.tar.bz2``, ``.tar.xz``) has
 ESPnet's packed-model layout -- a ``meta.yaml`` at the top naming the files, and the
 files under their recipe-relative paths -- so ``espnet_model_zoo``'s
-``ModelDownloader().unpack_local_file(zip)`` and ``espnet2.main_funcs.pack_funcs.unpack``
-unpack it. It holds, under the ``asr`` names ESPnet's (discrete-)ASR recipes use:
+``ModelDownloader().unpack_local_file(zip)`` and
+``espnet2.main_funcs.pack_funcs.unpack`` unpack it. It holds, under the ``asr`` names
+ESPnet's (discrete-)ASR recipes use:
 
 =====================  ========================================================
 ``asr_train_config``   the model's config.yaml (yaml file)

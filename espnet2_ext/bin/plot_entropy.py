@@ -3,11 +3,14 @@
 and the segment boundaries (with the unit ids where they fit) into a PNG.
 
 From audio (needs the recipe's ``exp/kmeans/units.yaml`` to turn it into units):
-    python -m espnet2_ext.bin.plot_entropy --audio a.flac --units_config exp/kmeans/units.yaml \
-        --lm_train_config exp/unit_lm/config.yaml --lm_file exp/unit_lm/valid.loss.ave.pth \
+    python -m espnet2_ext.bin.plot_entropy --audio a.flac \
+        --units_config exp/kmeans/units.yaml \
+        --lm_train_config exp/unit_lm/config.yaml \
+        --lm_file exp/unit_lm/valid.loss.ave.pth \
         --calibration exp/unit_lm/calib/rate15.yaml --out entropy.png
 From a unit dump line (no spectrogram unless --audio is also given):
-    python -m espnet2_ext.bin.plot_entropy --units_text dump/units/test/units --utt <id> ...
+    python -m espnet2_ext.bin.plot_entropy --units_text dump/units/test/units \
+        --utt <id> ...
 
 The threshold comes from ``--threshold`` or from a calibration YAML (stage 7).
 """

@@ -10,7 +10,8 @@ the strings of ``--train_set``, and every set is encoded with it.
 Usage:
     python -m espnet2_ext.bin.prep_dedup_bpe --unitdir dump/units \\
         --sets train dev test --train_set train --nbpe 500 \\
-        --outdir dump/units_dedup_bpe500 --token_list_dir dump/token_list/units_dedup_bpe500
+        --outdir dump/units_dedup_bpe500 \\
+        --token_list_dir dump/token_list/units_dedup_bpe500
 
 Written:
     <outdir>/<set>/units        ``utt_id piece piece ...`` (pieces have no whitespace)

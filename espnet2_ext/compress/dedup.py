@@ -38,7 +38,9 @@ def dedup(
 
 
 class DedupEmbedFrontend(AbsFrontend):
-    """``frontend: dedup``: remove consecutive repeats, then ESPnet's embedding frontend.
+    """``frontend: dedup``: remove consecutive repeats, then embed.
+
+    The embedding is ESPnet's embedding frontend.
 
     Args:
         input_size: source vocabulary size (given by the task).

@@ -120,12 +120,12 @@ class _SelfAttentionBlock(torch.nn.Module):
 class CrossAttentionCompressor(torch.nn.Module):
     """Fuse each segment of units into ``num_queries`` vectors by cross-attention.
 
-    unit ids -> embedding + position-in-segment embedding -> ``local_layers`` Transformer
-    layers whose attention is restricted to the segment -> per segment, ``num_queries``
-    queries initialised from the pooled (mean or max) token states through a learned
-    projection (plus a learned per-query offset) -> multi-head cross-attention whose
-    keys/values are the token states of that segment only -> residual + feed-forward
-    -> LayerNorm.
+    unit ids -> embedding + position-in-segment embedding -> ``local_layers``
+    Transformer layers whose attention is restricted to the segment -> per segment,
+    ``num_queries`` queries initialised from the pooled (mean or max) token states
+    through a learned projection (plus a learned per-query offset) -> multi-head
+    cross-attention whose keys/values are the token states of that segment only ->
+    residual + feed-forward -> LayerNorm.
 
     Args:
         vocab_size: number of unit token ids.

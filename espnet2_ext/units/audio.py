@@ -8,8 +8,8 @@ Supported ``wav.scp`` values (the part after the utterance id):
   and its standard output must be a complete audio file (e.g. ``sox x.sph -t wav - |``,
   ``flac -dcs x.flac |``). This runs arbitrary shell commands from the scp file, exactly
   as Kaldi/ESPnet do; pass ``allow_pipe=False`` to refuse such entries instead;
-* a Kaldi/kaldiio wav ark entry ``foo.ark:1234`` (as written by ESPnet's ``format_wav_scp``
-  with ``--audio-format wav`` into ark), read with kaldiio.
+* a Kaldi/kaldiio wav ark entry ``foo.ark:1234`` (as written by ESPnet's
+  ``format_wav_scp`` with ``--audio-format wav`` into ark), read with kaldiio.
 
 Not supported: Kaldi ``segments`` files (cut the audio first), and the ``[start:end]``
 extended-filename ranges on plain paths.

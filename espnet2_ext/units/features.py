@@ -226,7 +226,8 @@ class HuBERTExtractor(AbsFeatureExtractor):
             ``weights_only=True`` refuses (fairseq's pickle their config); this runs
             code stored in the file, so it is off by default.
         num_heads, layer_norm_first: architecture overrides for local checkpoints whose
-            config does not say (see :func:`~espnet2_ext.units.hubert_loader.load_hubert`).
+            config does not say (see
+            :func:`~espnet2_ext.units.hubert_loader.load_hubert`).
     """
 
     @typechecked

@@ -8,7 +8,7 @@ What is supported (``checkpoint`` argument of :func:`load_hubert`):
     with a fixed ``seed`` so that every process/shard gets the same model.
     For tests and offline dry runs only: its features carry no phonetic information.
 
-``"torchaudio:HUBERT_BASE"`` (or just ``"HUBERT_BASE"``, any ``torchaudio.pipelines`` name)
+``"torchaudio:HUBERT_BASE"`` (or ``"HUBERT_BASE"``; any ``torchaudio.pipelines`` name)
     ``torchaudio.pipelines.<NAME>.get_model()``; downloads the weights on first use
     (needs internet; cached by ``torch.hub``).
 
@@ -17,15 +17,16 @@ install is needed; the key mapping is done here):
 
 * **fairseq** checkpoints (``hubert_base_ls960.pt``, ``hubert_large_ll60k.pt``,
   mHuBERT-147, fine-tuned ``HubertCtc`` checkpoints: the ``w2v_encoder.`` part is used,
-  the CTC projection dropped): a dict with ``"model"`` (state dict) and ``"cfg"`` (or the
-  old ``"args"``). The architecture is read from the tensor shapes plus ``cfg.model``
-  (``encoder_attention_heads``, ``layer_norm_first``, ``conv_feature_layers``) and
-  ``cfg.task.normalize`` (waveform normalisation). Such checkpoints pickle an omegaconf
-  config, so ``torch.load(weights_only=True)``, the only path by default, refuses them
-  with an error; with ``trust_pickle=True`` (``feature_conf`` ``trust_pickle=true``)
-  they are re-loaded with ``weights_only=False``, which executes pickled code from the
-  file: only for checkpoints you trust. (A torchaudio or transformers state dict of
-  the same model needs no such switch.)
+  the CTC projection dropped): a dict with ``"model"`` (state dict) and ``"cfg"`` (or
+  the old ``"args"``). The architecture is read from the tensor shapes plus
+  ``cfg.model`` (``encoder_attention_heads``, ``layer_norm_first``,
+  ``conv_feature_layers``) and ``cfg.task.normalize`` (waveform normalisation). Such
+  checkpoints pickle an omegaconf config, so ``torch.load(weights_only=True)``, the only
+  path by default, refuses them with an error; with ``trust_pickle=True``
+  (``feature_conf`` ``trust_pickle=true``) they are re-loaded with
+  ``weights_only=False``, which executes pickled code from the file: only for
+  checkpoints you trust. (A torchaudio or transformers state dict of the same model
+  needs no such switch.)
 * **torchaudio** state dicts (what ``torchaudio.pipelines`` downloads, e.g. a local copy
   of ``hubert_fairseq_base_ls960.pth``, or ``torch.save(model.state_dict())`` of a
   ``torchaudio.models.Wav2Vec2Model``), also nested in a bigger model: the prefix in
@@ -267,7 +268,9 @@ def _get(cfg: Any, *names: str) -> Any:
 def infer_config(
     sd: Dict[str, torch.Tensor], hints: Optional[Dict[str, Any]] = None
 ) -> Dict[str, Any]:
-    """Arguments of ``torchaudio.models.wav2vec2_model`` for a torchaudio-keyed state dict.
+    """Arguments of ``torchaudio.models.wav2vec2_model`` for a state dict.
+
+    The state dict has torchaudio's keys.
 
     Sizes come from tensor shapes; what shapes cannot tell (heads, pre/post layer norm,
     conv strides) comes from ``hints`` (keys ``num_heads``, ``layer_norm_first``,

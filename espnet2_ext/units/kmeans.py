@@ -28,7 +28,9 @@ import torch
 
 
 class FrameSampler:
-    """Uniform random sample of at most ``max_frames`` frames from a stream of utterances.
+    """Uniform random sample of at most ``max_frames`` frames from utterances.
+
+    The utterances arrive as a stream.
 
     Every frame gets an independent uniform random key; the sample is the
     ``max_frames`` frames with the smallest keys, kept incrementally (memory stays

@@ -195,7 +195,9 @@ def build_model_from_file(
     ignore_missing: Sequence[str] = (),
     trust_pickle: bool = False,
 ) -> Tuple[torch.nn.Module, argparse.Namespace]:
-    """``task.build_model_from_file`` (ESPnet), loading the checkpoint safely and strictly.
+    """``task.build_model_from_file`` (ESPnet), loading the checkpoint safely.
+
+    And strictly: its keys and shapes must match the model's.
 
     Args:
         task: an ESPnet task class (``LMTask``, ``MTTask``, ...).
@@ -237,11 +239,11 @@ def build_text2text(
     trust_pickle: bool = False,
     **kwargs: Any,
 ):
-    """ESPnet's ``Text2Text`` (MT / discrete-ASR decoding), its checkpoint loaded safely.
+    """ESPnet's ``Text2Text`` (MT / discrete-ASR decoding), checkpoint loaded safely.
 
-    ``Text2Text`` is built without weights (with its ``mt_model_file`` it would load them
-    with ``strict=False``), then the checkpoint is loaded
-    into its model with :func:`load_checked`. ``kwargs``: the other ``Text2Text``
+    ``Text2Text`` is built without weights (with its ``mt_model_file`` it would load
+    them with ``strict=False``), then the checkpoint is loaded into its model with
+    :func:`load_checked`. ``kwargs``: the other ``Text2Text``
     arguments (not ``lm_train_config``: an external LM is not loaded here).
     """
     from espnet2_ext.compat import Text2Text

@@ -415,6 +415,33 @@ def test_variant_calibration_dedup_bpe_and_parallel_training(recipe):
     )
     assert p.returncode != 0 and "changed since" in p.stdout + p.stderr
 
+    # stage 12: the results block of the recipe README, in ESPnet's RESULTS format
+    (recipe / "README.md").write_text("# my recipe\n\nhow to run\n")
+    out = _run_script(
+        recipe,
+        "asr.sh",
+        "--stage",
+        "11",
+        "--stop_stage",
+        "12",
+        *common,
+        "--nbpe",
+        "30",
+        "--dedup_nbpe",
+        "12",
+        "--asr_exps",
+        tags,
+        "--asr_exp_prefix",
+        "t",
+    )
+    readme = (recipe / "README.md").read_text()
+    assert readme.startswith("<!-- RESULTS") and "## Environments" in readme
+    assert (
+        "## t_entropy_combined_rate15\n### WER" in readme
+        and "|decode_test|3|" in readme
+    )
+    assert readme.rstrip().endswith("# my recipe\n\nhow to run")
+
     # an unknown variant is a clear error
     p = subprocess.run(
         [

@@ -5,7 +5,8 @@
 # calibrated on train), the combined rule and a local layer before the fusion at 15/s;
 # dense, fixed_pool_15 and entropy_15 three times each (seeds 0, 1, 2: mean and sd).
 # All into the same encoder-decoder with the same budget (conf/benchmark/: the demo's
-# 8 epochs). Also the boundary F1 of every rule against espeak-ng's word and phone times
+# 8 epochs; dedup + BPE with 1,000 pieces over the K=500 deduplicated units:
+# sentencepiece needs more pieces than units). Also the boundary F1 of every rule against espeak-ng's word and phone times
 # and the learning curves of the three repeated methods. Writes benchmark/results.*,
 # benchmark/curves.*, benchmark/boundaries/, the benchmark section of README.md and the
 # PNGs under docs/. About 4 hours on 2 CPU cores (resumable: a rerun skips finished
@@ -28,5 +29,6 @@ entropy_combined_15=entropy_combined_rate15 entropy_local_15=entropy_local_rate1
     --curve_methods "dense fixed_pool_15 entropy_15" \
     --align_cmd "python ../../../local/espeak_align.py --corpus downloads/mini_synth --out data/align --splits test --nj 2" \
     --docs_dir ../../../docs \
+    --run_opts "--dedup_nbpe 1000" \
     --report_command "cd egs2/mini_synth/asr && ./run_benchmark.sh${*:+ $*}" \
     "$@"

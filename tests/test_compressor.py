@@ -198,3 +198,49 @@ def test_fixed_pool_fractional_rate(token_list, pool_size):
     assert fe.last_durations.sum(1).tolist() == [20, 10, 7]
     with pytest.raises(ValueError, match="pool_size"):
         FixedPoolFrontend(V, pool_size=0.5, **SMALL)
+
+
+@pytest.mark.parametrize("local_layers", [0, 1])
+def test_a_unit_changes_only_its_own_segment_vector(local_layers):
+    """Issue 9 item 13 (perturbation): the fusion reads every unit of a segment and
+    nothing outside it; different segments give different vectors."""
+    from espnet2_ext.compress.fusion import CrossAttentionCompressor
+
+    torch.manual_seed(0)
+    V = 50
+    comp = CrossAttentionCompressor(
+        V,
+        d_model=32,
+        num_heads=4,
+        local_layers=local_layers,
+        local_ffn=64,
+        ffn=64,
+        dropout=0.0,
+    ).eval()
+    ids = torch.randint(2, V, (2, 12))
+    lengths = torch.tensor([12, 9])
+    seg_ids = torch.tensor(
+        [[0, 0, 0, 1, 1, 2, 2, 2, 2, 3, 3, 3], [0, 0, 1, 1, 1, 1, 2, 2, 2, -1, -1, -1]]
+    )
+    counts = torch.tensor([4, 3])
+    with torch.no_grad():
+        out, out_len, _ = comp(ids, lengths, seg_ids, counts)
+        # every position of every segment matters, and only for its own segment
+        for b, t in ((0, 0), (0, 4), (0, 8), (0, 11), (1, 1), (1, 5), (1, 8)):
+            ids2 = ids.clone()
+            ids2[b, t] = 2 + (int(ids[b, t]) - 2 + 7) % (V - 2)
+            out2, _, _ = comp(ids2, lengths, seg_ids, counts)
+            changed = (out2 - out).abs().amax(-1) > 1e-6  # (B, S)
+            s = int(seg_ids[b, t])
+            expect = torch.zeros_like(changed)
+            expect[b, s] = True
+            assert torch.equal(changed, expect), (b, t, changed)
+        # padding content is ignored
+        ids3 = ids.clone()
+        ids3[1, 9:] = 3
+        out3, _, _ = comp(ids3, lengths, seg_ids, counts)
+        assert torch.equal(out3, out)
+    # distinct segments give distinct vectors
+    v = out[0, :4]
+    dist = torch.cdist(v, v) + torch.eye(4) * 1e3
+    assert float(dist.min()) > 1e-3

@@ -49,6 +49,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 
+from espnet2_ext.entropy.unit_lm import add_lm_window_options
+
 logger = logging.getLogger("boundary_eval")
 
 ENTROPY_RULES = ("global", "relative", "combined")
@@ -345,15 +347,7 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--region", default="speech", choices=["speech", "all"])
     p.add_argument("--max_utts", type=int, default=0, help="0: all utterances")
     p.add_argument("--batch_size", type=int, default=32)
-    p.add_argument(
-        "--lm_window",
-        type=int,
-        default=None,
-        help="default: the longest sequence the LM was trained on (+1 for <sos>)",
-    )
-    p.add_argument(
-        "--lm_overlap", type=int, default=None, help="default: half the window"
-    )
+    add_lm_window_options(p)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, type=Path)
     return p

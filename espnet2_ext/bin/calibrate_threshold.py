@@ -29,6 +29,8 @@ from pathlib import Path
 import torch
 import yaml
 
+from espnet2_ext.entropy.unit_lm import add_lm_window_options
+
 logger = logging.getLogger("calibrate_threshold")
 
 
@@ -143,15 +145,7 @@ def get_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--max_utts", type=int, default=2000, help="utterances sampled")
     p.add_argument("--batch_size", type=int, default=32)
-    p.add_argument(
-        "--lm_window",
-        type=int,
-        default=None,
-        help="default: the longest sequence the LM was trained on (+1 for <sos>)",
-    )
-    p.add_argument(
-        "--lm_overlap", type=int, default=None, help="default: half the window"
-    )
+    add_lm_window_options(p)
     p.add_argument(
         "--lm_dtype",
         default=None,

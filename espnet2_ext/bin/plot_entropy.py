@@ -25,6 +25,8 @@ import numpy as np
 import torch
 import yaml
 
+from espnet2_ext.entropy.unit_lm import add_lm_window_options
+
 logger = logging.getLogger("plot_entropy")
 
 
@@ -169,15 +171,7 @@ def get_parser() -> argparse.ArgumentParser:
         "--max_len", type=int, default=None, help="default: from --calibration, else 10"
     )
     p.add_argument("--unit_rate", type=float, default=50.0)
-    p.add_argument(
-        "--lm_window",
-        type=int,
-        default=None,
-        help="default: the longest sequence the LM was trained on (+1 for <sos>)",
-    )
-    p.add_argument(
-        "--lm_overlap", type=int, default=None, help="default: half the window"
-    )
+    add_lm_window_options(p)
     p.add_argument(
         "--word_ctm",
         type=Path,

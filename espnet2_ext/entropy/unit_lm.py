@@ -34,6 +34,20 @@ def read_token_list(token_list: Union[str, Path, Sequence[str]]) -> List[str]:
     return list(token_list)
 
 
+def add_lm_window_options(parser) -> None:
+    """``--lm_window`` / ``--lm_overlap`` of the command-line tools that score units
+    with a :class:`UnitLM` (None: its longest training sequence / half the window)."""
+    parser.add_argument(
+        "--lm_window",
+        type=int,
+        default=None,
+        help="default: the longest sequence the LM was trained on (+1 for <sos>)",
+    )
+    parser.add_argument(
+        "--lm_overlap", type=int, default=None, help="default: half the window"
+    )
+
+
 def longest_training_sequence(args, cfg: Path) -> int:
     """The longest sequence an ESPnet LM was trained on, plus its ``<sos>``: the max of
     its ``train_shape_file`` (read relative to the working directory, as the recipe

@@ -79,11 +79,30 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   echo "[setup] .venv is up to date"
   exit 0
 fi
+# Disk: torch 2.14.1 from PyPI is a CUDA build; with its nvidia-* wheels the venv takes
+# about 7 GiB (measured: 7.0 GiB), and pip holds the downloaded wheels while it installs.
+# pip's temporary files go beside .venv, not to $TMPDIR (often a small tmpfs), and no wheel
+# cache is kept.
+need_gib=9
+avail_kib=$(df -Pk . | awk 'NR == 2 {print $4}')
+if [ "${avail_kib:-0}" -lt $((need_gib * 1024 * 1024)) ]; then
+  echo "[setup] warning: $((avail_kib / 1024)) MiB free on $(df -P . | awk 'NR == 2 {print $6}');" \
+    "installing torch 2.14.1 (CUDA build, with its nvidia-* wheels) and ESPnet needs about" \
+    "$need_gib GiB. If pip fails with 'No space left on device', free space there first." >&2
+fi
+pip_tmp="$root/.venv/.pip-tmp"
 pip_q() {  # pip install, quiet, without the noise of this machine's unused find-links
   local log rc=0
   log=$(mktemp)
-  .venv/bin/python -m pip install -q "$@" >"$log" 2>&1 || rc=$?
+  mkdir -p "$pip_tmp"
+  TMPDIR="$pip_tmp" PIP_NO_CACHE_DIR=1 \
+    .venv/bin/python -m pip install -q "$@" >"$log" 2>&1 || rc=$?
+  rm -rf "$pip_tmp"
   grep -v "is ignored: it is neither" "$log" || true
+  if grep -q "No space left on device" "$log"; then
+    echo "[setup] error: the disk filled up while pip installed $*: $(df -h . | awk 'NR == 2 {print $4}')" \
+      "free now on $(df -P . | awk 'NR == 2 {print $6}'); about $need_gib GiB are needed." >&2
+  fi
   rm -f "$log"
   return $rc
 }

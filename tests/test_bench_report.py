@@ -4,6 +4,8 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
+
 from espnet2_ext.bin import asr_results, bench_report
 
 
@@ -96,6 +98,9 @@ def test_report(tmp_path):
         "train_seconds",
         "train_step_ms",
         "decode_rtf",
+        "train_step_ratio",
+        "decode_rtf_ratio",
+        "speed_runs",
         "params",
         "frozen_params",
     ]
@@ -284,3 +289,54 @@ def test_readme_results_block_in_espnet_format(tmp_path):
     assert "## How to run\n\n./run.sh" in text and text.rstrip().endswith(
         "## Benchmark\n\nold"
     )
+
+
+def test_partial_report_and_pieces(tmp_path):
+    """A benchmark in progress: a run not scored yet and a method not timed yet are
+    listed as missing, not fatal; speed from two pieces gives ratios taken inside each
+    piece, then averaged; archived runs carry their provenance into the report."""
+    dense = _exp(tmp_path, "dense", [40.0, 50.0], 5000)
+    ent = _exp(tmp_path, "ent", [42.0, 52.0], 1500)
+    (ent / "archived").write_text("2026-12-01T10:00Z, git abc1234, python 3.12.1\n")
+    late = _exp(tmp_path, "late", [30.0, 30.0], 1500)
+    pieces = []
+    for i, (d, e) in enumerate(((100.0, 30.0), (200.0, 80.0))):
+        p = tmp_path / f"speed{i}.json"
+        methods = {
+            "dense": {"train_step_ms": d, "decode_rtf": 1.0},
+            "entropy_15": {"train_step_ms": e, "decode_rtf": 0.5},
+        }
+        p.write_text(json.dumps({"reference": "dense", "methods": methods}))
+        pieces.append(str(p))
+    args = [
+        "--method",
+        f"dense={dense}",
+        "--method",
+        f"entropy_15={ent}",
+        "--method",
+        f"entropy_15={tmp_path / 'not_yet'}",
+        "--method",
+        f"late={late}",
+        "--speed",
+        *pieces,
+        "--outdir",
+        str(tmp_path / "o"),
+    ]
+    assert bench_report.main(args) == 0
+    rows = {r["method"]: r for r in csv.DictReader((tmp_path / "o/results.csv").open())}
+    e = rows["entropy_15"]
+    assert e["runs"] == "1" and e["speed_runs"] == "2"
+    assert float(e["train_step_ratio"]) == 0.35  # (0.3 + 0.4) / 2
+    assert float(e["train_step_ms"]) == 55.0 and float(e["decode_rtf_ratio"]) == 0.5
+    assert rows["late"]["train_step_ms"] == "" and rows["late"]["speed_runs"] == "0"
+    md = (tmp_path / "o/results.md").read_text()
+    assert "**Partial report** (2 item(s) missing" in md
+    assert "not_yet: not scored yet" in md and "- late: speed not measured yet" in md
+    assert "- 2026-12-01T10:00Z, git abc1234, python 3.12.1: bench_ent" in md
+    assert "Speed measured in 2 pieces" in md
+    assert "training step entropy_15 / dense = 0.35 (target <= 0.5): met" in md
+    # a speed file without the reference cannot give side-by-side ratios
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"methods": {"entropy_15": pieces and {}}}))
+    with pytest.raises(KeyError, match="reference 'dense' was not measured"):
+        bench_report.main(args[:-3] + [str(bad), "--outdir", str(tmp_path / "o")])

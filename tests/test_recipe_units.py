@@ -442,6 +442,93 @@ def test_variant_calibration_dedup_bpe_and_parallel_training(recipe):
     )
     assert readme.rstrip().endswith("# my recipe\n\nhow to run")
 
+    # benchmark.sh in pieces (--archive_dir): stage 2 archives each finished
+    # experiment's results (no checkpoint) with a provenance line; where the experiment
+    # is missing (another machine; here: deleted) it is restored, not retrained; stage 3
+    # times only what has its checkpoint here; stage 5 averages every piece's ratios
+    # (the experiments are trained and scored above: a run.sh that only notes its call)
+    (recipe / "run.sh").write_text('#!/usr/bin/env bash\necho "$*" >> run_calls.txt\n')
+    (recipe / "run.sh").chmod(0o755)
+    bench2 = [
+        "--methods",
+        "bpe=dedup_bpe_seed3 ent=entropy_combined_rate15",
+        "--bench_prefix",
+        "t",
+        "--bench_conf_dir",
+        "conf",
+        "--test_sets",
+        "test",
+        "--main",
+        "ent",
+        "--outdir",
+        "bench",
+        "--archive_dir",
+        "arch",
+    ]
+    out = _run_script(
+        recipe, "benchmark.sh", "--stage", "2", "--stop_stage", "2", *bench2
+    )
+    arch = recipe / "arch/t_entropy_combined_rate15"
+    edir = recipe / "exp/t_entropy_combined_rate15"
+    assert "entropy_combined_rate15: results archived in arch/" in out
+    assert ", git " in (arch / "archived").read_text()
+    kept = sorted(str(p.relative_to(arch)) for p in arch.rglob("*") if p.is_file())
+    for f in (
+        "archived",
+        "config.yaml",
+        "decode_test/score.json",
+        "decode_test/text",
+        "train.log",
+        "train.log.1",
+        "train_seconds",
+    ):
+        assert f in kept, (f, kept)
+    assert not any(f.endswith(".pth") for f in kept)
+    score = (edir / "decode_test/score.json").read_text()
+    shutil.rmtree(edir)
+    out = _run_script(
+        recipe, "benchmark.sh", "--stage", "2", "--stop_stage", "2", *bench2
+    )
+    assert "entropy_combined_rate15: restored from arch/" in out
+    assert "nothing left to train" in out
+    calls = (recipe / "run_calls.txt").read_text().splitlines()
+    assert len(calls) == 1 and "--asr_exps dedup_bpe_seed3 entropy_combined_rate15" in (
+        calls[0]
+    )
+    assert (edir / "decode_test/score.json").read_text() == score
+    assert not (edir / "valid.acc.ave.pth").exists()
+    # the reference (here ent, restored) has no checkpoint: no speed in this piece
+    out = _run_script(
+        recipe,
+        "benchmark.sh",
+        "--stage",
+        "3",
+        "--stop_stage",
+        "3",
+        *bench2[:1],
+        "ent=entropy_combined_rate15 bpe=dedup_bpe_seed3",
+        *bench2[2:],
+    )
+    assert "the reference ent has no valid.acc.ave.pth here" in out
+    assert not (recipe / "arch/speed").exists()
+    (recipe / "arch/speed").mkdir()
+    for i, (b, e) in enumerate(((10.0, 5.0), (20.0, 6.0))):
+        (recipe / f"arch/speed/{i}.json").write_text(
+            json.dumps(
+                {
+                    "methods": {
+                        "bpe": {"train_step_ms": b, "decode_rtf": 0.1},
+                        "ent": {"train_step_ms": e, "decode_rtf": 0.05},
+                    }
+                }
+            )
+        )
+    _run_script(recipe, "benchmark.sh", "--stage", "5", "--stop_stage", "5", *bench2)
+    md = (recipe / "bench/results.md").read_text()
+    assert "Made in more than one piece" in md and "t_entropy_combined_rate15" in md
+    assert "Speed measured in 2 pieces" in md
+    assert "training step ent / bpe = 0.40" in md  # (5/10 + 6/20) / 2
+
     # an unknown variant is a clear error
     p = subprocess.run(
         [

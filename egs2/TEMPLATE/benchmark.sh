@@ -7,10 +7,19 @@
 #            and --entropy_variants, BPE, the dedup + BPE input)
 #   stage 2: ./run.sh stages 9-11 for every method: training (--train_jobs at a time),
 #            decoding, scoring; configs: <repo>/conf, conf/, then --bench_conf_dir;
-#            experiments in <expdir>/<bench_prefix>_<tag>
+#            experiments in <expdir>/<bench_prefix>_<tag>. With --archive_dir, each
+#            finished experiment's results (config, training logs and time, decoding
+#            results and scores; no checkpoint) are copied there with a note of when,
+#            where and with what they were made, and an experiment found there is
+#            restored instead of retrained: a benchmark longer than one sitting (or
+#            one machine) is made in pieces, --only_tags choosing what a piece trains
 #   stage 3: speed, all methods in one process, interleaved (espnet2_ext.bin.bench_speed):
 #            training step time on the same batches, decoding real-time factor on the
-#            same test utterances, the unit LM included
+#            same test utterances, the unit LM included. Only experiments with their
+#            checkpoint here are timed (each method's first such run); the reference
+#            method must be among them. With --archive_dir the measurement is kept as
+#            <archive_dir>/speed/<time>.json and stage 5 averages the ratios of all
+#            the pieces
 #   stage 4: boundary precision / recall / F1 of every rule and of fixed pooling against
 #            reference word and phone times of the first test set
 #            (espnet2_ext.bin.boundary_eval -> <outdir>/boundaries/); the reference CTMs
@@ -57,6 +66,9 @@ docs_dir=""                # where stage 5 copies the PNGs (empty: nowhere)
 run_opts=""                # more options for ./run.sh (asr.sh / units.sh options)
 asr_exp_overrides=""       # per-experiment config overrides (asr.sh); empty: one budget for all
 report_command=""          # the command recorded in the report (default: this script's)
+model_file=valid.acc.ave.pth   # the checkpoint stage 3 times (asr.sh's inference model)
+archive_dir=""             # results of finished experiments kept (and restored) here
+only_tags=""               # stage 2: train only these tags in this run (default: all)
 
 # shellcheck disable=SC2034  # read by utils/parse_options.sh
 help_message="Usage: $0 [options]   (stage list at the top of $0)"
@@ -85,13 +97,78 @@ if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
         --asr_exps "${tags}" ${run_opts}
 fi
 
+# The results of one experiment that the report needs (no checkpoint: they are small).
+archive_files() {  # archive_files EXPDIR: paths relative to EXPDIR
+    local dir=$1 f dset
+    for f in config.yaml decode.yaml train.yaml train_seconds train.stamp train.log train.log.*; do
+        [ -f "${dir}/${f}" ] && echo "${f}"
+    done
+    for dset in ${test_sets}; do
+        for f in score.json text decode.stamp; do
+            [ -f "${dir}/decode_${dset}/${f}" ] && echo "decode_${dset}/${f}"
+        done
+    done
+    return 0
+}
+scored() {  # scored EXPDIR: every test set has its score.json
+    local dset
+    for dset in ${test_sets}; do [ -f "${1}/decode_${dset}/score.json" ] || return 1; done
+}
+in_list() {  # in_list WORD LIST
+    local w
+    for w in $2; do [ "${w}" = "$1" ] && return 0; done
+    return 1
+}
+provenance() {  # one line: when, where, with what an experiment was made
+    printf '%s, git %s, %s\n' "$(date -u +%Y-%m-%dT%H:%MZ)" \
+        "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+        "$(python -c 'import platform, sys, torch, espnet; print(f"python {sys.version.split()[0]}, torch {torch.__version__}, espnet {espnet.__version__}, {platform.machine()} {torch.get_num_threads()} thread(s)")')"
+}
+
 if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
-    stage_banner 2 "training, decoding, scoring: ${tags}"
-    # shellcheck disable=SC2086
-    ./run.sh --stage 9 --stop_stage 11 --expdir "${expdir}" --dumpdir "${dumpdir}" \
-        --train_set "${train_set}" --asr_conf_dirs "conf ${bench_conf_dir}" \
-        --asr_exp_prefix "${bench_prefix}" --asr_exps "${tags}" --asr_exp_overrides "${asr_exp_overrides}" \
-        --train_jobs "${train_jobs}" --train_threads "${train_threads}" ${run_opts}
+    todo=""
+    for tag in ${tags}; do
+        in_list "${tag}" "${todo}" && continue
+        dir=${expdir}/${bench_prefix}_${tag}
+        arch=${archive_dir:+${archive_dir}/${bench_prefix}_${tag}}
+        if [ -n "${arch}" ] && [ -f "${arch}/archived" ]; then
+            if ! scored "${dir}" || [ -f "${dir}/archived" ]; then
+                mkdir -p "${dir}"
+                cp -r "${arch}/." "${dir}/"
+                log "${tag}: restored from ${arch} (made $(cat "${arch}/archived")): not retrained"
+            else
+                log "${tag}: in ${arch} and trained here: kept as it is"
+            fi
+            continue
+        fi
+        if [ -n "${only_tags}" ] && ! in_list "${tag}" "${only_tags}"; then
+            log "${tag}: not in --only_tags: left for another piece"
+            continue
+        fi
+        todo+=" ${tag}"
+    done
+    todo=${todo# }
+    stage_banner 2 "training, decoding, scoring: ${todo:-nothing left to train}"
+    if [ -n "${todo}" ]; then
+        # shellcheck disable=SC2086
+        ./run.sh --stage 9 --stop_stage 11 --expdir "${expdir}" --dumpdir "${dumpdir}" \
+            --train_set "${train_set}" --asr_conf_dirs "conf ${bench_conf_dir}" \
+            --asr_exp_prefix "${bench_prefix}" --asr_exps "${todo}" --asr_exp_overrides "${asr_exp_overrides}" \
+            --train_jobs "${train_jobs}" --train_threads "${train_threads}" ${run_opts}
+    fi
+    if [ -n "${archive_dir}" ] && [ -n "${todo}" ]; then
+        made=$(provenance)
+        for tag in ${todo}; do
+            dir=${expdir}/${bench_prefix}_${tag}
+            arch=${archive_dir}/${bench_prefix}_${tag}
+            scored "${dir}" || { log "${tag}: not scored: not archived"; continue; }
+            rm -rf "${arch}"; mkdir -p "${arch}"
+            abs_arch=$(cd "${arch}" && pwd)
+            (cd "${dir}" && archive_files . | xargs cp --parents -t "${abs_arch}")
+            echo "${made}" > "${arch}/archived"
+            log "${tag}: results archived in ${arch} ($(du -sh "${arch}" | cut -f1))"
+        done
+    fi
 fi
 
 speed_json=${outdir}/speed.json
@@ -99,18 +176,33 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
     stage_banner 3 "speed, side by side (${speed_threads} thread(s)) -> ${speed_json}"
     dtest=${test_sets%% *}
     exps=()
-    declare -A timed=()     # one speed measurement per method (its first run)
+    declare -A timed=()     # one speed measurement per method (its first run here)
     i=0
     for tag in ${tags}; do
-        if [ -n "${timed[${names[$i]}]:-}" ]; then i=$((i + 1)); continue; fi
-        timed[${names[$i]}]=1
         dir=${expdir}/${bench_prefix}_${tag}
+        if [ -n "${timed[${names[$i]}]:-}" ] || [ ! -f "${dir}/${model_file}" ]; then
+            i=$((i + 1)); continue
+        fi
+        timed[${names[$i]}]=1
         # the method's own input: the units file it was trained on, and its test twin
         train_units=$(python -c "import sys, yaml; c = yaml.safe_load(open(sys.argv[1])); print(next(p for p, n, _ in c['train_data_path_and_name_and_type'] if n == 'src_text'))" "${dir}/config.yaml")
         test_units=${train_units%/"${train_set}"/*}/${dtest}/${train_units##*/}
-        exps+=(--exp "${names[$i]}=${dir}:${train_units}:${test_units}")
+        if [ "${names[$i]}" = "${ref}" ]; then   # bench_speed's reference: the first --exp
+            exps=(--exp "${names[$i]}=${dir}:${train_units}:${test_units}" "${exps[@]}")
+        else
+            exps+=(--exp "${names[$i]}=${dir}:${train_units}:${test_units}")
+        fi
         i=$((i + 1))
     done
+    untimed=""
+    for n in "${names[@]}"; do
+        [ -n "${timed[${n}]:-}" ] || in_list "${n}" "${untimed}" || untimed+=" ${n}"
+    done
+    [ -z "${untimed}" ] || log "no ${model_file} here (not trained in this piece) for:${untimed}: not timed now"
+fi
+if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ] && [ -z "${timed[${ref}]:-}" ]; then
+    log "the reference ${ref} has no ${model_file} here: no speed measurement in this piece"
+elif [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
     mkdir -p "${outdir}"
     python -m espnet2_ext.bin.bench_speed "${exps[@]}" \
         --train_text "${dumpdir}/units/${train_set}/text" \
@@ -118,7 +210,12 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
         --decode_config "${expdir}/${bench_prefix}_${tags%% *}/decode.yaml" \
         --batch_size "${speed_batch_size}" --train_batches "${speed_train_batches}" \
         --rounds "${speed_rounds}" --decode_utts "${decode_utts}" --threads "${speed_threads}" \
-        --out "${speed_json}"
+        --model_file "${model_file}" --out "${speed_json}"
+    if [ -n "${archive_dir}" ]; then
+        mkdir -p "${archive_dir}/speed"
+        cp "${speed_json}" "${archive_dir}/speed/$(date -u +%Y%m%dT%H%M%SZ).json"
+        log "speed measurement archived in ${archive_dir}/speed/"
+    fi
 fi
 
 dtest=${test_sets%% *}
@@ -154,9 +251,14 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
         done
         i=$((i + 1))
     done
+    speeds=("${speed_json}")
+    if [ -n "${archive_dir}" ] && [ -d "${archive_dir}/speed" ]; then
+        # every piece's measurement (this run's is among them)
+        mapfile -t speeds < <(find "${archive_dir}/speed" -name '*.json' | sort)
+    fi
     # shellcheck disable=SC2086
     python -m espnet2_ext.bin.bench_report "${margs[@]}" --test_sets ${test_sets} \
-        --speed "${speed_json}" --ref "${ref}" --main "${main}" --command "${report_command:-${cmdline}}" \
+        --speed "${speeds[@]}" --ref "${ref}" --main "${main}" --command "${report_command:-${cmdline}}" \
         --outdir "${outdir}" --results_md README.md
     if [ ${#cargs[@]} -gt 0 ]; then
         python -m espnet2_ext.bin.learning_curve "${cargs[@]}" --metric valid_acc --x time \

@@ -9,11 +9,22 @@ given again adds a repeated run, e.g. another seed) it reads
   (summed over the test sets), trainable parameters;
 * ``DIR/train_seconds`` (written by ``asr.sh``: the epochs' train and valid phases);
 * the JSON of ``espnet2_ext.bin.bench_speed`` (``--speed``): training step time and
-  decoding real-time factor, measured side by side in one process.
+  decoding real-time factor, measured side by side in one process. Several files may be
+  given (a benchmark run in pieces, e.g. one per session, each measuring its own methods
+  beside its own run of the reference): a method's ratios to the reference are taken
+  inside each file, then averaged over the files that measured it;
+* ``DIR/archived`` when the run was restored from a results archive
+  (``benchmark.sh --archive_dir``): when, where and with what it was made.
+
+A benchmark still in progress gives a partial report: a run without its scores, or a
+method without a speed measurement, is listed as missing (with a warning) instead of
+stopping the report, and the targets it would decide are "not checked yet".
 
 Writes ``<outdir>/results.csv`` with the columns
 ``method,runs,tokens_per_sec,compression,wer_test,wer_test_sd,wer_test_unseen_voices,
-wer_test_unseen_voices_sd,train_seconds,train_step_ms,decode_rtf,params,frozen_params``
+wer_test_unseen_voices_sd,train_seconds,train_step_ms,decode_rtf,train_step_ratio,
+decode_rtf_ratio,speed_runs,params,frozen_params`` (``*_ratio``: to ``--ref``, measured
+side by side; ``speed_runs``: the speed measurements averaged)
 (``params``: trainable; ``frozen_params``: the frozen unit LM, run but not trained; the
 WER columns are named after ``--test_sets``; WER, rate and training time are means over
 the runs, ``_sd`` the sample standard deviation, empty for a single run),
@@ -75,7 +86,42 @@ def _run(name: str, expdir: Path, test_sets: List[str]) -> dict:
         run["frozen_params"] = s.get("frozen_params", run["frozen_params"])
     ts = expdir / "train_seconds"
     run["train_seconds"] = float(ts.read_text().strip()) if ts.is_file() else math.nan
+    made = expdir / "archived"
+    run["made"] = made.read_text().strip() if made.is_file() else None
     return run
+
+
+def load_speed(paths: Sequence[Path], ref: str) -> Tuple[dict, Dict[str, List[dict]]]:
+    """Read one or more ``bench_speed`` JSONs.
+
+    Returns:
+        The first file's settings (threads, batch size, decode utterances) and, per
+        method, one dict per file that measured it: ``train_step_ms``, ``decode_rtf``,
+        ``params`` and the ratios ``train_step_ratio`` / ``decode_rtf_ratio`` to
+        ``ref`` in the same file (side by side; ``ref`` must be in every file).
+    """
+    first: dict = {}
+    per_method: Dict[str, List[dict]] = OrderedDict()
+    for path in paths:
+        sp = json.loads(Path(path).read_text())
+        first = first or sp
+        methods = sp.get("methods", {})
+        if ref not in methods:
+            raise KeyError(
+                f"{path}: the reference {ref!r} was not measured in this file, so its "
+                "ratios cannot be taken side by side (bench_speed's first --exp)"
+            )
+        r = methods[ref]
+        for name, m in methods.items():
+            per_method.setdefault(name, []).append(
+                dict(
+                    m,
+                    train_step_ratio=m["train_step_ms"] / r["train_step_ms"],
+                    decode_rtf_ratio=m["decode_rtf"] / r["decode_rtf"],
+                    file=str(path),
+                )
+            )
+    return first, per_method
 
 
 def mean_sd(values: Sequence[float]) -> Tuple[float, float]:
@@ -88,17 +134,48 @@ def mean_sd(values: Sequence[float]) -> Tuple[float, float]:
 
 
 def collect(
-    methods: Dict[str, List[str]], test_sets: List[str], speed: dict
+    methods: Dict[str, List[str]],
+    test_sets: List[str],
+    speed: Dict[str, List[dict]],
+    missing: Optional[List[str]] = None,
+    made: Optional[Dict[str, List[str]]] = None,
 ) -> List[dict]:
-    """One row per method: means over its runs, ``_sd`` columns for the WERs."""
+    """One row per method: means over its runs, ``_sd`` columns for the WERs.
+
+    Args:
+        methods: Method name -> its runs' experiment directories.
+        test_sets: The test sets (``decode_<set>`` in every directory).
+        speed: Second output of :func:`load_speed`.
+        missing: When given, runs without scores and methods without a speed
+            measurement are appended to it (one line each, with the reason) instead of
+            raising; a method with no scored run gets no row.
+        made: When given, filled with ``archived`` provenance line -> run directories.
+    """
     rows = []
     for name, expdirs in methods.items():
-        runs = [_run(name, Path(d), test_sets) for d in expdirs]
-        sp = speed.get("methods", {}).get(name)
-        if sp is None:
-            raise KeyError(
-                f"{name}: not in the speed measurements (bench_speed --exp {name}=...)"
-            )
+        runs = []
+        for d in expdirs:
+            try:
+                runs.append(_run(name, Path(d), test_sets))
+            except FileNotFoundError as e:
+                if missing is None:
+                    raise
+                missing.append(f"{name} run {d}: not scored yet ({e})")
+                logger.warning("%s run %s: not scored yet, left out", name, d)
+                continue
+            if made is not None and runs[-1]["made"]:
+                made.setdefault(runs[-1]["made"], []).append(str(d))
+        if not runs:
+            continue
+        sps = speed.get(name, [])
+        if not sps:
+            if missing is None:
+                raise KeyError(
+                    f"{name}: not in the speed measurements "
+                    f"(bench_speed --exp {name}=...)"
+                )
+            missing.append(f"{name}: speed not measured yet")
+            logger.warning("%s: no speed measurement, speed columns left empty", name)
         row = OrderedDict(method=name, runs=len(runs))
         row["tokens_per_sec"] = mean_sd([r["tokens"] / r["seconds"] for r in runs])[0]
         row["compression"] = mean_sd([r["units"] / r["tokens"] for r in runs])[0]
@@ -107,9 +184,17 @@ def collect(
                 [r["wer"][dset] for r in runs]
             )
         row["train_seconds"] = mean_sd([r["train_seconds"] for r in runs])[0]
-        row["train_step_ms"] = sp["train_step_ms"]
-        row["decode_rtf"] = sp["decode_rtf"]
-        row["params"] = sp.get("params", runs[0]["params"])
+        for key in (
+            "train_step_ms",
+            "decode_rtf",
+            "train_step_ratio",
+            "decode_rtf_ratio",
+        ):
+            row[key] = mean_sd([m[key] for m in sps])[0] if sps else math.nan
+        row["speed_runs"] = len(sps)
+        row["params"] = next(
+            (m["params"] for m in sps if m.get("params")), runs[0]["params"]
+        )
         row["frozen_params"] = runs[0]["frozen_params"]
         rows.append(row)
     return rows
@@ -134,7 +219,7 @@ def targets(rows: List[dict], test_sets: List[str], ref: str, main: str) -> List
     by = {r["method"]: r for r in rows}
     out = []
     if ref not in by or main not in by:
-        return [f"- targets not checked: {ref!r} or {main!r} missing"]
+        return [f"- targets not checked yet: {ref!r} or {main!r} missing"]
     d, e = by[ref], by[main]
 
     def mark(ok: bool) -> str:
@@ -172,11 +257,15 @@ def targets(rows: List[dict], test_sets: List[str], ref: str, main: str) -> List
             + f"; {e['tokens_per_sec']:.1f} vs {db['tokens_per_sec']:.1f} tokens/s): "
             + (mark(ok) if rate_ok else "not comparable (higher rate)")
         )
-    r = e["train_step_ms"] / d["train_step_ms"]
+    r = e["train_step_ratio"]
+    if math.isnan(r):
+        out.append(f"- training step {main} / {ref}: not checked yet (no speed)")
+        out.append(f"- decoding time {main} / {ref}: not checked yet (no speed)")
+        return out
     out.append(
         f"- training step {main} / {ref} = {r:.2f} (target <= 0.5): {mark(r <= 0.5)}"
     )
-    r = e["decode_rtf"] / d["decode_rtf"]
+    r = e["decode_rtf_ratio"]
     out.append(
         f"- decoding time, unit LM included, {main} / {ref} = {r:.2f} (target <= "
         f"0.6): {mark(r <= 0.6)}"
@@ -211,12 +300,41 @@ def write_markdown(
     main: str,
     command: Optional[str],
     speed: dict,
+    missing: Sequence[str] = (),
+    made: Optional[Dict[str, List[str]]] = None,
+    n_speed_files: int = 1,
 ) -> None:
-    cols = [c for c in rows[0].keys() if not c.endswith("_sd")]
-    d = next((r for r in rows if r["method"] == ref), None)
+    ratio_cols = ("train_step_ratio", "decode_rtf_ratio", "speed_runs")
+    cols = [c for c in rows[0].keys() if not c.endswith("_sd") and c not in ratio_cols]
     lines = []
     if command:
         lines += [f"Produced by: `{command}`", ""]
+    if missing:
+        lines += [
+            f"**Partial report** ({len(missing)} item(s) missing; the benchmark is "
+            "still running or was run in pieces not all done yet):",
+            "",
+        ]
+        lines += [f"- {m}" for m in missing] + [""]
+    if made:
+        lines += [
+            "Made in more than one piece: runs restored from the results archive "
+            "(`benchmark.sh --archive_dir`) were trained, decoded and scored as "
+            "follows; the others in this run.",
+            "",
+        ]
+        lines += [
+            f"- {how}: {', '.join(Path(d).name for d in dirs)}"
+            for how, dirs in made.items()
+        ] + [""]
+    if n_speed_files > 1:
+        lines += [
+            f"Speed measured in {n_speed_files} pieces, each with its own run of "
+            f"{ref} side by side: the `x{ref}` ratios are taken inside a piece and "
+            "averaged over the pieces that measured the method; `train_step_ms` and "
+            "`decode_rtf` are means of the absolute values.",
+            "",
+        ]
     n_dec = len(speed.get("decode_utt_ids", [])) or speed.get("decode_utts", "?")
     lines += [
         "Speed columns: median training step (forward, backward, optimizer step) on "
@@ -240,17 +358,16 @@ def write_markdown(
                 cells.append(f"{v:.1f} ± {r[c + '_sd']:.1f}")
             elif c == "train_seconds":
                 cells.append("-" if math.isnan(v) else f"{v:.0f}")
+            elif isinstance(v, float) and math.isnan(v):
+                cells.append("-")
             elif c.startswith("wer_") or c in ("tokens_per_sec", "train_step_ms"):
                 cells.append(f"{v:.1f}" if c != "train_step_ms" else f"{v:.0f}")
             elif isinstance(v, float):
                 cells.append(f"{v:.3f}" if c == "decode_rtf" else f"{v:.2f}")
             else:
                 cells.append(str(v))
-        if d:
-            cells.append(f"{r['train_step_ms'] / d['train_step_ms']:.2f}")
-            cells.append(f"{r['decode_rtf'] / d['decode_rtf']:.2f}")
-        else:
-            cells += ["", ""]
+        for c in ("train_step_ratio", "decode_rtf_ratio"):
+            cells.append("-" if math.isnan(r[c]) else f"{r[c]:.2f}")
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Targets (checked from the table):", ""] + targets(
         rows, test_sets, ref, main
@@ -351,7 +468,12 @@ def get_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--test_sets", nargs="+", default=["test", "test_unseen_voices"])
     p.add_argument(
-        "--speed", type=Path, required=True, help="JSON of espnet2_ext.bin.bench_speed"
+        "--speed",
+        type=Path,
+        nargs="+",
+        required=True,
+        help="JSON(s) of espnet2_ext.bin.bench_speed; several for a benchmark made in "
+        "pieces (each with the reference measured in it)",
     )
     p.add_argument("--ref", default="dense", help="reference method for the ratios")
     p.add_argument(
@@ -379,8 +501,16 @@ def main(argv=None) -> int:
             raise ValueError(f"--method {m!r}: expected NAME=DIR")
         name, d = m.split("=", 1)
         methods.setdefault(name, []).append(d)
-    speed = json.loads(args.speed.read_text())
-    rows = collect(methods, args.test_sets, speed)
+    speed_files = [p for p in args.speed if p.is_file()]
+    for p in args.speed:
+        if not p.is_file():
+            logger.warning("%s: no such speed file, left out", p)
+    settings, speed = load_speed(speed_files, args.ref)
+    missing: List[str] = []
+    made: Dict[str, List[str]] = OrderedDict()
+    rows = collect(methods, args.test_sets, speed, missing=missing, made=made)
+    if not rows:
+        raise FileNotFoundError("no method has a scored run yet: nothing to report")
     args.outdir.mkdir(parents=True, exist_ok=True)
     write_csv(rows, args.outdir / "results.csv")
     write_markdown(
@@ -390,7 +520,10 @@ def main(argv=None) -> int:
         args.ref,
         args.main,
         args.command,
-        speed,
+        settings,
+        missing=missing,
+        made=made,
+        n_speed_files=len(speed_files),
     )
     plot(rows, args.outdir / "results.png", args.test_sets)
     if args.results_md is not None:

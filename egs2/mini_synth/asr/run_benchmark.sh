@@ -9,9 +9,16 @@
 # sentencepiece needs more pieces than units). Also the boundary F1 of every rule against espeak-ng's word and phone times
 # and the learning curves of the three repeated methods. Writes benchmark/results.*,
 # benchmark/curves.*, benchmark/boundaries/, the benchmark section of README.md and the
-# PNGs under docs/. About 4 hours on 2 CPU cores (resumable: a rerun skips finished
-# trainings and resumes an interrupted one). Any option of ../../TEMPLATE/benchmark.sh
-# can be given, e.g.
+# PNGs under docs/. About 5 hours on 2 CPU cores (resumable: a rerun skips finished
+# trainings and resumes an interrupted one). The results of every finished training
+# (scores, hypotheses, training logs; no checkpoint) and every speed measurement are
+# kept in benchmark/runs/ and restored from there instead of retrained, so the
+# benchmark can be made in pieces, on several machines or sittings, e.g.
+#   ./run_benchmark.sh --only_tags "dense entropy_rate15 fixed_pool3.333"
+#   ./run_benchmark.sh --only_tags "dense_seed1 entropy_rate15_seed1 ..."   # later
+# (each piece with one dense run, so that its speed is measured beside a dense model;
+# the report says which runs were made where and when). Any option of
+# ../../TEMPLATE/benchmark.sh can be given, e.g.
 #   ./run_benchmark.sh --stage 3
 set -euo pipefail
 
@@ -30,5 +37,6 @@ entropy_combined_15=entropy_combined_rate15 entropy_local_15=entropy_local_rate1
     --align_cmd "python ../../../local/espeak_align.py --corpus downloads/mini_synth --out data/align --splits test --nj 2" \
     --docs_dir ../../../docs \
     --run_opts "--dedup_nbpe 1000" \
+    --archive_dir benchmark/runs \
     --report_command "cd egs2/mini_synth/asr && ./run_benchmark.sh${*:+ $*}" \
     "$@"

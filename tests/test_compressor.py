@@ -244,3 +244,79 @@ def test_a_unit_changes_only_its_own_segment_vector(local_layers):
     v = out[0, :4]
     dist = torch.cdist(v, v) + torch.eye(4) * 1e3
     assert float(dist.min()) > 1e-3
+
+
+# -- an independent reference: the fusion written out in plain tensor algebra from the
+# module's weights, one segment at a time (no _Packing, no segments_to_vectors, no
+# scaled_dot_product_attention); issue 9 item 13, second half
+
+
+def _ln(x, ln):
+    mu = x.mean(-1, keepdim=True)
+    var = ((x - mu) ** 2).mean(-1, keepdim=True)
+    return (x - mu) / torch.sqrt(var + ln.eps) * ln.weight + ln.bias
+
+
+def _ffn(x, ff):
+    lin1, lin2 = ff[0], ff[3]
+    h = x @ lin1.weight.T + lin1.bias
+    h = 0.5 * h * (1.0 + torch.erf(h / 2**0.5))  # exact GELU
+    return h @ lin2.weight.T + lin2.bias
+
+
+def _mha(att, q_in, kv_in):
+    """Softmax attention of every query over every key, head by head."""
+    D = q_in.size(-1)
+    h, dk = att.h, D // att.h
+    q = q_in @ att.q.weight.T + att.q.bias
+    kv = kv_in @ att.kv.weight.T + att.kv.bias
+    k, v = kv[:, :D], kv[:, D:]
+    heads = []
+    for i in range(h):
+        sl = slice(i * dk, (i + 1) * dk)
+        w = torch.softmax(q[:, sl] @ k[:, sl].T / dk**0.5, dim=-1)
+        heads.append(w @ v[:, sl])
+    return torch.cat(heads, -1) @ att.out.weight.T + att.out.bias
+
+
+def _segment_vectors(comp, seg_units):
+    """(n,) unit ids of one segment -> (k, D), from the module's weights."""
+    D, k = comp.d_model, comp.num_queries
+    pos = torch.arange(len(seg_units)).clamp(max=comp.max_position - 1)
+    x = comp.embed.weight[seg_units] * D**0.5 + comp.pos_embed.weight[pos]
+    for layer in comp.local:
+        y = _ln(x, layer.norm1)
+        x = x + _mha(layer.att, y, y)
+        x = x + _ffn(_ln(x, layer.norm2), layer.ff)
+    x = _ln(x, comp.local_norm)
+    pooled = x.mean(0) if comp.pool == "mean" else x.max(0).values
+    q = (comp.query_proj.weight @ pooled + comp.query_proj.bias).view(k, D)
+    q = q + comp.query_offset
+    q = q + _mha(comp.cross, _ln(q, comp.q_norm), x)
+    q = q + _ffn(_ln(q, comp.ff_norm), comp.ff)
+    return _ln(q, comp.out_norm)
+
+
+@pytest.mark.parametrize(
+    "k,pool,layers", [(1, "mean", 0), (1, "max", 1), (2, "mean", 2), (3, "max", 0)]
+)
+def test_matches_an_independent_reference(k, pool, layers):
+    torch.manual_seed(1)
+    V = 23
+    units, lengths, seg = _batch(V, seed=3)
+    comp = CrossAttentionCompressor(
+        V, num_queries=k, pool=pool, local_layers=layers, max_position=4, **SMALL
+    ).eval()
+    with torch.no_grad():
+        out, out_len, dur = comp(units, lengths, seg.seg_ids, seg.counts)
+        for b in range(units.size(0)):
+            n = int(lengths[b])
+            for s in range(int(seg.counts[b])):
+                idx = torch.nonzero(seg.seg_ids[b, :n] == s).flatten()
+                assert int(dur[b, s]) == len(idx)
+                want = _segment_vectors(comp, units[b, idx])
+                got = out[b, s * k : (s + 1) * k]
+                assert torch.allclose(got, want, atol=1e-5), (b, s)
+    # segments longer than max_position share its last position embedding, and the
+    # batch has some, so that path is checked too
+    assert int(dur.max()) > 4

@@ -68,6 +68,7 @@ from espnet2_ext.units.audio import (
     REASON_TOO_LONG,
     REASON_TOO_SHORT,
     AudioError,
+    limit_duration,
     load_audio,
 )
 
@@ -439,7 +440,10 @@ class Speech2Text:
         device: ``cpu`` or ``cuda``.
         beam_size, ctc_weight, maxlenratio, minlenratio, penalty, nbest,
         normalize_length, dtype: ESPnet's ``Text2Text`` decoding options.
-        min_duration, max_duration: seconds; shorter/longer audio raises ``AudioError``.
+        min_duration, max_duration: seconds; shorter/longer audio raises ``AudioError``
+            (``too_long``: refused from the file header, before decoding). The units'
+            extractor may impose a stricter limit of its own (Whisper: 30 s), which
+            ``self.max_duration`` then holds.
         feature_batch_size: utterances per feature-extraction batch in :meth:`batch`.
     """
 
@@ -529,6 +533,11 @@ class Speech2Text:
                 f"units config: cannot build the {feature!r} feature " f"extractor: {e}"
             ) from e
         self.extractor = self.extractor.to(device).eval()
+        # the extractor's own limit (Whisper: 30 s) is enforced from the file header
+        # or the array length, before any decoding or encoding
+        self.max_duration = limit_duration(
+            self.max_duration, self.extractor.max_input_seconds
+        )
         if self.extractor.output_size() != self.kmeans.dim:
             raise ModelLoadError(
                 f"the {feature} features have dimension "

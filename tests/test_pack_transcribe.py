@@ -780,6 +780,14 @@ def test_transcribe_cli(exp, packed, s2t_packed, tmp_path):
     (tmp_path / "empty.wav").write_bytes(b"")
     (tmp_path / "junk.wav").write_bytes(b"RIFF\x00\x00garbage" * 20)
     soundfile.write(tmp_path / "short.wav", x[:480], SR)  # 30 ms
+    nan = x.copy()
+    nan[10] = np.nan
+    soundfile.write(tmp_path / "nan.wav", nan, SR, subtype="FLOAT")
+    (np.clip(x, -1, 1) * 32767).astype(np.int16).tofile(tmp_path / "headerless.pcm")
+    soundfile.write(tmp_path / "full.flac", x, SR)
+    data = (tmp_path / "full.flac").read_bytes()
+    (tmp_path / "cut.flac").write_bytes(data[: len(data) // 2])
+    soundfile.write(tmp_path / "long.wav", np.zeros(SR * 25, np.float32), SR)
     files = [
         "a8k.wav",
         "empty.wav",
@@ -788,6 +796,10 @@ def test_transcribe_cli(exp, packed, s2t_packed, tmp_path):
         "short.wav",
         "c44k_stereo.wav",
         "missing.wav",
+        "nan.wav",
+        "headerless.pcm",
+        "cut.flac",
+        "long.wav",
     ]
     out = tmp_path / "hyp.tsv"
     p = subprocess.run(
@@ -805,6 +817,8 @@ def test_transcribe_cli(exp, packed, s2t_packed, tmp_path):
             "cpu",
             "--output",
             str(out),
+            "--max_duration",
+            "20",
             *files,
         ],
         cwd=tmp_path,
@@ -812,7 +826,9 @@ def test_transcribe_cli(exp, packed, s2t_packed, tmp_path):
         capture_output=True,
         text=True,
     )
-    assert p.returncode == 0, p.stderr[-3000:]
+    # some transcribed, some skipped: exit status 3 (documented), so a calling script
+    # knows
+    assert p.returncode == 3, p.stderr[-3000:]
     lines = out.read_text().splitlines()
     assert [line.split("\t")[0] for line in lines] == [
         "a8k.wav",
@@ -822,10 +838,62 @@ def test_transcribe_cli(exp, packed, s2t_packed, tmp_path):
     texts = dict(line.split("\t", 1) for line in lines)
     for name in good:
         assert texts[name] == s2t_packed(tmp_path / name)
-    assert "skipped 4 of 7 files" in p.stderr
-    for reason in ("empty=1", "missing_file=1", "too_short=1"):
-        assert reason in p.stderr
-    assert "junk.wav" in p.stderr
+    assert "skipped 8 of 11 files" in p.stderr
+    for reason in (
+        "empty=1",
+        "missing_file=1",
+        "too_short=1",
+        "invalid_samples=1",
+        "too_long=1",
+        "unreadable=1",  # the truncated flac
+    ):
+        assert reason in p.stderr, reason
+    assert "junk.wav" in p.stderr and "sox -t raw" in p.stderr
+    assert "25.0 s > max_duration 20 s (from the header)" in p.stderr
+
+
+def test_transcribe_one_failing_file_never_stops_the_others():
+    """Any error of the feature extractor or the decoder on one file is counted as a
+    skip of that file; the others are transcribed."""
+    import torch
+
+    from espnet2_ext.bin.transcribe import transcribe_files
+    from espnet2_ext.utils.shards import Tally
+
+    class FakeS2T:
+        def load_waveform(self, path):
+            return torch.zeros(int(path))
+
+        def units_batch(self, wavs):
+            if any(w.numel() == 7 for w in wavs):
+                raise ValueError("cannot encode")
+            return [w.numel() for w in wavs]
+
+        def units_to_text(self, units):
+            if units == 9:
+                raise KeyError("decoder")
+            return f"t{units}"
+
+    tally = Tally("t")
+    out = list(transcribe_files(FakeS2T(), ["5", "7", "9", "6"], tally, batch_size=4))
+    assert out == [("5", "t5"), ("6", "t6")]
+    assert tally.n_in == 4 and tally.n_out == 2
+    assert tally.skipped == {"feature_extraction_failed": 1, "decode_failed": 1}
+
+
+@pytest.mark.timeout(600)
+def test_extractor_limit_applies_to_speech2text(packed, monkeypatch):
+    """The units' extractor limit (Whisper: 30 s) is the effective max_duration."""
+    from espnet2_ext.asr_inference import Speech2Text
+    from espnet2_ext.units.audio import AudioError
+    from espnet2_ext.units.features import MFCCExtractor
+
+    monkeypatch.setattr(MFCCExtractor, "max_input_seconds", 2.0)
+    s2t = Speech2Text(model=packed, beam_size=1, max_duration=60.0)
+    assert s2t.max_duration == 2.0
+    with pytest.raises(AudioError) as e:
+        s2t(np.zeros(3 * SR, np.float32), SR)
+    assert e.value.reason == "too_long"
 
 
 @pytest.mark.timeout(600)

@@ -95,6 +95,9 @@ def test_load_audio_16k_passthrough(tmp_path):
         "pipe_rejected",
         "pipe_failed",
         "blank",
+        "raw_pcm",
+        "pcm_ext",
+        "truncated_flac",
     ],
 )
 def test_load_audio_errors(tmp_path, case):
@@ -109,6 +112,9 @@ def test_load_audio_errors(tmp_path, case):
         "pipe_rejected": audio_mod.REASON_PIPE_REJECTED,
         "pipe_failed": audio_mod.REASON_PIPE,
         "blank": audio_mod.REASON_BAD_ENTRY,
+        "raw_pcm": audio_mod.REASON_FORMAT,
+        "pcm_ext": audio_mod.REASON_FORMAT,
+        "truncated_flac": audio_mod.REASON_UNREADABLE,
     }[case]
     kw = {}
     if case == "missing":
@@ -136,12 +142,63 @@ def test_load_audio_errors(tmp_path, case):
         kw = dict(allow_pipe=False)
     elif case == "pipe_failed":
         entry = "false |"
+    elif case in ("raw_pcm", "pcm_ext"):  # headerless 16-bit samples
+        entry = str(tmp_path / ("r.raw" if case == "raw_pcm" else "r.pcm"))
+        (tone(0.5) * 32767).astype(np.int16).tofile(entry)
+    elif case == "truncated_flac":
+        full = write_wav(tmp_path / "f.flac", 3.0)
+        data = open(full, "rb").read()
+        entry = str(tmp_path / "cut.flac")
+        open(entry, "wb").write(data[: len(data) // 2])
     else:
         entry = "   "
     with pytest.raises(AudioError) as ei:
         load_audio(entry, **kw)
     assert ei.value.reason == expected
     assert str(ei.value).startswith(expected)
+    if case in ("raw_pcm", "pcm_ext"):  # says what to do
+        assert "sox -t raw -r 16000" in str(ei.value)
+
+
+def test_long_file_refused_from_its_header(tmp_path, monkeypatch):
+    """A file over max_duration is refused before it is decoded (no full read)."""
+    entry = write_wav(tmp_path / "long.wav", 12.0)
+    monkeypatch.setattr(
+        sf, "read", lambda *a, **k: pytest.fail("decoded a file that is too long")
+    )
+    with pytest.raises(AudioError) as ei:
+        load_audio(entry, max_duration=10.0)
+    assert ei.value.reason == audio_mod.REASON_TOO_LONG
+    assert "12.0 s > max_duration 10 s (from the header)" in str(ei.value)
+
+
+def test_iter_features_extractor_limit_and_errors(tmp_path):
+    """The extractor's own limit (Whisper: 30 s) skips longer audio from its header;
+    a ValueError of the extractor on one utterance skips that one, not the stage."""
+    from espnet2_ext.units.extract import iter_features
+    from espnet2_ext.utils.shards import Tally
+
+    class Fake(MFCCExtractor):
+        max_input_seconds = 2.0
+
+        def forward(self, wav, lengths):
+            if bool((lengths == int(1.5 * SR)).any()):
+                raise ValueError("cannot encode this one")
+            return super().forward(wav, lengths)
+
+    entries = [
+        ("a", write_wav(tmp_path / "a.wav", 1.0)),
+        ("long", write_wav(tmp_path / "l.wav", 3.0)),
+        ("bad", write_wav(tmp_path / "b.wav", 1.5)),
+        ("c", write_wav(tmp_path / "c.wav", 0.5)),
+    ]
+    tally = Tally("t")
+    got = dict(iter_features(entries, Fake(), tally, batch_size=4))
+    assert sorted(got) == ["a", "c"]
+    assert tally.n_in == 4 and tally.skipped == {
+        "too_long": 1,
+        "extraction_failed": 1,
+    }
 
 
 def test_load_audio_min_duration_configurable_and_pipe(tmp_path):

@@ -6,10 +6,19 @@
 
 Prints one ``path<TAB>text`` line per file, in the order given (to ``--output`` if
 set). Any format libsndfile reads, any sample rate and channel count (resampled to
-16 kHz, mixed down). Files that cannot be used (missing, empty, unreadable, too
-short/long, ...) are skipped with a warning naming the reason, and a summary of the
-skipped files by reason is logged at the end; the exit status is 1 only when no file
-could be transcribed (or the model cannot be loaded).
+16 kHz, mixed down). Files that cannot be used (missing, empty, unreadable, headerless,
+too short, too long for ``--max_duration`` or for the units' extractor -- Whisper
+encodes at most 30 s -- NaN samples, ...) are skipped with a warning naming the reason;
+a long file is refused from its header, before it is decoded. One bad file never stops
+the others, and a summary of the skipped files by reason is logged at the end.
+
+Exit status, for scripts that call it:
+
+* 0: every file was transcribed;
+* 1: no file could be transcribed, or the model could not be loaded;
+* 2: bad options;
+* 3: some files were transcribed and some skipped (the lines written are valid; the
+  log says which files were skipped and why).
 """
 
 import argparse
@@ -20,6 +29,8 @@ from typing import List, Optional, Sequence
 from espnet2_ext.utils.shards import Tally
 
 REASON_DECODE = "decode_failed"
+REASON_FEATURES = "feature_extraction_failed"
+EXIT_PARTIAL = 3
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -60,7 +71,13 @@ def get_parser() -> argparse.ArgumentParser:
         "--batch_size", type=int, default=8, help="files per feature-extraction batch"
     )
     p.add_argument("--min_duration", type=float, default=0.1, help="seconds")
-    p.add_argument("--max_duration", type=float, default=None, help="seconds")
+    p.add_argument(
+        "--max_duration",
+        type=float,
+        default=None,
+        help="seconds; longer files are skipped (from their header, undecoded). The "
+        "units' extractor may be stricter (Whisper: 30 s)",
+    )
     p.add_argument(
         "--unpack_dir",
         default=None,
@@ -102,16 +119,17 @@ def transcribe_files(s2t, paths: Sequence[str], tally: Tally, batch_size: int = 
         ok = [i for i, w in enumerate(wavs) if w is not None]
         try:
             units = dict(zip(ok, s2t.units_batch([wavs[i] for i in ok])))
-        except (AudioError, RuntimeError):  # retry one by one to find the culprit
+        except Exception:  # retry one by one to find the culprit
             units = {}
             for i in ok:
                 try:
                     units[i] = s2t.units_batch([wavs[i]])[0]
                 except AudioError as e:
                     tally.skip(chunk[i], e.reason, e.detail)
-                except RuntimeError as e:
+                except Exception as e:  # one bad file must not stop the others
+                    first = (str(e).splitlines() or [""])[0]
                     tally.skip(
-                        chunk[i], "feature_extraction_failed", str(e).splitlines()[0]
+                        chunk[i], REASON_FEATURES, f"{type(e).__name__}: {first}"
                     )
         for i in sorted(units):
             try:
@@ -178,7 +196,7 @@ def main(cmd: Optional[Sequence[str]] = None) -> int:
     if tally.n_out == 0:
         logging.error("no file could be transcribed")
         return 1
-    return 0
+    return EXIT_PARTIAL if tally.n_skipped else 0
 
 
 if __name__ == "__main__":

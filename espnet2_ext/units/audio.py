@@ -88,14 +88,26 @@ def _read_soundfile(src, name: str) -> Tuple[np.ndarray, int]:
     except FileNotFoundError as e:
         raise AudioError(REASON_MISSING, name, str(e)) from e
     except (soundfile.LibsndfileError, RuntimeError, ValueError, TypeError) as e:
-        raise AudioError(_classify_soundfile_error(e), name, str(e)) from e
+        reason = _classify_soundfile_error(e)
+        detail = str(e)
+        if reason == REASON_FORMAT or "samplerate" in detail.lower():
+            reason = REASON_FORMAT
+            detail += (
+                "; no audio header libsndfile knows: for headerless (raw PCM) audio, "
+                "write a header first, e.g. 'sox -t raw -r 16000 -e signed -b 16 "
+                "-c 1 in.pcm in.wav' with the real rate, encoding and channels"
+            )
+        raise AudioError(reason, name, detail) from e
     except OSError as e:
         raise AudioError(REASON_UNREADABLE, name, str(e)) from e
     return data, int(sr)
 
 
 def _read_raw(
-    entry: str, allow_pipe: bool, pipe_timeout: Optional[float]
+    entry: str,
+    allow_pipe: bool,
+    pipe_timeout: Optional[float],
+    max_duration: Optional[float] = None,
 ) -> Tuple[np.ndarray, int]:
     """Read a wav.scp value -> ((samples, channels) float32 array, sample rate)."""
     entry = entry.strip()
@@ -157,7 +169,24 @@ def _read_raw(
         raise AudioError(REASON_UNREADABLE, entry, "permission denied")
     if os.path.getsize(entry) == 0:
         raise AudioError(REASON_EMPTY, entry, "zero-byte file")
+    if max_duration is not None:  # refuse a long file from its header, unread
+        duration = probe_duration(entry)
+        if duration is not None and duration > max_duration:
+            raise AudioError(
+                REASON_TOO_LONG,
+                entry,
+                f"{duration:.1f} s > max_duration {max_duration:g} s (from the header)",
+            )
     return _read_soundfile(entry, entry)
+
+
+def limit_duration(
+    max_duration: Optional[float], extractor_limit: Optional[float]
+) -> Optional[float]:
+    """The stricter of a user's ``max_duration`` and a feature extractor's own limit
+    (``AbsFeatureExtractor.max_input_seconds``); None when neither is set."""
+    limits = [x for x in (max_duration, extractor_limit) if x is not None]
+    return min(limits) if limits else None
 
 
 def load_audio(
@@ -180,7 +209,8 @@ def load_audio(
             HuBERT's and our MFCC's first frame needs 400 samples (25 ms), so this
             must be at least 0.025 s for a non-empty feature sequence.
         max_duration: seconds; longer audio raises ``AudioError(REASON_TOO_LONG)``
-            (None: no limit).
+            (None: no limit). A plain file is checked from its header first, so a
+            long file is refused without being decoded.
         allow_pipe: run ``cmd |`` entries (True) or reject them (False).
         pipe_timeout: seconds a pipe command may run.
 
@@ -191,7 +221,12 @@ def load_audio(
         AudioError: the audio is missing, unreadable, of unknown format, empty,
             too short/long, or contains NaN/inf.
     """
-    data, sr = _read_raw(entry, allow_pipe=allow_pipe, pipe_timeout=pipe_timeout)
+    data, sr = _read_raw(
+        entry,
+        allow_pipe=allow_pipe,
+        pipe_timeout=pipe_timeout,
+        max_duration=max_duration,
+    )
     if data.shape[0] == 0 or data.shape[1] == 0:
         raise AudioError(REASON_EMPTY, entry, "no samples")
     if sr <= 0:

@@ -16,6 +16,7 @@ import torch
 from espnet2_ext.units.audio import (
     REASON_BAD_ENTRY,
     AudioError,
+    limit_duration,
     load_audio,
     probe_duration,
 )
@@ -90,6 +91,15 @@ def iter_features(
             tally.skip(key, REASON_BAD_ENTRY, "wav.scp line has no path")
             continue
         todo.append((key, value))
+    limit = limit_duration(max_duration, extractor.max_input_seconds)
+    if limit is not None and limit != max_duration:
+        logging.info(
+            "%s: %s encodes at most %g s per utterance: longer audio is skipped "
+            "(cut or segment it first)",
+            desc,
+            type(extractor).__name__,
+            limit,
+        )
     durations = [probe_duration(v) for _, v in todo]
     batches = make_batches(durations, batch_size, batch_seconds)
     logging.info("%s: %d utterances in %d batches", desc, len(todo), len(batches))
@@ -102,7 +112,7 @@ def iter_features(
                     load_audio(
                         value,
                         min_duration=min_duration,
-                        max_duration=max_duration,
+                        max_duration=limit,
                         allow_pipe=allow_pipe,
                     )
                 )
@@ -116,7 +126,7 @@ def iter_features(
         try:
             results = [_run(extractor, wavs, device)]
             groups = [list(range(len(keys)))]
-        except RuntimeError as e:  # e.g. out of memory: retry one by one
+        except (RuntimeError, ValueError) as e:  # e.g. out of memory: one by one
             if len(keys) == 1:
                 tally.skip(keys[0], REASON_EXTRACTION, str(e).splitlines()[0])
                 continue
@@ -128,7 +138,7 @@ def iter_features(
                 try:
                     results.append(_run(extractor, [w], device))
                     groups.append([j])
-                except RuntimeError as e1:
+                except (RuntimeError, ValueError) as e1:
                     tally.skip(keys[j], REASON_EXTRACTION, str(e1).splitlines()[0])
         for (feats, feat_lengths), idx in zip(results, groups):
             for row, j in enumerate(idx):

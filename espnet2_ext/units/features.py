@@ -64,6 +64,10 @@ class AbsFeatureExtractor(torch.nn.Module, ABC):
 
     frame_rate: float = 50.0
     sample_rate: int = SAMPLE_RATE
+    #: longest utterance (seconds) the extractor encodes in one piece; None: no limit
+    #: of its own (memory still grows with the length). Loaders refuse longer audio
+    #: from its header, before decoding it (``AudioError`` ``too_long``).
+    max_input_seconds: Optional[float] = None
 
     @abstractmethod
     def output_size(self) -> int:
@@ -400,6 +404,7 @@ class WhisperExtractor(AbsFeatureExtractor):
     """
 
     MAX_FRAMES = 1500
+    max_input_seconds = 2 * MAX_FRAMES * 160 / SAMPLE_RATE  # 30 s
 
     @typechecked
     def __init__(

@@ -160,6 +160,15 @@ def test_load_audio_errors(tmp_path, case):
         assert "sox -t raw -r 16000" in str(ei.value)
 
 
+def test_id_with_a_space_is_explained(tmp_path):
+    """``utt 1 /x.wav`` in a wav.scp reads as id ``utt``, value ``1 /x.wav``."""
+    wav = write_wav(tmp_path / "x.wav", 0.5)
+    with pytest.raises(AudioError) as ei:
+        load_audio(f"1 {wav}")
+    assert ei.value.reason == audio_mod.REASON_MISSING
+    assert "utterance id with a space" in str(ei.value)
+
+
 def test_long_file_refused_from_its_header(tmp_path, monkeypatch):
     """A file over max_duration is refused before it is decoded (no full read)."""
     entry = write_wav(tmp_path / "long.wav", 12.0)

@@ -162,7 +162,14 @@ def _read_raw(
             if arr.ndim == 1:
                 arr = arr[:, None]
             return arr, int(sr)
-        raise AudioError(REASON_MISSING, entry, "no such file")
+        detail = "no such file"
+        head, _, rest = entry.partition(" ")
+        if rest and os.path.exists(rest.strip()):
+            detail += (
+                f"; '{rest.strip()}' exists: is '{head}' the end of an utterance id "
+                "with a space in it? Kaldi-style ids cannot contain spaces"
+            )
+        raise AudioError(REASON_MISSING, entry, detail)
     if os.path.isdir(entry):
         raise AudioError(REASON_UNREADABLE, entry, "is a directory")
     if not os.access(entry, os.R_OK):

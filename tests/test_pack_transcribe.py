@@ -487,10 +487,37 @@ def test_decode_packed_equals_original(
 
     from espnet2_ext.asr_inference import Speech2Text
 
+    import torch
+
     wavs = _valid_wavs(exp)
     ref = s2t_orig.batch(wavs)
     assert len(ref) == 4 and all(isinstance(t, str) for t in ref) and any(ref)
     assert s2t_packed.batch(wavs) == ref
+    # not only the text: the same threshold, the same segments, the same encoder
+    # output (the text of a small model could agree by chance)
+    fo, fp = (s.text2text.mt_model.frontend for s in (s2t_orig, s2t_packed))
+    assert fp.threshold == fo.threshold and fp.rule == fo.rule
+    for w in wavs:
+        u = s2t_orig.units(w)
+        assert np.array_equal(s2t_packed.units(w), u)
+        src = torch.from_numpy(s2t_orig.token_ids(u))[None]
+        n = torch.tensor([src.size(1)])
+        outs = []
+        for s in (s2t_orig, s2t_packed):
+            with torch.no_grad():
+                _, seg_lens, *_ = s.text2text.mt_model.frontend(src, n)
+                enc, enc_lens = s.text2text.mt_model.encode(
+                    src_text=src, src_text_lengths=n
+                )
+            outs.append((seg_lens, enc, enc_lens))
+        (c0, e0, l0), (c1, e1, l1) = outs
+        assert torch.equal(c0, c1) and torch.equal(l0, l1) and int(c0[0]) < src.size(1)
+        torch.testing.assert_close(e0, e1, rtol=0, atol=0)
+    # the API the README documents
+    s2t_api = Speech2Text.from_pretrained(
+        str(packed), beam_size=BEAM, ctc_weight=CTC_WEIGHT, maxlenratio=MAXLENRATIO
+    )
+    assert s2t_api.batch(wavs) == ref
     assert [s2t_packed(w) for w in wavs] == ref  # one by one == batched features
     # what espnet_model_zoo returns, passed on as it is, from another working directory
     monkeypatch.chdir(tmp_path)

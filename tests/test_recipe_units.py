@@ -2,6 +2,7 @@
 data preparation, sharded MFCC features, k-means, unit dumps, token list; and a
 re-run after an interrupted shard redoes only that shard."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -89,7 +90,14 @@ def test_units_stages_and_resume(recipe):
     # interrupt: shard 1 of train lost its outputs and done marker; the re-run redoes
     # only that shard and ends with the same features
     featdir = recipe / "dump/feats/mfcc/train"
-    before = sorted(p.name for p in featdir.iterdir())
+
+    def contents():  # every file of the feature directory (logs apart), byte for byte
+        return {
+            p.name: p.read_bytes() for p in sorted(featdir.iterdir()) if p.is_file()
+        }
+
+    before = contents()
+    units_before = (recipe / "dump/units/train/units").read_text()
     for p in featdir.glob("*1*"):
         if p.is_file() and p.name != "feats.0.scp":
             p.unlink()
@@ -98,7 +106,75 @@ def test_units_stages_and_resume(recipe):
     log1 = (featdir / "log/dump.2.log").read_text()
     assert "already done" in log0 and "skipping" in log0
     assert "already done" not in log1 and "in=" in log1
-    assert sorted(p.name for p in featdir.iterdir()) == before
+    after = contents()
+    assert sorted(after) == sorted(before)
+    for name in before:  # the redone shard is the same, not just present
+        if name.startswith("done."):  # JSON: counts equal; the time taken and when not
+            a, b = (json.loads(x[name]) for x in (after, before))
+            for k in ("seconds", "finished"):
+                a.pop(k, None), b.pop(k, None)
+            assert a == b, name
+        else:
+            assert after[name] == before[name], name
+    _run(recipe, "--stage", "3", "--stop_stage", "5", *common)
+    assert (recipe / "dump/units/train/units").read_text() == units_before
+
+
+def test_trained_unit_lm_threshold_holds_on_held_out_sets(recipe):
+    """Issue 9 item 14: units.sh stage 6 trains a (tiny) unit LM for real, stage 7
+    calibrates on train; the threshold gives about the asked rate on the test sets,
+    which the calibration never saw, with that LM's entropies."""
+    import yaml
+
+    from espnet2_ext.bin.boundary_eval import score_entropies
+    from espnet2_ext.bin.calibrate_threshold import read_units
+    from espnet2_ext.entropy.calibration import segment_rate
+    from espnet2_ext.entropy.unit_lm import UnitLM
+
+    if not (recipe / "dump/units/train/units").is_file():
+        pytest.skip("needs the units of test_units_stages_and_resume")
+    (recipe / "conf").mkdir(exist_ok=True)
+    (recipe / "conf/unit_lm.yaml").write_text(
+        "lm_conf: {embed_unit: 32, att_unit: 32, head: 2, unit: 64, layer: 1}\n"
+        "scheduler_conf: {warmup_steps: 20}\nbatch_bins: 4000\nmax_epoch: 4\n"
+        "num_workers: 0\n"
+    )
+    out = _run(
+        recipe,
+        "--stage",
+        "6",
+        "--stop_stage",
+        "7",
+        "--python",
+        sys.executable,
+        "--valid_set",
+        "dev",
+        "--test_sets",
+        "test test_unseen_voices",
+        "--target_rates",
+        "15",
+    )
+    lm_dir = recipe / "exp/unit_lm"
+    log = (lm_dir / "train.log").read_text()
+    assert "4epoch results" in log and (lm_dir / "valid.loss.ave.pth").is_file()
+    report = yaml.safe_load((lm_dir / "calib/rate15.yaml").read_text())
+    calib = report["frontend_conf"]
+    assert "rate15" in out
+    assert abs(report["calibration"]["achieved_rate"] - 15.0) < 0.5
+    cwd = os.getcwd()
+    os.chdir(recipe)  # the LM config's paths are relative to the recipe
+    try:
+        lm = UnitLM.from_files(lm_dir / "config.yaml", lm_dir / "valid.loss.ave.pth")
+        tokens = (recipe / "dump/token_list/units/tokens.txt").read_text().split()
+        rule = {k: calib[k] for k in ("rule", "threshold", "max_len", "min_len")}
+        for dset in ("test", "test_unseen_voices"):
+            units = read_units(recipe / f"dump/units/{dset}/units", tokens)
+            h, lengths = score_entropies(lm, units, sorted(units), batch_size=8)
+            rate = segment_rate(h, lengths, **rule)
+            # a few utterances of unseen sentences (and voices): within 20 %
+            assert abs(rate - 15.0) / 15.0 < 0.2, (dset, rate)
+    finally:
+        os.chdir(cwd)
 
 
 def _run_script(recipe: Path, script: str, *args: str) -> str:
@@ -281,6 +357,8 @@ def test_variant_calibration_dedup_bpe_and_parallel_training(recipe):
             for ln in (recipe / "dump/units/test/units").read_text().splitlines()
         )
         assert score["units"] == n50 and score["tokens_per_sec"] < 50.0
+        if tag.startswith("entropy"):  # the calibrated rate, on unseen test sentences
+            assert abs(score["tokens_per_sec"] - 15.0) / 15.0 < 0.25, score
 
     # benchmark.sh stages 4-5: boundary F1 against reference times that --align_cmd
     # writes, the report with a method run twice (mean and sd), learning curves, PNGs to

@@ -173,46 +173,43 @@ def test_train_and_decode_discrete_asr_with_entropy_compress(tmp_path):
             }
         )
     )
-    _run(
-        [
-            "espnet2_ext.bin.mt_train",
-            "--config",
-            str(asr_conf),
-            "--src_token_list",
-            "src_tokens.txt",
-            "--token_list",
-            "tgt_tokens.txt",
-            "--src_token_type",
-            "word",
-            "--token_type",
-            "char",
-            "--output_dir",
-            "exp/asr",
-            "--train_data_path_and_name_and_type",
-            "train/units,src_text,text",
-            "--train_data_path_and_name_and_type",
-            "train/text,text,text",
-            "--valid_data_path_and_name_and_type",
-            "valid/units,src_text,text",
-            "--valid_data_path_and_name_and_type",
-            "valid/text,text,text",
-            "--train_shape_file",
-            "train/units_shape",
-            "--train_shape_file",
-            "train/text_shape",
-            "--valid_shape_file",
-            "valid/units_shape",
-            "--valid_shape_file",
-            "valid/text_shape",
-            "--fold_length",
-            "150",
-            "--fold_length",
-            "150",
-            *common,
-        ],
-        tmp_path,
-        tmp_path / "asr.log",
-    )
+    asr_args = [
+        "espnet2_ext.bin.mt_train",
+        "--config",
+        str(asr_conf),
+        "--src_token_list",
+        "src_tokens.txt",
+        "--token_list",
+        "tgt_tokens.txt",
+        "--src_token_type",
+        "word",
+        "--token_type",
+        "char",
+        "--output_dir",
+        "exp/asr",
+        "--train_data_path_and_name_and_type",
+        "train/units,src_text,text",
+        "--train_data_path_and_name_and_type",
+        "train/text,text,text",
+        "--valid_data_path_and_name_and_type",
+        "valid/units,src_text,text",
+        "--valid_data_path_and_name_and_type",
+        "valid/text,text,text",
+        "--train_shape_file",
+        "train/units_shape",
+        "--train_shape_file",
+        "train/text_shape",
+        "--valid_shape_file",
+        "valid/units_shape",
+        "--valid_shape_file",
+        "valid/text_shape",
+        "--fold_length",
+        "150",
+        "--fold_length",
+        "150",
+        *common,
+    ]
+    _run(asr_args, tmp_path, tmp_path / "asr.log")
     cfg = yaml.safe_load((tmp_path / "exp/asr/config.yaml").read_text())
     assert cfg["frontend"] == "entropy_compress"
     assert cfg["frontend_conf"]["token_list"] == src_tokens  # saved with the experiment
@@ -243,3 +240,22 @@ def test_train_and_decode_discrete_asr_with_entropy_compress(tmp_path):
     hyp = (tmp_path / "decode/1best_recog/text").read_text().splitlines()
     ids = sorted(line.split(maxsplit=1)[0] for line in hyp)
     assert ids == [f"utt{i:03d}" for i in range(4)]
+
+    # an interrupted training (1 epoch, then resumed to 2) ends with the same weights
+    # as the uninterrupted one: ESPnet reseeds every epoch and the checkpoint carries
+    # the optimizer and scheduler
+    import torch
+
+    resumed = [a if a != "exp/asr" else "exp/asr_resumed" for a in asr_args]
+    i = resumed.index("--max_epoch")
+    _run(resumed[: i + 1] + ["1"] + resumed[i + 2 :], tmp_path, tmp_path / "r1.log")
+    assert not (tmp_path / "exp/asr_resumed/2epoch.pth").exists()
+    _run(resumed + ["--resume", "true"], tmp_path, tmp_path / "r2.log")
+    log2 = (tmp_path / "r2.log").read_text()  # resumed, not retrained from the start
+    assert "was resumed" in log2 and "2epoch results" in log2
+    assert "1epoch results" not in log2
+    a = torch.load(tmp_path / "exp/asr/2epoch.pth", weights_only=True)
+    b = torch.load(tmp_path / "exp/asr_resumed/2epoch.pth", weights_only=True)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k

@@ -320,3 +320,14 @@ def test_matches_an_independent_reference(k, pool, layers):
     # segments longer than max_position share its last position embedding, and the
     # batch has some, so that path is checked too
     assert int(dur.max()) > 4
+
+
+def test_lm_on_another_device_is_a_clear_error(lm_files, token_list):
+    """What a torch.nn.DataParallel replica would meet (they share the one frozen LM):
+    a clear error that points to DDP, not a device-mismatch crash deep in the LM."""
+    V = len(token_list)
+    fe = _frontend(lm_files, token_list)
+    fe.unit_lm.lm.to("meta")  # stands in for another GPU on this CPU machine
+    units = torch.randint(2, V - 1, (1, 12))
+    with pytest.raises(RuntimeError, match="multiprocessing_distributed true"):
+        fe(units, torch.tensor([12]))

@@ -259,3 +259,56 @@ def test_train_and_decode_discrete_asr_with_entropy_compress(tmp_path):
     assert a.keys() == b.keys()
     for k in a:
         assert torch.equal(a[k], b[k]), k
+
+    # multi-process data parallel (DDP), the ESPnet way, on CPU: two ranks of
+    # mt_train with the gloo backend (what --multiprocessing_distributed launches, one
+    # process per GPU, with nccl). Each rank builds its own frontend, so the frozen unit
+    # LM lives with its replica; it is not a parameter, so DDP neither broadcasts nor
+    # all-reduces it, and the checkpoint holds the ASR model only.
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    ddp = [a if a != "exp/asr" else "exp/asr_ddp" for a in asr_args]
+    i = ddp.index("--max_epoch")
+    ddp = ddp[: i + 1] + ["1"] + ddp[i + 2 :]
+    ddp += ["--dist_backend", "gloo", "--multiprocessing_distributed", "false"]
+    procs = []
+    for rank in (0, 1):
+        env = dict(
+            os.environ,
+            OMP_NUM_THREADS="1",
+            PYTHONWARNINGS="ignore",
+            RANK=str(rank),
+            LOCAL_RANK=str(rank),
+            WORLD_SIZE="2",
+            MASTER_ADDR="127.0.0.1",
+            MASTER_PORT=str(port),
+        )
+        log = open(tmp_path / f"ddp{rank}.log", "w")
+        procs.append(
+            (
+                subprocess.Popen(
+                    [sys.executable, "-m", *ddp],
+                    cwd=tmp_path,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                ),
+                log,
+            )
+        )
+    for rank, (p, log) in enumerate(procs):
+        rc = p.wait(timeout=600)
+        log.close()
+        text = (tmp_path / f"ddp{rank}.log").read_text()
+        assert rc == 0, text[-4000:]
+    import re
+
+    # rank 0 logs (ESPnet's prefix [host:rank/world_size]; rank 1 logs errors only)
+    text = (tmp_path / "ddp0.log").read_text()
+    assert re.search(r"\[[^\]]*:0/2\]", text) and "1epoch results" in text
+    sd = torch.load(tmp_path / "exp/asr_ddp/1epoch.pth", weights_only=True)
+    assert not any("unit_lm" in k or k.startswith("frontend._lm") for k in sd)
+    assert sd.keys() == a.keys()

@@ -239,6 +239,7 @@ train_one() {
         env ${train_threads:+OMP_NUM_THREADS=${train_threads}} \
         ${python} -m espnet2_ext.bin.mt_train --config "${dir}/train.yaml" --ngpu "${ngpu}" \
             --use_tensorboard false --use_matplotlib false --resume true \
+            --multiprocessing_distributed true \
             --src_token_list "${tok}" --token_list "${tgt_token_list}" \
             --src_token_type word --token_type bpe --bpemodel "${bpemodel}" \
             --output_dir "${dir}" \

@@ -157,6 +157,7 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
     # shellcheck disable=SC2086
     ${cuda_cmd} --gpu "${ngpu}" "${lm_exp}/train.log" \
         ${python} -m espnet2.bin.lm_train --config "${lm_exp}/train.yaml" --ngpu "${ngpu}" --resume true \
+            --multiprocessing_distributed true \
             --token_list "${token_list}" --token_type word --output_dir "${lm_exp}" \
             --train_data_path_and_name_and_type "${unitdir}/${train_set}/units,text,text" \
             --valid_data_path_and_name_and_type "${unitdir}/${valid_set}/units,text,text" \

@@ -205,6 +205,14 @@ class EntropyCompressFrontend(_CompressFrontendBase):
 
     def segment(self, units: torch.Tensor, lengths: torch.Tensor):
         """Units (B, T) -> (entropy (B, T), :class:`Segmentation`)."""
+        lm_device = self.unit_lm.device
+        if units.device != lm_device:
+            raise RuntimeError(
+                f"entropy_compress: the input is on {units.device} but the frozen unit "
+                f"LM is on {lm_device}. torch.nn.DataParallel replicas share the one "
+                "LM (it is not a registered submodule); train multi-GPU with DDP, "
+                "ESPnet's --multiprocessing_distributed true (what asr.sh passes)"
+            )
         if self.entropy_cache is not None:
             h = self.entropy_cache.entropy(units, lengths, self.unit_lm.entropy)
         else:

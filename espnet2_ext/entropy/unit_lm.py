@@ -137,6 +137,11 @@ class UnitLM(torch.nn.Module):
         self.dtype = dtype
         self.freeze()
 
+    @property
+    def device(self) -> torch.device:
+        """Where the LM's weights are."""
+        return next(self.lm.parameters()).device
+
     # ------------------------------------------------------------------ loading
     @classmethod
     def from_files(

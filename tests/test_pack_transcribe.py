@@ -485,9 +485,9 @@ def test_decode_packed_equals_original(
 ):
     import shutil
 
-    from espnet2_ext.asr_inference import Speech2Text
-
     import torch
+
+    from espnet2_ext.asr_inference import Speech2Text
 
     wavs = _valid_wavs(exp)
     ref = s2t_orig.batch(wavs)

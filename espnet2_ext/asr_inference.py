@@ -1,4 +1,5 @@
-"""Raw audio -> text with a packed (or freshly trained) discrete-unit ASR model.
+"""Raw audio -> text with a packed (or freshly trained) discrete-unit ASR or speech
+translation model (both are ESPnet MT-task models: units in, target-language text out).
 
 ::
 
@@ -19,13 +20,13 @@
     from espnet2_ext.compat import ModelDownloader
     s2t = Speech2Text(**ModelDownloader().unpack_local_file("packed.zip"))
 
-The pipeline is the training one: audio -> mono 16 kHz (channels averaged, windowed-sinc
-resampling, as :func:`espnet2_ext.units.audio.load_audio` does) -> the features named in
-``units.yaml`` (MFCC or HuBERT, 50 Hz) -> nearest k-means centroid -> cluster id ``k``
--> token ``str(k)`` -> source token id (``<unk>`` for a unit the training data never
-had) -> ESPnet's ``espnet2.bin.mt_inference.Text2Text`` (attention + CTC beam search)
--> text. ``maxlenratio`` is explicit (default 3.0): the compressed source the decoder
-attends to can be shorter than the transcript.
+The pipeline is the training one: audio -> source token ids by
+:class:`espnet2_ext.units.speech2units.Speech2Units` (mono 16 kHz, the features named
+in ``units.yaml``, nearest k-means centroid; the audio-to-units path every entry point
+shares) -> ESPnet's ``espnet2.bin.mt_inference.Text2Text`` (attention beam search, with
+CTC when the model has one) -> text. This module only loads a model and decodes.
+``maxlenratio`` is explicit (default 3.0): the compressed source the decoder attends
+to can be shorter than the transcript.
 
 Loading runs no code from the model files: archives are unpacked with path checks
 (:func:`espnet2_ext.utils.archive.safe_extract`), checkpoints are read with
@@ -58,31 +59,21 @@ from espnet2_ext.bin.pack_model import (
     config_refs,
     load_yaml,
     model_src_token_list,
-    read_token_file,
     set_in,
 )
-from espnet2_ext.units.audio import (
-    REASON_EMPTY,
-    REASON_FORMAT,
-    REASON_INVALID,
-    REASON_TOO_LONG,
-    REASON_TOO_SHORT,
-    AudioError,
-    limit_duration,
-    load_audio,
+from espnet2_ext.units.audio import REASON_TOO_SHORT, AudioError
+from espnet2_ext.units.speech2units import (  # noqa: F401  (re-exported)
+    MIN_SAMPLES,
+    SAMPLE_RATE,
+    AudioInput,
+    ModelLoadError,
+    Speech2Units,
+    waveform_from_array,
 )
 
 logger = logging.getLogger(__name__)
 
 PathLike = Union[str, Path]
-AudioInput = Union[str, Path, np.ndarray, torch.Tensor]
-
-SAMPLE_RATE = 16000
-MIN_SAMPLES = 400  # one 25 ms analysis window at 16 kHz (MFCC and HuBERT)
-
-
-class ModelLoadError(RuntimeError):
-    """The model files cannot be found, unpacked or loaded."""
 
 
 # --------------------------------------------------------------------------- paths
@@ -356,66 +347,6 @@ class ResolvedModel:
         return asr_path, lm_path
 
 
-# --------------------------------------------------------------------------- audio
-def waveform_from_array(
-    audio: Union[np.ndarray, torch.Tensor],
-    sample_rate: int,
-    min_duration: float = 0.1,
-    max_duration: Optional[float] = None,
-    name: str = "<array>",
-) -> torch.Tensor:
-    """Samples -> mono float32 16 kHz waveform (channels averaged, then resampled).
-
-    ``audio``: (N,), or 2-D with the channel axis the shorter one ((N, C) as soundfile
-    gives, or (C, N) as torchaudio gives). Integer samples are scaled to [-1, 1).
-    """
-    import torchaudio
-
-    if isinstance(audio, torch.Tensor):
-        audio = audio.detach().cpu().numpy()
-    x = np.asarray(audio)
-    if sample_rate is None:
-        raise ValueError("sample_rate is required for array input")
-    if int(sample_rate) <= 0:
-        raise AudioError(REASON_FORMAT, name, f"invalid sample rate {sample_rate}")
-    if x.ndim == 0 or x.ndim > 2:
-        raise AudioError(
-            REASON_FORMAT,
-            name,
-            f"expected (N,), (N, C) or (C, N) samples, got shape {x.shape}",
-        )
-    if x.size == 0:
-        raise AudioError(REASON_EMPTY, name, "no samples")
-    if np.issubdtype(x.dtype, np.integer):
-        info = np.iinfo(x.dtype)
-        if info.min == 0:  # unsigned (8-bit wav)
-            x = (x.astype(np.float32) - (info.max + 1) / 2) / ((info.max + 1) / 2)
-        else:
-            x = x.astype(np.float32) / float(info.max + 1)
-    elif not np.issubdtype(x.dtype, np.floating):
-        raise AudioError(REASON_FORMAT, name, f"unsupported sample type {x.dtype}")
-    x = x.astype(np.float32, copy=False)
-    if x.ndim == 2:
-        x = x.mean(axis=0 if x.shape[0] <= x.shape[1] else 1, dtype=np.float32)
-    if not np.isfinite(x).all():
-        raise AudioError(REASON_INVALID, name, "NaN or inf samples")
-    duration = x.shape[0] / sample_rate
-    if duration < min_duration:
-        raise AudioError(
-            REASON_TOO_SHORT, name, f"{duration:.3f} s < min_duration {min_duration} s"
-        )
-    if max_duration is not None and duration > max_duration:
-        raise AudioError(
-            REASON_TOO_LONG, name, f"{duration:.1f} s > max_duration {max_duration} s"
-        )
-    wav = torch.from_numpy(np.ascontiguousarray(x))
-    if int(sample_rate) != SAMPLE_RATE:
-        wav = torchaudio.functional.resample(
-            wav, orig_freq=int(sample_rate), new_freq=SAMPLE_RATE
-        )
-    return wav.contiguous()
-
-
 # --------------------------------------------------------------------------- main class
 class Speech2Text:
     """Speech -> text with a discrete-unit ASR model (see the module docstring).
@@ -473,8 +404,6 @@ class Speech2Text:
         max_duration: Optional[float] = None,
         feature_batch_size: int = 8,
     ):
-        from espnet2_ext.units.features import build_feature_extractor
-        from espnet2_ext.units.kmeans import KMeansModel
         from espnet2_ext.utils.checkpoint import build_text2text
 
         if maxlenratio <= 0:
@@ -497,70 +426,33 @@ class Speech2Text:
             unpack_dir=unpack_dir,
         )
         self.device = device
-        self.min_duration = max(float(min_duration), MIN_SAMPLES / SAMPLE_RATE)
-        self.max_duration = max_duration
-        self.feature_batch_size = max(1, int(feature_batch_size))
         self._cfg_dir = tempfile.TemporaryDirectory(prefix="espnet2_ext_s2t_")
         asr_cfg = self.files.asr_config
 
-        # units: features + k-means + unit -> source token id table
-        ucfg = self.files.units_config
-        feature = ucfg.get("feature")
-        if not feature:
-            raise ModelLoadError("units config: 'feature' is not set (mfcc or hubert)")
-        try:
-            self.kmeans = KMeansModel.load(ucfg["kmeans"], trust_pickle=trust_pickle)
-        except Exception as e:
-            raise ModelLoadError(
-                f"cannot load the k-means model {ucfg['kmeans']}: {e}"
-            ) from e
-        conf = dict(ucfg.get("feature_conf") or {})
-        if (
-            conf.get("trust_pickle") and not trust_pickle
-        ):  # the model cannot vouch for itself
-            raise ModelLoadError(
-                "the units config sets feature_conf.trust_pickle (its feature "
-                "checkpoint pickles Python objects, and loading it runs them); pass "
-                "trust_pickle=True (transcribe --trust_remote_pickle) only if you "
-                "trust this model"
-            )
-        if trust_pickle and str(feature).lower() == "hubert":
-            conf["trust_pickle"] = True
-        try:
-            self.extractor = build_feature_extractor(str(feature), **conf)
-        except (ValueError, TypeError) as e:
-            raise ModelLoadError(
-                f"units config: cannot build the {feature!r} feature " f"extractor: {e}"
-            ) from e
-        self.extractor = self.extractor.to(device).eval()
-        # the extractor's own limit (Whisper: 30 s) is enforced from the file header
-        # or the array length, before any decoding or encoding
-        self.max_duration = limit_duration(
-            self.max_duration, self.extractor.max_input_seconds
-        )
-        if self.extractor.output_size() != self.kmeans.dim:
-            raise ModelLoadError(
-                f"the {feature} features have dimension "
-                f"{self.extractor.output_size()} but the k-means model expects "
-                f"{self.kmeans.dim}"
-            )
+        # audio -> units -> source token ids: the shared units module
         src_tokens = model_src_token_list(asr_cfg)
         if src_tokens is None:
             raise ModelLoadError("the ASR config has no source token list")
-        if ucfg.get("token_list"):
-            if read_token_file(ucfg["token_list"]) != src_tokens:
-                raise ModelLoadError(
-                    "the units config's token_list differs from the ASR "
-                    "model's source token list"
-                )
-        self.src_token_list = src_tokens
-        self.unit_to_id = self._unit_table(src_tokens, self.kmeans.n_clusters)
+        self.speech2units = Speech2Units(
+            self.files.units_config,
+            src_tokens,
+            device=device,
+            trust_pickle=trust_pickle,
+            min_duration=min_duration,
+            max_duration=max_duration,
+            feature_batch_size=feature_batch_size,
+        )
+        self.max_duration = self.speech2units.max_duration
+        self.src_token_list = self.speech2units.src_token_list
 
         # ESPnet's MT inference (discrete ASR is an MT model)
-        if asr_cfg.get("model") != "discrete_asr" and ctc_weight != 0.0:
-            logger.warning(
-                "model %r has no CTC: decoding with ctc_weight=0", asr_cfg.get("model")
-            )
+        # a model without CTC: another MT model, or one trained with ctc_weight 0
+        # (speech translation: conf/st.yaml), which ESPnet builds without its CTC
+        no_ctc = asr_cfg.get("model") != "discrete_asr" or (
+            float((asr_cfg.get("model_conf") or {}).get("ctc_weight", 0.5)) == 0.0
+        )
+        if no_ctc and ctc_weight != 0.0:
+            logger.info("the model has no CTC: decoding with ctc_weight=0")
             ctc_weight = 0.0
         cfg_path, _ = self.files.write_configs(self._cfg_dir.name)
         bpe = asr_cfg.get("bpemodel")
@@ -605,76 +497,33 @@ class Speech2Text:
                 []
             )  # loads a sentencepiece model now, not at the first call
 
-    @staticmethod
-    def _unit_table(tokens: Sequence[str], n_clusters: int) -> np.ndarray:
-        """k-means id -> source token id (``<unk>`` for units the token list lacks)."""
-        t2i = {t: i for i, t in enumerate(tokens)}
-        if "<unk>" not in t2i:
-            raise ModelLoadError("the source token list has no <unk>")
-        table = np.full(n_clusters, t2i["<unk>"], dtype=np.int64)
-        for k in range(n_clusters):
-            if str(k) in t2i:
-                table[k] = t2i[str(k)]
-        return table
-
     # ------------------------------------------------------------------ steps
+    # audio -> units: espnet2_ext.units.speech2units (shared with every entry point)
+    @property
+    def extractor(self):
+        return self.speech2units.extractor
+
+    @property
+    def kmeans(self):
+        return self.speech2units.kmeans
+
     def load_waveform(
         self, audio: AudioInput, sample_rate: Optional[int] = None
     ) -> torch.Tensor:
         """A path or samples -> (N,) mono float32 at 16 kHz; raises ``AudioError``."""
-        if isinstance(audio, (str, Path)):
-            if sample_rate is not None:
-                logger.debug(
-                    "sample_rate ignored for a file (%s): its header says", audio
-                )
-            return load_audio(
-                str(audio),
-                target_sr=SAMPLE_RATE,
-                min_duration=self.min_duration,
-                max_duration=self.max_duration,
-                allow_pipe=False,
-            )
-        if isinstance(audio, (np.ndarray, torch.Tensor)):
-            if sample_rate is None:
-                raise ValueError("sample_rate is required when audio is an array")
-            return waveform_from_array(
-                audio, sample_rate, self.min_duration, self.max_duration
-            )
-        raise TypeError(f"audio must be a path or an array, got {type(audio).__name__}")
+        return self.speech2units.load_waveform(audio, sample_rate)
 
-    @torch.no_grad()
     def units_batch(self, wavs: Sequence[torch.Tensor]) -> List[np.ndarray]:
         """16 kHz waveforms -> k-means unit ids (T,) each (50 Hz), batched by length."""
-        out: List[Optional[np.ndarray]] = [None] * len(wavs)
-        order = sorted(range(len(wavs)), key=lambda i: wavs[i].numel())
-        for s in range(0, len(order), self.feature_batch_size):
-            idx = order[s : s + self.feature_batch_size]
-            lengths = torch.tensor([wavs[i].numel() for i in idx], dtype=torch.long)
-            padded = torch.nn.utils.rnn.pad_sequence(
-                [wavs[i].float() for i in idx], batch_first=True
-            )
-            feats, flens = self.extractor(
-                padded.to(self.device), lengths.to(self.device)
-            )
-            for row, i in enumerate(idx):
-                n = int(flens[row])
-                if n == 0:
-                    raise AudioError(
-                        REASON_TOO_SHORT, f"<input {i}>", "shorter than one frame"
-                    )
-                out[i] = self.kmeans.predict(feats[row, :n], device=self.device)
-        return out  # type: ignore[return-value]
+        return self.speech2units.units_batch(wavs)
 
     def units(self, audio: AudioInput, sample_rate: Optional[int] = None) -> np.ndarray:
         """The k-means unit ids of one utterance."""
-        return self.units_batch([self.load_waveform(audio, sample_rate)])[0]
+        return self.speech2units.units(audio, sample_rate)
 
     def token_ids(self, units: np.ndarray) -> np.ndarray:
         """k-means ids -> the model's source token ids."""
-        units = np.asarray(units, dtype=np.int64)
-        if units.size and (units.min() < 0 or units.max() >= len(self.unit_to_id)):
-            raise ValueError(f"unit ids must be in [0, {len(self.unit_to_id)})")
-        return self.unit_to_id[units]
+        return self.speech2units.token_ids(units)
 
     @torch.no_grad()
     def decode_units(

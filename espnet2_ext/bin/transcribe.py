@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Transcribe audio files with a packed discrete-unit ASR model.
+"""Transcribe audio files with a packed discrete-unit ASR model (``translate``: the
+same with a speech translation model; both share this module).
 
     python -m espnet2_ext.bin.transcribe --model exp/asr_x/packed.zip a.wav b.flac ...
     python -m espnet2_ext.bin.transcribe --model unpacked_dir/ --output hyp.tsv *.wav
@@ -33,9 +34,28 @@ REASON_FEATURES = "feature_extraction_failed"
 EXIT_PARTIAL = 3
 
 
-def get_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+# what differs between the entry points: their description and decoding defaults.
+# A speech translation model has no CTC (conf/st.yaml) and its output length is not
+# bounded by its input's (conf/decode_st.yaml).
+TASKS = {
+    "transcribe": dict(
         description="Transcribe audio files with a packed discrete-unit ASR model",
+        ctc_weight=0.3,
+        maxlenratio=3.0,
+    ),
+    "translate": dict(
+        description="Translate audio files with a packed discrete-unit speech "
+        "translation model (path<TAB>translation lines)",
+        ctc_weight=0.0,
+        maxlenratio=1.5,
+    ),
+}
+
+
+def get_parser(task: str = "transcribe") -> argparse.ArgumentParser:
+    defaults = TASKS[task]
+    p = argparse.ArgumentParser(
+        description=defaults["description"],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument(
@@ -51,11 +71,16 @@ def get_parser() -> argparse.ArgumentParser:
         help="write the path<TAB>text lines here " "instead of standard output",
     )
     p.add_argument("--beam_size", type=int, default=10)
-    p.add_argument("--ctc_weight", type=float, default=0.3)
+    p.add_argument(
+        "--ctc_weight",
+        type=float,
+        default=defaults["ctc_weight"],
+        help="ignored (0) for a model without CTC",
+    )
     p.add_argument(
         "--maxlenratio",
         type=float,
-        default=3.0,
+        default=defaults["maxlenratio"],
         help="max output length / encoder length (> 0)",
     )
     p.add_argument("--minlenratio", type=float, default=0.0)
@@ -141,8 +166,9 @@ def transcribe_files(s2t, paths: Sequence[str], tally: Tally, batch_size: int = 
             yield chunk[i], text
 
 
-def main(cmd: Optional[Sequence[str]] = None) -> int:
-    args = get_parser().parse_args(cmd)
+def main(cmd: Optional[Sequence[str]] = None, task: str = "transcribe") -> int:
+    """The command line of ``transcribe`` (``task="transcribe"``) or ``translate``."""
+    args = get_parser(task).parse_args(cmd)
     logging.basicConfig(
         level=args.log_level,
         format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s",
@@ -176,7 +202,7 @@ def main(cmd: Optional[Sequence[str]] = None) -> int:
         logging.error("cannot load the model: %s", e)
         return 1
 
-    tally = Tally("transcribe")
+    tally = Tally(task)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     try:
         for path, text in transcribe_files(s2t, args.audio, tally, args.batch_size):
@@ -194,7 +220,7 @@ def main(cmd: Optional[Sequence[str]] = None) -> int:
             ", ".join(f"{r}={n}" for r, n in sorted(tally.skipped.items())),
         )
     if tally.n_out == 0:
-        logging.error("no file could be transcribed")
+        logging.error("no file could be %sd", task)
         return 1
     return EXIT_PARTIAL if tally.n_skipped else 0
 

@@ -5,11 +5,13 @@
 The block (between ``BEGIN`` and ``END`` markers) holds ``# RESULTS``, the
 ``## Environments`` list ESPnet recipes give (date, Python, ESPnet and PyTorch
 versions, git hash and commit date), a summary table (encoder input rate, compression,
-trainable and frozen parameters, WER per test set, training and decoding time), then
-per experiment ESPnet's ``### WER`` and ``### CER`` tables (Snt, Wrd, Corr, Sub, Del,
-Ins, Err, S.Err). Everything outside the block (how to run the recipe, notes, the
-benchmark section that ``bench_report`` maintains) is kept when the file is rewritten;
-a file without the block gets it at the top.
+trainable and frozen parameters, WER or BLEU per test set, training and decoding time),
+then per experiment ESPnet's ``### WER`` and ``### CER`` tables (Snt, Wrd, Corr, Sub,
+Del, Ins, Err, S.Err) for ASR (``--metric wer``), or for ST (``--metric bleu``) the
+``### BLEU`` table of ESPnet's ST recipes (score and sacreBLEU's verbose score) with
+chrF and the sacreBLEU signatures. Everything outside the block (how to run the
+recipe, notes, the benchmark section that ``bench_report`` maintains) is kept when the
+file is rewritten; a file without the block gets it at the top.
 
 Usage (asr.sh stage 12)::
 
@@ -49,6 +51,12 @@ def get_parser() -> argparse.ArgumentParser:
         help="experiment dirs are <expdir>/<prefix>_<tag>",
     )
     p.add_argument("--test_sets", nargs="+", required=True)
+    p.add_argument(
+        "--metric",
+        choices=("wer", "bleu"),
+        default="wer",
+        help="what the score files hold: wer (ASR) or bleu (ST, with chrF)",
+    )
     p.add_argument("--out", type=Path, default=Path("README.md"))
     p.add_argument(
         "--command", default="", help="the command that produced the results"
@@ -115,6 +123,23 @@ def sclite_table(rows: Dict[str, dict]) -> List[str]:
     return out
 
 
+def bleu_table(rows: Dict[str, dict]) -> List[str]:
+    """ESPnet's ST ``|dataset|score|verbose_score|`` table, with chrF added."""
+    out = ["|dataset|score|verbose_score|chrF|", "|---|---|---|---|"]
+    for name, d in rows.items():
+        if d is None or "bleu" not in d:
+            out.append(f"|{name}|-|-|-|")
+            continue
+        prec = "/".join(f"{x:.1f}" for x in d["bleu_precisions"])
+        ratio = d["hyp_len"] / max(d["ref_len"], 1)
+        verbose = (
+            f"{prec} (BP = {d['bleu_bp']:.3f} ratio = {ratio:.3f} hyp_len = "
+            f"{d['hyp_len']} ref_len = {d['ref_len']})"
+        )
+        out.append(f"|{name}|{d['bleu']:.1f}|{verbose}|{d['chrf']:.1f}|")
+    return out
+
+
 def write_block(path: Path, block: List[str]) -> None:
     """Replace the results block of ``path`` (or put it at the top), keep the rest."""
     text = "\n".join([BEGIN, *block, END])
@@ -135,7 +160,13 @@ def main(argv=None) -> int:
         "params (trainable)",
         "frozen unit LM params",
     ]
-    head += [f"WER {t} (%)" for t in args.test_sets]
+    bleu = args.metric == "bleu"
+    if bleu:
+        head += [f"BLEU {t}" for t in args.test_sets]
+        head += [f"chrF {t}" for t in args.test_sets]
+    else:
+        head += [f"WER {t} (%)" for t in args.test_sets]
+    signatures = set()
     head += ["train time (s, epochs)", "decode time (s, all test sets)"]
     rows, missing, details = [], [], []
     for tag in args.exps:
@@ -167,11 +198,21 @@ def main(argv=None) -> int:
                 else "-"
             ),
         ]
-        row += [
-            f"{scores[t]['wer']:.2f}" if t in scores else "-" for t in args.test_sets
-        ]
+        for key in ("bleu", "chrf") if bleu else ("wer",):
+            row += [
+                f"{scores[t][key]:.2f}" if t in scores and key in scores[t] else "-"
+                for t in args.test_sets
+            ]
         row += [train_s, f"{dec:.0f}"]
         rows.append(row)
+        if bleu:
+            rows_b = {f"decode_{t}": scores.get(t) for t in args.test_sets}
+            details += ["", f"## {d.name}", "### BLEU", ""] + bleu_table(rows_b)
+            for sc in scores.values():
+                signatures.update(
+                    sc[k] for k in ("bleu_signature", "chrf_signature") if k in sc
+                )
+            continue
         wer_rows = {
             f"decode_{t}": (
                 dict(scores[t], snt=scores[t].get("utterances", "-"))
@@ -211,6 +252,9 @@ def main(argv=None) -> int:
         "|" + "---|" * len(head),
     ]
     block += ["| " + " | ".join(r) + " |" for r in rows]
+    if signatures:
+        block += ["", "sacreBLEU signatures (detokenised, cased output, as CoVoST 2):"]
+        block += [f"- `{sig}`" for sig in sorted(signatures)]
     if missing:
         block += ["", "Missing score files: " + ", ".join(missing)]
     block += details

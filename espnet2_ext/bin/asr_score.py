@@ -1,9 +1,15 @@
 #!/usr/bin/env python3
-"""Score a decoding: WER against the reference, and the encoder input rate.
+"""Score a decoding: WER (ASR) or BLEU and chrF (ST) against the reference, and the
+encoder input rate.
 
-* WER: word-level edit distance between ``--ref`` and ``--hyp`` (Kaldi-style text,
-  compared case-insensitively after whitespace normalisation). Utterances missing
-  from the hypotheses count as all-deletion errors and are reported.
+* WER (``--metric wer``): word-level edit distance between ``--ref`` and ``--hyp``
+  (Kaldi-style text, compared case-insensitively after whitespace normalisation).
+  Utterances missing from the hypotheses count as all-deletion errors and are
+  reported.
+* BLEU and chrF (``--metric bleu``), as CoVoST 2 reports them: sacreBLEU's corpus
+  scores on the detokenised, cased and punctuated text (tokenizer 13a, no
+  lowercasing), with the metric signatures in the output. A missing hypothesis is
+  scored as an empty translation and reported.
 * Encoder rate: the model's own frontend and the encoder's input layer are run on the
   test units and the lengths the encoder's layers work on are summed (after any
   convolutional subsampling of the encoder, e.g. ``conv2d2``): tokens per second in
@@ -105,6 +111,40 @@ def wer(ref: dict, hyp: dict, unit: str = "word") -> dict:
         "ins": pct(ins),
         "err": pct(errors),
         "sent_err": 100.0 * sent_err / max(len(ref), 1),
+    }
+
+
+def bleu(ref: dict, hyp: dict) -> dict:
+    """Corpus BLEU and chrF with sacreBLEU's defaults (cased, tokenizer 13a).
+
+    Args:
+        ref, hyp: utt -> detokenised text; the references' utterances are scored, in
+            their order, a missing hypothesis as an empty string.
+
+    Returns:
+        ``bleu``, ``chrf``, their ``*_signature`` strings, the BLEU details
+        (``bleu_precisions``, ``bleu_bp``, ``hyp_len``, ``ref_len``), ``utterances``,
+        ``missing_hypotheses``, ``extra_hypotheses``.
+    """
+    from sacrebleu.metrics import BLEU, CHRF
+
+    utts = list(ref)
+    hyps = [" ".join(hyp.get(u, "").split()) for u in utts]
+    refs = [[" ".join(ref[u].split()) for u in utts]]
+    b, c = BLEU(), CHRF()
+    bs, cs = b.corpus_score(hyps, refs), c.corpus_score(hyps, refs)
+    return {
+        "bleu": bs.score,
+        "bleu_signature": str(b.get_signature()),
+        "bleu_precisions": [float(x) for x in bs.precisions],
+        "bleu_bp": bs.bp,
+        "hyp_len": bs.sys_len,
+        "ref_len": bs.ref_len,
+        "chrf": cs.score,
+        "chrf_signature": str(c.get_signature()),
+        "utterances": len(utts),
+        "missing_hypotheses": sum(u not in hyp for u in utts),
+        "extra_hypotheses": len(set(hyp) - set(ref)),
     }
 
 
@@ -225,6 +265,12 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--ref", required=True, type=Path)
     p.add_argument("--hyp", required=True, type=Path)
     p.add_argument("--out", required=True, type=Path)
+    p.add_argument(
+        "--metric",
+        choices=("wer", "bleu"),
+        default="wer",
+        help="wer: WER and CER (ASR); bleu: sacreBLEU BLEU and chrF (ST)",
+    )
     p.add_argument("--mt_train_config")
     p.add_argument("--mt_model_file")
     p.add_argument(
@@ -248,16 +294,22 @@ def main(argv=None) -> int:
         level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s"
     )
     ref, hyp = read_text(args.ref), read_text(args.hyp)
-    res = wer(ref, hyp)
-    res["cer_detail"] = {
-        k: v
-        for k, v in wer(ref, hyp, unit="char").items()
-        if k in ("words", "corr", "sub", "del", "ins", "err", "sent_err")
-    }
+    if args.metric == "bleu":
+        res = bleu(ref, hyp)
+        headline = f"BLEU {res['bleu']:.2f}, chrF {res['chrf']:.2f}"
+    else:
+        res = wer(ref, hyp)
+        res["cer_detail"] = {
+            k: v
+            for k, v in wer(ref, hyp, unit="char").items()
+            if k in ("words", "corr", "sub", "del", "ins", "err", "sent_err")
+        }
+        headline = f"WER {res['wer']:.2f}% ({res['errors']}/{res['words']})"
     if res["missing_hypotheses"]:
         logger.warning(
-            "%d reference utterances have no hypothesis (scored as deletions)",
+            "%d reference utterances have no hypothesis (scored as %s)",
             res["missing_hypotheses"],
+            "empty translations" if args.metric == "bleu" else "deletions",
         )
     if args.units and args.mt_train_config:
         res.update(
@@ -275,7 +327,7 @@ def main(argv=None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=2) + "\n")
     print(
-        f"{args.hyp}: WER {res['wer']:.2f}% ({res['errors']}/{res['words']}), "
+        f"{args.hyp}: {headline}, "
         + (
             f"{res['tokens_per_sec']:.1f} tokens/s into the encoder"
             if "tokens_per_sec" in res

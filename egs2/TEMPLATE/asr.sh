@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Shared staged script: discrete-unit ASR with entropy-compressed units.
+# Shared staged script: discrete-unit ASR with entropy-compressed units, and, with
+# --task st (what st.sh sets), speech translation: the same stages with the
+# translation as the target text (data/<set>/text), BLEU and chrF instead of WER, and
+# the task's own configs (conf/st.yaml, conf/decode_st.yaml) instead of ASR's.
 #
 #   stages 1-7: units.sh (data, features, k-means, unit dumps, token list, unit LM,
 #               threshold calibration); options not listed here are passed on to it
@@ -13,7 +16,7 @@
 #   stage 10: decoding of every test set (espnet2_ext.bin.mt_inference), nj shards; done
 #             again when the model, the decoding config or the test units changed
 #             (decode_<set>/decode.stamp)
-#   stage 11: scoring (WER) and encoder input rates
+#   stage 11: scoring (WER; ST: sacreBLEU BLEU and chrF) and encoder input rates
 #   stage 12: the results block of the recipe's README.md, in ESPnet's RESULTS format
 #             (espnet2_ext.bin.asr_results; the rest of README.md is kept)
 #   stage 13: packing each model into a zip that espnet_model_zoo unpacks
@@ -32,6 +35,8 @@ set -euo pipefail
 
 stage=1
 stop_stage=100
+task=asr                   # asr | st (speech translation: data/<set>/text holds the
+                           # translation; scored with BLEU and chrF; conf/st.yaml)
 nj=2                       # parallel jobs for units and decoding
 inference_nj=""            # default: nj
 ngpu=0
@@ -51,11 +56,11 @@ bpemode=unigram
 dedup_nbpe=500             # sentencepiece size over deduplicated units (dedup_bpe)
 dedup_bpemode=bpe
 asr_conf_dirs=conf         # recipe config dirs merged over <repo>/conf, in order (later wins):
-                           # <dir>/asr.yaml, <dir>/frontend/<kind>.yaml, <dir>/decode_asr.yaml
-asr_exp_prefix=asr         # experiment directories: <expdir>/<prefix>_<tag>
+                           # <dir>/<task>.yaml, <dir>/frontend/<kind>.yaml, <dir>/decode_<task>.yaml
+asr_exp_prefix=""          # experiment directories: <expdir>/<prefix>_<tag>; default: <task>
 train_jobs=1               # experiments trained at the same time (stage 9)
 train_threads=""           # torch threads per training job (OMP_NUM_THREADS); empty: default
-decode_config=""           # default: <repo>/conf/decode_asr.yaml + conf/decode_asr.yaml
+decode_config=""           # default: <repo>/conf/decode_<task>.yaml + conf/decode_<task>.yaml
 decode_args=""
 decode_threads=1           # torch threads per decoding job
 inference_model=valid.acc.ave.pth
@@ -90,6 +95,12 @@ set -- "${args[@]+"${args[@]}"}"
 : "${decode_cmd:=${train_cmd}}"
 : "${cuda_cmd:=${train_cmd}}"
 : "${inference_nj:=${nj}}"
+case "${task}" in
+    asr) metric=wer ;;
+    st) metric=bleu ;;
+    *) log "--task must be asr or st, got '${task}'"; exit 1 ;;
+esac
+: "${asr_exp_prefix:=${task}}"
 
 unitdir=${dumpdir}/units
 src_token_list=${dumpdir}/token_list/units/tokens.txt
@@ -120,7 +131,10 @@ exp_configs() {
         *) log "unknown experiment tag '${tag}' (dense | dense_conv2x | dedup | dedup_bpe | fixed_pool<N> | entropy_rate<R> | entropy_<variant>_rate<R>)"; return 1 ;;
     esac
     local f d
-    for f in "${REPO}/conf/asr.yaml" $(for d in ${asr_conf_dirs}; do echo "${d}/asr.yaml"; done) \
+    local shared=("${REPO}/conf/asr.yaml")
+    # ST's shared config holds only what differs from ASR's: both, in that order
+    [ "${task}" = asr ] || shared+=("${REPO}/conf/${task}.yaml")
+    for f in "${shared[@]}" $(for d in ${asr_conf_dirs}; do echo "${d}/${task}.yaml"; done) \
              "${REPO}/conf/frontend/${kind}.yaml" $(for d in ${asr_conf_dirs}; do echo "${d}/frontend/${kind}.yaml"; done); do
         [ -f "${f}" ] && echo "${f}"
     done
@@ -312,7 +326,7 @@ fi
 if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
     dconfs=()
     if [ -n "${decode_config}" ]; then dconfs=("${decode_config}"); else
-        for f in "${REPO}/conf/decode_asr.yaml" $(for d in ${asr_conf_dirs}; do echo "${d}/decode_asr.yaml"; done); do
+        for f in "${REPO}/conf/decode_${task}.yaml" $(for d in ${asr_conf_dirs}; do echo "${d}/decode_${task}.yaml"; done); do
             [ -f "${f}" ] && dconfs+=("${f}")
         done
     fi
@@ -358,7 +372,7 @@ if [ "${stage}" -le 11 ] && [ "${stop_stage}" -ge 11 ]; then
         read -r in_dir _ < <(exp_inputs "${tag}")
         for dset in ${test_sets}; do
             stage_banner 11 "scoring ${tag} on ${dset}"
-            ${python} -m espnet2_ext.bin.asr_score --ref "data/${dset}/text" \
+            ${python} -m espnet2_ext.bin.asr_score --ref "data/${dset}/text" --metric "${metric}" \
                 --hyp "${dir}/decode_${dset}/text" --out "${dir}/decode_${dset}/score.json" \
                 --mt_train_config "${dir}/config.yaml" --mt_model_file "${dir}/${inference_model}" \
                 --units "${in_dir}/${dset}/units" --duration_units "${unitdir}/${dset}/units" \
@@ -370,7 +384,7 @@ fi
 if [ "${stage}" -le 12 ] && [ "${stop_stage}" -ge 12 ]; then
     stage_banner 12 "results -> README.md"
     ${python} -m espnet2_ext.bin.asr_results --expdir "${expdir}" --exps ${asr_exps} \
-        --exp_prefix "${asr_exp_prefix}" \
+        --exp_prefix "${asr_exp_prefix}" --metric "${metric}" \
         --test_sets ${test_sets} --out README.md --command "${cmdline}"
     sed -n '/^## Summary/,/^## /p' README.md
 fi
@@ -405,4 +419,4 @@ if [ "${stage}" -le 14 ] && [ "${stop_stage}" -ge 14 ]; then
         done
     fi
 fi
-log "asr.sh finished (stages ${stage}-${stop_stage})"
+log "asr.sh (--task ${task}) finished (stages ${stage}-${stop_stage})"

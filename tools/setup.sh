@@ -112,8 +112,12 @@ pip_q --upgrade pip "setuptools>=77.0.3,<82" wheel
 # same pins stand beside espnet in setup.cfg so that no later resolution moves torch.
 pip_q torch==2.14.1 torchaudio==2.11.0
 pip_q -e ".[test]"
+# Resemblyzer (speaker encoder, weights in the wheel) without its declared dependencies:
+# `typing` (a Python 2 backport) and `webrtcvad` (a C build) fail here; webrtcvad-wheels
+# and librosa come with the package's own requirements
+pip_q --no-deps resemblyzer==0.1.4
 # fails the set-up if anything is missing, or if the ESPnet layout is not the one
 # espnet2_ext/compat.py knows
-.venv/bin/python -c "import torch, torchaudio; from espnet2_ext import compat; compat.check()"
+.venv/bin/python -c "import torch, torchaudio, resemblyzer; from espnet2_ext import compat; compat.check()"
 echo "$want" > "$stamp"
 echo "[setup] done: $(.venv/bin/python -c 'import sys, torch, torchaudio, espnet; print("python", sys.version.split()[0], "torch", torch.__version__, "torchaudio", torchaudio.__version__, "espnet", espnet.__version__)')"

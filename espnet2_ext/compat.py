@@ -34,6 +34,8 @@ _TABLE: Dict[str, Tuple[str, str]] = {
     "MTTask": (MT_TASK_MODULE, "MTTask"),
     "mt_frontend_choices": (MT_TASK_MODULE, "frontend_choices"),
     "LMTask": ("espnet2.tasks.lm", "LMTask"),
+    "TTSTask": ("espnet2.tasks.tts", "TTSTask"),
+    "tts_choices": ("espnet2.tasks.tts", "tts_choices"),
     # model parts
     "AbsFrontend": ("espnet2.asr.frontend.abs_frontend", "AbsFrontend"),
     "Embedding": ("espnet2.mt.frontend.embedding", "Embedding"),
@@ -41,6 +43,13 @@ _TABLE: Dict[str, Tuple[str, str]] = {
         "espnet2.asr.encoder.transformer_encoder",
         "TransformerEncoder",
     ),
+    "ConformerEncoder": (
+        "espnet2.asr.encoder.conformer_encoder",
+        "ConformerEncoder",
+    ),
+    "AbsTTS": ("espnet2.tts.abs_tts", "AbsTTS"),
+    "LogMelFbank": ("espnet2.tts.feats_extract.log_mel_fbank", "LogMelFbank"),
+    "force_gatherable": ("espnet2.torch_utils.device_funcs", "force_gatherable"),
     "create_adapter": ("espnet2.layers.create_adapter", "create_adapter"),
     "initialize": ("espnet2.torch_utils.initialize", "initialize"),
     # legacy espnet.nets (espnet2.legacy.nets since 202611)
@@ -52,6 +61,7 @@ _TABLE: Dict[str, Tuple[str, str]] = {
     "Text2Text": ("espnet2.bin.mt_inference", "Text2Text"),
     "mt_inference_get_parser": ("espnet2.bin.mt_inference", "get_parser"),
     "mt_inference_main": ("espnet2.bin.mt_inference", "main"),
+    "Text2Speech": ("espnet2.bin.tts_inference", "Text2Speech"),
     # data files
     "ESPnetDataset": ("espnet2.train.dataset", "ESPnetDataset"),
     "read_2columns_text": ("espnet2.fileio.read_text", "read_2columns_text"),

@@ -1,0 +1,1 @@
+"""Voice conversion: the unit-to-mel model (``tts: unit_vc``) and the vocoder."""

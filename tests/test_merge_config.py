@@ -77,3 +77,26 @@ def test_merge_to_stdout(tmp_path, capsys):
         "frontend_conf": {"rule": "combined", "max_len": 10, "rel_threshold": 0.0}
     }
     assert not (tmp_path / "-").exists()
+
+
+def test_nest_puts_the_merged_files_under_a_key(tmp_path):
+    # vc.sh: the MT-style frontend and calibration files go under the VC model's
+    # tts_conf, without their top-level frontend class and calibration record
+    front = tmp_path / "fixed_pool.yaml"
+    front.write_text(
+        "frontend: fixed_pool\nfrontend_conf: {pool_size: 4, d_model: 8}\n"
+    )
+    calib = tmp_path / "rate15.yaml"
+    calib.write_text("frontend_conf: {threshold: 2.5}\ncalibration: {achieved: 15}\n")
+    out = tmp_path / "nested.yaml"
+    assert (
+        main(
+            [str(front), str(calib), "--drop", "frontend", "--drop", "calibration"]
+            + ["--nest", "tts_conf", "--out", str(out)]
+        )
+        == 0
+    )
+    assert "nested under tts_conf" in out.read_text()
+    assert yaml.safe_load(out.read_text()) == {
+        "tts_conf": {"frontend_conf": {"pool_size": 4, "d_model": 8, "threshold": 2.5}}
+    }

@@ -543,7 +543,57 @@ def test_shellcheck_clean():
     assert r.returncode == 0, r.stdout + r.stderr
     # the utilities are clean at every severity
     utils = [
-        UTILS / f for f in ("parse_options.sh", "launch.sh", "split_scp.sh", "log.sh")
+        UTILS / f
+        for f in ("parse_options.sh", "launch.sh", "split_scp.sh", "log.sh", "exp.sh")
     ]
     r = run(["shellcheck", "-s", "bash", *utils, CONF / "cmd.sh.example"])
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+# ------------------------------------------------------------------------ exp.sh
+
+
+def test_exp_helpers(tmp_path):
+    """Tags, overrides and the job pool shared by asr.sh and vc.sh."""
+    script = write_script(
+        tmp_path / "exp_demo.sh",
+        f"""
+        #!/usr/bin/env bash
+        set -euo pipefail
+        . {UTILS}/log.sh
+        . {UTILS}/exp.sh
+        for t in dense dedup_seed2 fixed_pool3.333 entropy_rate15 \\
+                 entropy_local_rate8_seed3 nope; do
+            echo "$t -> $(tag_frontend "$t")"
+        done
+        tag_sets fixed_pool2_seed4 "max_epoch=3" "fixed_pool2:lr=1 dense:lr=2" \\
+            tts_conf.frontend_conf
+        [ "$(stamp_of /dev/null a)" = "$(stamp_of /dev/null a)" ]
+        [ "$(stamp_of a)" != "$(stamp_of b)" ]
+        job() {{ sleep 0.$((RANDOM % 3)); [ "$1" != bad ]; }}
+        run_jobs 2 job a bad c
+        echo "failed: ${{run_jobs_failed[*]}}"
+        echo x > "{tmp_path}/t.log"
+        rotate_log "{tmp_path}/t.log"
+        """,
+    )
+    r = run([script])
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[:6] == [
+        "dense -> dense - -",
+        "dedup_seed2 -> dedup - -",
+        "fixed_pool3.333 -> fixed_pool - -",
+        "entropy_rate15 -> entropy rate15 -",
+        "entropy_local_rate8_seed3 -> entropy local_rate8 local",
+        "nope -> - - -",
+    ]
+    assert lines[6:10] == [
+        "--set max_epoch=3",
+        "--set lr=1",
+        "--set seed=4",
+        "--set tts_conf.frontend_conf.pool_size=2",
+    ]
+    assert lines[10] == "failed: bad"
+    assert "other training job(s) running" in r.stderr
+    assert (tmp_path / "t.log.1").is_file() and not (tmp_path / "t.log").exists()

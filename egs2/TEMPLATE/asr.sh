@@ -89,6 +89,7 @@ done
 set -- "${args[@]+"${args[@]}"}"
 . "${TEMPLATE}/utils/parse_options.sh"
 . "${TEMPLATE}/utils/log.sh"
+. "${TEMPLATE}/utils/exp.sh"   # base_tag, tag_frontend, stamp_of, rotate_log, run_jobs
 [ -f ./path.sh ] && . ./path.sh
 [ -f ./cmd.sh ] && . ./cmd.sh
 : "${train_cmd:=${TEMPLATE}/utils/launch.sh --backend local}"
@@ -112,24 +113,20 @@ all_sets="${train_set} ${valid_set} ${test_sets}"
 dedup_bpe_unitdir=${dumpdir}/units_dedup_${dedup_bpemode}${dedup_nbpe}
 dedup_bpe_token_list=${dumpdir}/token_list/units_dedup_${dedup_bpemode}${dedup_nbpe}/tokens.txt
 
-# A tag may end in _seed<N>: the same experiment trained with ESPnet's --seed N (the
-# benchmark's repeated runs); everything else is taken from the tag without it.
-base_tag() { local t=$1; [[ "${t}" =~ ^(.+)_seed[0-9]+$ ]] && t=${BASH_REMATCH[1]}; echo "${t}"; }
+# A tag may end in _seed<N> (utils/exp.sh: base_tag): the same experiment trained with
+# ESPnet's --seed N (the benchmark's repeated runs); the rest is taken from the tag without it.
 has_dedup_bpe() { local t; for t in ${asr_exps}; do [ "$(base_tag "${t}")" = dedup_bpe ] && return 0; done; return 1; }
 
 # config files of an experiment tag: shared default, then the recipe's override
 exp_configs() {
-    local tag kind variant="" calib_name
+    local tag kind variant calib_name
     tag=$(base_tag "$1")
-    case "${tag}" in
-        dense|dense_conv2x|dedup_bpe) kind=dense ;;
-        dedup) kind=dedup ;;
-        fixed_pool*) kind=fixed_pool ;;
-        entropy_rate*) kind=entropy; calib_name=rate${tag#entropy_rate} ;;
-        entropy_*_rate*) kind=entropy; variant=${tag#entropy_}; variant=${variant%_rate*}
-                         calib_name=${variant}_rate${tag##*_rate} ;;
-        *) log "unknown experiment tag '${tag}' (dense | dense_conv2x | dedup | dedup_bpe | fixed_pool<N> | entropy_rate<R> | entropy_<variant>_rate<R>)"; return 1 ;;
-    esac
+    read -r kind calib_name variant < <(tag_frontend "${tag}")
+    [ "${variant}" = - ] && variant=""
+    case "${tag}" in dense_conv2x|dedup_bpe) kind=dense ;; esac
+    if [ "${kind}" = - ]; then
+        log "unknown experiment tag '${tag}' (dense | dense_conv2x | dedup | dedup_bpe | fixed_pool<N> | entropy_rate<R> | entropy_<variant>_rate<R>)"; return 1
+    fi
     local f d
     local shared=("${REPO}/conf/asr.yaml")
     # ST's shared config holds only what differs from ASR's: both, in that order
@@ -158,19 +155,10 @@ exp_inputs() {
         *) echo "${unitdir} ${src_token_list}" ;;
     esac
 }
-exp_sets() {
-    local tag s
-    tag=$(base_tag "$1")
-    for s in ${asr_config_overrides}; do echo "--set ${s}"; done
-    for s in ${asr_exp_overrides}; do
-        [[ "${s}" == *:*=* ]] || { log "--asr_exp_overrides: '${s}' is not TAG:key=value"; return 1; }
-        [ "${s%%:*}" = "${tag}" ] && echo "--set ${s#*:}"
-    done
-    [[ "$1" =~ _seed([0-9]+)$ ]] && echo "--set seed=${BASH_REMATCH[1]}"
-    case "${tag}" in
-        fixed_pool*) echo "--set frontend_conf.pool_size=${tag#fixed_pool}" ;;
-        dense_conv2x) echo "--set encoder_conf.input_layer=conv2d2" ;;  # ESPnet's 2x conv subsampling
-    esac
+exp_sets() {   # overrides, seed, pool size: utils/exp.sh tag_sets; then ASR's own
+    tag_sets "$1" "${asr_config_overrides}" "${asr_exp_overrides}" || return 1
+    # ESPnet's 2x conv subsampling
+    [ "$(base_tag "$1")" != dense_conv2x ] || echo "--set encoder_conf.input_layer=conv2d2"
 }
 
 if [ "${stage}" -le 7 ]; then
@@ -208,16 +196,8 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
     fi
 fi
 
-# Stamps tie a derived artefact to what it was made from: sha256 over the given files
-# (contents), then the extra strings. A stage redoes its output when the stamp changed.
-stamp_of() {
-    local f
-    {
-        for f in "$@"; do
-            if [ -f "${f}" ]; then sha256sum < "${f}"; else echo "${f}"; fi
-        done
-    } | sha256sum | cut -c1-16
-}
+# Stamps (utils/exp.sh: stamp_of) tie a derived artefact to what it was made from; a
+# stage redoes its output when the stamp changed.
 # what a training is made from: the merged config and the input files it reads
 train_stamp() {
     local tag=$1 dir=$2 in_dir tok
@@ -242,12 +222,7 @@ train_one() {
     merge_train_config "${tag}" "${dir}" || return 1
     # a resumed training (--resume true) starts a new train.log: keep the earlier pieces
     # (train.log.1, .2, ...) so that its learning curve and training time stay whole
-    if [ -f "${dir}/train.log" ]; then
-        local n=1
-        while [ -f "${dir}/train.log.${n}" ]; do n=$((n + 1)); done
-        mv "${dir}/train.log" "${dir}/train.log.${n}"
-        log "${tag}: resuming; the earlier log is now ${dir}/train.log.${n}"
-    fi
+    rotate_log "${dir}/train.log"
     # shellcheck disable=SC2086
     ${cuda_cmd} --gpu "${ngpu}" "${dir}/train.log" \
         env ${train_threads:+OMP_NUM_THREADS=${train_threads}} \
@@ -273,53 +248,37 @@ train_one() {
     log "${tag}: trained in $(cat "${dir}/train_seconds") s of epochs (${dir}/train.log)"
 }
 
-if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
-    declare -A running=()   # pid -> tag of the training jobs in flight
-    failed=()
-    reap_one() {            # wait for whichever training job ends first
-        local pid rc=0
-        wait -n -p pid "${!running[@]}" || rc=$?
-        [ "${rc}" -eq 0 ] || failed+=("${running[${pid}]}")
-        unset "running[${pid}]"
-    }
-    if [ "${train_jobs}" -gt 1 ] && (( BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] < 501 )); then
-        log "--train_jobs ${train_jobs} needs bash >= 5.1 (wait -n -p); training one at a time"
-        train_jobs=1
+# stage 9 for one experiment: train it, or keep a finished model made from the same
+# config and inputs (train.stamp); a changed one is refused without --force true
+train_or_keep() {
+    local tag=$1 dir=${expdir}/${asr_exp_prefix}_${1} now
+    stage_banner 9 "training ${tag} -> ${dir}"
+    if [ -f "${dir}/${inference_model}" ] && [ "${force}" != true ]; then
+        mkdir -p "${dir}/.check"
+        merge_train_config "${tag}" "${dir}/.check" || return 1
+        now=$(train_stamp "${tag}" "${dir}/.check")
+        rm -rf "${dir}/.check"
+        if [ ! -f "${dir}/train.stamp" ]; then
+            log "${dir}/${inference_model} exists (no train.stamp: trained before stamps): skipping"
+            return 0
+        elif [ "$(cat "${dir}/train.stamp")" = "${now}" ]; then
+            log "${dir}/${inference_model} exists and its config and inputs are unchanged: skipping"
+            return 0
+        fi
+        log "${tag}: the config or the inputs changed since ${dir} was trained;" \
+            "refusing to keep or overwrite it: --force true to retrain, or another --asr_exp_prefix"
+        return 1
     fi
-    for tag in ${asr_exps}; do
-        dir=${expdir}/${asr_exp_prefix}_${tag}
-        stage_banner 9 "training ${tag} -> ${dir}"
-        if [ -f "${dir}/${inference_model}" ] && [ "${force}" != true ]; then
-            # a finished model counts only if it was made from the same config and inputs
-            mkdir -p "${dir}/.check"
-            merge_train_config "${tag}" "${dir}/.check" || { failed+=("${tag}"); continue; }
-            now=$(train_stamp "${tag}" "${dir}/.check")
-            rm -rf "${dir}/.check"
-            if [ ! -f "${dir}/train.stamp" ]; then
-                log "${dir}/${inference_model} exists (no train.stamp: trained before stamps): skipping"
-                continue
-            elif [ "$(cat "${dir}/train.stamp")" = "${now}" ]; then
-                log "${dir}/${inference_model} exists and its config and inputs are unchanged: skipping"
-                continue
-            fi
-            log "${tag}: the config or the inputs changed since ${dir} was trained;" \
-                "refusing to keep or overwrite it: --force true to retrain, or another --asr_exp_prefix"
-            failed+=("${tag}")
-            continue
-        fi
-        mkdir -p "${dir}"
-        if [ "${train_jobs}" -le 1 ]; then
-            train_one "${tag}" || failed+=("${tag}")
-            continue
-        fi
-        while [ ${#running[@]} -ge "${train_jobs}" ]; do reap_one; done
-        log "starting ${tag} (${#running[@]} other training job(s) running)"
-        train_one "${tag}" &
-        running[$!]=${tag}
-    done
-    while [ ${#running[@]} -gt 0 ]; do reap_one; done
-    if [ ${#failed[@]} -gt 0 ]; then
-        log "training failed: ${failed[*]} (see ${expdir}/${asr_exp_prefix}_<tag>/train.log)"; exit 1
+    mkdir -p "${dir}"
+    train_one "${tag}"
+}
+
+if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
+    # shellcheck disable=SC2086
+    run_jobs "${train_jobs}" train_or_keep ${asr_exps}
+    # shellcheck disable=SC2154  # set by run_jobs (utils/exp.sh)
+    if [ ${#run_jobs_failed[@]} -gt 0 ]; then
+        log "training failed: ${run_jobs_failed[*]} (see ${expdir}/${asr_exp_prefix}_<tag>/train.log)"; exit 1
     fi
 fi
 

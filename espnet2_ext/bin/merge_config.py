@@ -58,16 +58,26 @@ def get_parser() -> argparse.ArgumentParser:
         default=[],
         help="top-level key to ignore in every file (e.g. 'calibration')",
     )
+    p.add_argument(
+        "--nest",
+        default=None,
+        help="put the merged result under this top-level key (e.g. 'tts_conf': a "
+        "frontend or calibration file, written for the MT task's top level, nested "
+        "for the VC model's tts_conf)",
+    )
     return p
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     args = get_parser().parse_args(argv)
     conf = merge(args.configs, args.sets, args.drop)
+    if args.nest:
+        conf = {args.nest: conf}
     header = (
         "# merged by espnet2_ext.bin.merge_config from (later wins):\n"
         + "".join(f"#   {p}\n" for p in args.configs)
         + "".join(f"#   --set {s}\n" for s in args.sets)
+        + (f"#   nested under {args.nest}\n" if args.nest else "")
     )
     text = header + OmegaConf.to_yaml(OmegaConf.create(conf))
     if args.out == "-":

@@ -1,0 +1,344 @@
+#!/usr/bin/env bash
+# Shared staged script: any-to-any voice conversion from discrete units. The units of
+# a source utterance and a Resemblyzer d-vector of the target voice go through the
+# unit-to-mel model (espnet2_ext.vc.unit_vc, "tts: unit_vc" of ESPnet's TTS task) with
+# a dense, dedup, fixed-pool or entropy-segment frontend, then Griffin-Lim.
+#
+#   stages 1-7: units.sh (data, features, k-means, unit dumps, token list, unit LM,
+#               threshold calibration); options not listed here are passed on to it.
+#               Units are made for --train_set, --valid_set and --test_sets (which
+#               must hold --parallel_set: the conversion sources)
+#   stage 8:  16 kHz audio (espnet2_ext.bin.dump_audio: the model's fbank target) and
+#             Resemblyzer d-vectors (espnet2_ext.bin.extract_dvectors: xvector.scp and
+#             the speaker means spk_xvector.scp) of every set and of --dvector_sets;
+#             the training lists: utterances with units, audio and a d-vector
+#   stage 9:  training of every experiment in --vc_exps (espnet2_ext.bin.tts_train),
+#             --train_jobs at a time; config: <repo>/conf/vc.yaml, <dir>/vc.yaml of
+#             --vc_conf_dirs, then the frontend's <repo>/conf/frontend/<kind>.yaml,
+#             <dir>/frontend/<kind>.yaml and, for entropy, the stage-7 calibration,
+#             these under tts_conf (merge_config --nest); saved as exp/vc_<tag>/train.yaml.
+#             A finished model is kept only while its config and inputs are unchanged
+#             (train.stamp); otherwise the stage refuses until --force true
+#   stage 10: conversion of the pairs of data/<parallel_set>/pairs (source units + the
+#             target speaker's mean d-vector from --target_dvector_set -> mel ->
+#             Griffin-Lim wav): exp/vc_<tag>/convert_<parallel_set>/; done again when
+#             the model, the units or the d-vectors changed (convert.stamp)
+#   stage 11: evaluation per experiment and of three reference systems (target's real
+#             reading; Griffin-Lim of its own mel; the source passed through), with
+#             --eval_metrics (Whisper and pocketsphinx WER, Resemblyzer cosine to the
+#             target and to the source, MCD-DTW, DNSMOS): exp/vc_<tag>/eval/score.json
+#             (espnet2_ext.bin.vc_score; a table is logged); done again when its
+#             input changed (score.stamp)
+#   stage 12: the results block of README.md (ESPnet's RESULTS format) and a plot of
+#             intelligibility and similarity against tokens/s (espnet2_ext.bin.vc_results)
+#   stage 13: packing: not implemented (skipped with a message; the experiment dir
+#             holds config.yaml and the model, which ESPnet's Text2Speech loads once
+#             espnet2_ext.tasks.tts is imported)
+#
+# Experiments (--vc_exps): dense | dedup | fixed_pool<N> | entropy_rate<R> |
+# entropy_<variant>_rate<R> [...], each optionally with _seed<N> (utils/exp.sh).
+set -euo pipefail
+
+stage=1
+stop_stage=100
+nj=2                       # parallel jobs for units
+ngpu=0
+python=python3
+dumpdir=dump
+expdir=exp
+train_set=train
+valid_set=dev
+test_sets="parallel"       # sets that get units besides train/valid (holds parallel_set)
+parallel_set=parallel      # data/<set>/pairs: <pair-id> <source-utt> <target-utt>
+dvector_sets="heldout"     # further sets that get d-vectors (e.g. the held-out targets)
+target_dvector_set=heldout # the target speakers' mean d-vectors come from this set
+vc_exps="dense entropy_rate15"
+vc_args=""                 # extra args for espnet2_ext.bin.tts_train (e.g. --max_epoch 5)
+vc_config_overrides=""     # space-separated key.sub=value applied to every experiment
+vc_exp_overrides=""        # space-separated TAG:key.sub=value for one experiment
+vc_conf_dirs=conf          # recipe config dirs merged over <repo>/conf, in order:
+                           # <dir>/vc.yaml, <dir>/frontend/<kind>.yaml
+vc_exp_prefix=vc           # experiment directories: <expdir>/<prefix>_<tag>
+train_jobs=1               # experiments trained at the same time (stage 9)
+train_threads=""           # torch threads per training job (OMP_NUM_THREADS)
+convert_threads=1          # torch threads of the conversion job
+inference_model=valid.loss.ave.pth
+griffin_lim_iters=32
+eval_metrics="whisper pocketsphinx similarity mcd dnsmos"
+dnsmos_mode=fast           # fast: a short clip repeated to one 9 s window; full: doubled
+eval_max_pairs=0           # 0: every pair
+results_plot=vc_results.png  # stage 12's plot, next to README.md
+force=false
+
+# shellcheck disable=SC2034  # read by utils/parse_options.sh
+help_message="Usage: $0 [options]   (stage list at the top of $0; units options: see units.sh)"
+
+cmdline="$0 $*"            # as given, for README.md's results
+TEMPLATE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+REPO=$(cd "${TEMPLATE}/../.." && pwd)
+# options of units.sh are forwarded; collect the ones we do not know
+units_opts=()
+args=()
+while [ $# -gt 0 ]; do
+    name=${1#--}; name=${name%%=*}; name=${name//-/_}
+    if [[ "$1" == --* ]] && ! declare -p "${name}" >/dev/null 2>&1 && [ "${name}" != help ] && [ "${name}" != config ]; then
+        if [[ "$1" == *=* ]]; then units_opts+=("$1"); shift; else units_opts+=("$1" "$2"); shift 2; fi
+    elif [[ "$1" == --* ]] && [[ "$1" != *=* ]] && [ "${name}" != help ] && [ $# -ge 2 ]; then
+        args+=("$1" "$2"); shift 2
+    else
+        args+=("$1"); shift
+    fi
+done
+set -- "${args[@]+"${args[@]}"}"
+. "${TEMPLATE}/utils/parse_options.sh"
+. "${TEMPLATE}/utils/log.sh"
+. "${TEMPLATE}/utils/exp.sh"   # base_tag, tag_frontend, tag_sets, stamp_of, rotate_log, run_jobs
+[ -f ./path.sh ] && . ./path.sh
+[ -f ./cmd.sh ] && . ./cmd.sh
+: "${train_cmd:=${TEMPLATE}/utils/launch.sh --backend local}"
+: "${decode_cmd:=${train_cmd}}"
+: "${cuda_cmd:=${train_cmd}}"
+
+unitdir=${dumpdir}/units
+token_list=${dumpdir}/token_list/units/tokens.txt
+wavdir=${dumpdir}/wav16k
+dvecdir=${dumpdir}/dvector
+listdir=${dumpdir}/vc
+all_sets="${train_set} ${valid_set} ${test_sets}"
+# every set with audio and d-vectors, each once
+dvec_sets=$(echo "${all_sets} ${dvector_sets} ${target_dvector_set}" | tr ' ' '\n' | awk 'NF && !seen[$0]++' | paste -sd' ')
+
+if [[ " ${test_sets} " != *" ${parallel_set} "* ]]; then
+    log "--test_sets '${test_sets}' must hold --parallel_set ${parallel_set} (its sources need units)"; exit 1
+fi
+
+if [ "${stage}" -le 7 ]; then
+    "${TEMPLATE}/units.sh" --stage "${stage}" --stop_stage "$(( stop_stage < 7 ? stop_stage : 7 ))" \
+        --nj "${nj}" --ngpu "${ngpu}" --python "${python}" --dumpdir "${dumpdir}" --expdir "${expdir}" \
+        --train_set "${train_set}" --valid_set "${valid_set}" --test_sets "${test_sets}" \
+        --force "${force}" "${units_opts[@]+"${units_opts[@]}"}"
+elif [ ${#units_opts[@]} -gt 0 ]; then
+    log "ignoring units.sh options (stage > 7): ${units_opts[*]}"
+fi
+
+if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
+    for dset in ${dvec_sets}; do
+        stage_banner 8 "16 kHz audio and d-vectors of ${dset} -> ${wavdir}/${dset}, ${dvecdir}/${dset}"
+        st=$(stamp_of "data/${dset}/wav.scp" "data/${dset}/utt2spk")
+        if [ -f "${dvecdir}/${dset}/spk_xvector.scp" ] && [ "$(cat "${dvecdir}/${dset}/dvector.stamp" 2>/dev/null)" = "${st}" ] \
+                && [ "${force}" != true ]; then
+            log "${dset}: audio and d-vectors exist for this wav.scp: skipping"
+        else
+            mkdir -p "${wavdir}/${dset}" "${dvecdir}/${dset}"
+            ${train_cmd} "${wavdir}/${dset}/dump_audio.log" \
+                ${python} -m espnet2_ext.bin.dump_audio --wav_scp "data/${dset}/wav.scp" \
+                    --out_dir "${wavdir}/${dset}" --fs 16000
+            count_report "16 kHz audio ${dset}" "data/${dset}/wav.scp" "${wavdir}/${dset}/wav.scp"
+            # shellcheck disable=SC2086
+            ${cuda_cmd} --gpu "${ngpu}" "${dvecdir}/${dset}/extract_dvectors.log" \
+                ${python} -m espnet2_ext.bin.extract_dvectors --wav_scp "${wavdir}/${dset}/wav.scp" \
+                    --utt2spk "data/${dset}/utt2spk" --out_dir "${dvecdir}/${dset}" \
+                    --device "$([ "${ngpu}" -gt 0 ] && echo cuda || echo cpu)"
+            count_report "d-vectors ${dset}" "${wavdir}/${dset}/wav.scp" "${dvecdir}/${dset}/xvector.scp"
+            log "d-vectors ${dset}: $(wc -l < "${dvecdir}/${dset}/spk_xvector.scp") speaker means"
+            echo "${st}" > "${dvecdir}/${dset}/dvector.stamp"
+        fi
+    done
+    # the training lists: utterances with units, 16 kHz audio and a d-vector
+    for dset in ${train_set} ${valid_set}; do
+        mkdir -p "${listdir}/${dset}"
+        awk 'FILENAME == ARGV[1] { a[$1]; next } FILENAME == ARGV[2] { if ($1 in a) b[$1]; next } ($1 in b)' \
+            "${wavdir}/${dset}/wav.scp" "${dvecdir}/${dset}/xvector.scp" "${unitdir}/${dset}/units_shape" \
+            > "${listdir}/${dset}/units_shape"
+        count_report "training list ${dset}" "${unitdir}/${dset}/units_shape" "${listdir}/${dset}/units_shape"
+    done
+fi
+
+# the config files of an experiment: "base" (top level) or "frontend" (under tts_conf)
+vc_configs() {
+    local part=$1 tag kind calib variant f d
+    tag=$(base_tag "$2")
+    read -r kind calib variant < <(tag_frontend "${tag}")
+    if [ "${kind}" = - ]; then
+        log "unknown experiment tag '${tag}' (dense | dedup | fixed_pool<N> | entropy_rate<R> | entropy_<variant>_rate<R>)"; return 1
+    fi
+    if [ "${part}" = base ]; then
+        for f in "${REPO}/conf/vc.yaml" $(for d in ${vc_conf_dirs}; do echo "${d}/vc.yaml"; done); do
+            [ -f "${f}" ] && echo "${f}"
+        done
+        return 0
+    fi
+    for f in "${REPO}/conf/frontend/${kind}.yaml" $(for d in ${vc_conf_dirs}; do echo "${d}/frontend/${kind}.yaml"; done); do
+        [ -f "${f}" ] && echo "${f}"
+    done
+    if [ "${variant}" != - ]; then
+        local found=false
+        for f in "${REPO}/conf/frontend/entropy_${variant}.yaml" $(for d in ${vc_conf_dirs}; do echo "${d}/frontend/entropy_${variant}.yaml"; done); do
+            [ -f "${f}" ] && { echo "${f}"; found=true; }
+        done
+        ${found} || { log "experiment ${tag}: no conf/frontend/entropy_${variant}.yaml"; return 1; }
+    fi
+    if [ "${kind}" = entropy ]; then
+        f=${expdir}/unit_lm/calib/${calib}.yaml
+        [ -f "${f}" ] || { log "missing ${f}: add the rate to --target_rates (and the variant to --entropy_variants) and run stage 7"; return 1; }
+        echo "${f}"
+    fi
+    return 0
+}
+merge_train_config() {      # tag dir: the experiment's merged config -> <dir>/train.yaml
+    local tag=$1 dir=$2 list base front sets kind
+    list=$(vc_configs base "${tag}") || return 1
+    mapfile -t base <<< "${list}"
+    list=$(vc_configs frontend "${tag}") || return 1
+    mapfile -t front <<< "${list}"
+    sets=$(tag_sets "${tag}" "${vc_config_overrides}" "${vc_exp_overrides}" tts_conf.frontend_conf) || return 1
+    read -r kind _ < <(tag_frontend "${tag}")
+    # the frontend files are written for the MT task's top level (frontend: <class>,
+    # frontend_conf): their frontend_conf goes under the VC model's tts_conf
+    ${python} -m espnet2_ext.bin.merge_config "${front[@]}" --drop calibration --drop frontend \
+        --nest tts_conf --out "${dir}/frontend.yaml"
+    # shellcheck disable=SC2086
+    ${python} -m espnet2_ext.bin.merge_config "${base[@]}" "${dir}/frontend.yaml" \
+        --set "tts_conf.frontend=${kind}" ${sets} --out "${dir}/train.yaml"
+}
+# what a training is made from: the merged config and the input files it reads
+# (the config without its header, which names the files it was merged from)
+train_stamp() {
+    local dir=$2 config
+    config=$(grep -v '^#' "${dir}/train.yaml" | sha256sum)
+    stamp_of "config=${config}" "${token_list}" \
+        "${listdir}/${train_set}/units_shape" "${unitdir}/${train_set}/units" \
+        "${wavdir}/${train_set}/wav.scp" "${dvecdir}/${train_set}/xvector.scp" \
+        "${listdir}/${valid_set}/units_shape" "${unitdir}/${valid_set}/units" \
+        "${wavdir}/${valid_set}/wav.scp" "${dvecdir}/${valid_set}/xvector.scp" "vc_args=${vc_args}"
+}
+data_args() {   # split set: the data options of tts_train
+    local split=$1 dset=$2
+    echo "--${split}_data_path_and_name_and_type ${unitdir}/${dset}/units,text,text" \
+        "--${split}_data_path_and_name_and_type ${wavdir}/${dset}/wav.scp,speech,sound" \
+        "--${split}_data_path_and_name_and_type ${dvecdir}/${dset}/xvector.scp,spembs,kaldi_ark" \
+        "--${split}_shape_file ${listdir}/${dset}/units_shape"
+}
+train_one() {
+    local tag=$1 dir=${expdir}/${vc_exp_prefix}_${1}
+    merge_train_config "${tag}" "${dir}" || return 1
+    rotate_log "${dir}/train.log"
+    # shellcheck disable=SC2086,SC2046
+    ${cuda_cmd} --gpu "${ngpu}" "${dir}/train.log" \
+        env ${train_threads:+OMP_NUM_THREADS=${train_threads}} \
+        ${python} -m espnet2_ext.bin.tts_train --config "${dir}/train.yaml" --ngpu "${ngpu}" \
+            --use_tensorboard false --use_matplotlib false --resume true \
+            --multiprocessing_distributed true \
+            --token_list "${token_list}" --token_type word --output_dir "${dir}" \
+            $(data_args train "${train_set}") $(data_args valid "${valid_set}") \
+            ${vc_args} || return 1
+    ${python} -m espnet2_ext.bin.learning_curve --exp "${dir}" --print_seconds > "${dir}/train_seconds" || return 1
+    train_stamp "${tag}" "${dir}" > "${dir}/train.stamp"
+    log "${tag}: trained in $(cat "${dir}/train_seconds") s of epochs (${dir}/train.log)"
+}
+# stage 9 for one experiment: train it, or keep a finished model made from the same
+# config and inputs (train.stamp); a changed one is refused without --force true
+train_or_keep() {
+    local tag=$1 dir=${expdir}/${vc_exp_prefix}_${1} now
+    stage_banner 9 "training ${tag} -> ${dir}"
+    if [ -f "${dir}/${inference_model}" ] && [ "${force}" != true ]; then
+        mkdir -p "${dir}/.check"
+        merge_train_config "${tag}" "${dir}/.check" || return 1
+        now=$(train_stamp "${tag}" "${dir}/.check")
+        rm -rf "${dir}/.check"
+        if [ "$(cat "${dir}/train.stamp" 2>/dev/null)" = "${now}" ]; then
+            log "${dir}/${inference_model} exists and its config and inputs are unchanged: skipping"
+            return 0
+        fi
+        log "${tag}: the config or the inputs changed since ${dir} was trained (or no train.stamp);" \
+            "refusing to keep or overwrite it: --force true to retrain, or another --vc_exp_prefix"
+        return 1
+    fi
+    mkdir -p "${dir}"
+    train_one "${tag}"
+}
+
+if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
+    # shellcheck disable=SC2086
+    run_jobs "${train_jobs}" train_or_keep ${vc_exps}
+    # shellcheck disable=SC2154  # set by run_jobs (utils/exp.sh)
+    if [ ${#run_jobs_failed[@]} -gt 0 ]; then
+        log "training failed: ${run_jobs_failed[*]} (see ${expdir}/${vc_exp_prefix}_<tag>/train.log)"; exit 1
+    fi
+fi
+
+pairs=data/${parallel_set}/pairs
+spk_dvec=${dvecdir}/${target_dvector_set}/spk_xvector.scp
+if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
+    for tag in ${vc_exps}; do
+        dir=${expdir}/${vc_exp_prefix}_${tag}
+        out=${dir}/convert_${parallel_set}
+        stage_banner 10 "converting ${pairs} with ${tag} -> ${out}"
+        cstamp=$(stamp_of "${dir}/${inference_model}" "${pairs}" "${unitdir}/${parallel_set}/units" \
+            "${spk_dvec}" "griffin_lim_iters=${griffin_lim_iters}")
+        if [ -f "${out}/wav.scp" ] && [ "${force}" != true ]; then
+            if [ "$(cat "${out}/convert.stamp" 2>/dev/null)" = "${cstamp}" ]; then
+                log "${out}/wav.scp exists for this model, these pairs and d-vectors: skipping"; continue
+            fi
+            log "${out} is stale (another model, pairs or d-vectors): converting again"
+        fi
+        rm -rf "${out}"
+        mkdir -p "${out}"
+        # the target utterances' speakers: utt2spk of the parallel set
+        ${decode_cmd} "${out}/convert.log" \
+            env OMP_NUM_THREADS="${convert_threads}" ${python} -m espnet2_ext.bin.vc_convert \
+                --train_config "${dir}/config.yaml" --model_file "${dir}/${inference_model}" \
+                --pairs "${pairs}" --units "${unitdir}/${parallel_set}/units" \
+                --utt2spk "data/${parallel_set}/utt2spk" --spk_xvector_scp "${spk_dvec}" \
+                --griffin_lim_iters "${griffin_lim_iters}" --out_dir "${out}"
+        count_report "converted ${tag}" "${pairs}" "${out}/wav.scp"
+        echo "${cstamp}" > "${out}/convert.stamp"
+    done
+fi
+
+score_one() {   # name system out [vc_score args]: score.json unless its stamp is unchanged
+    local name=$1 system=$2 out=$3 st
+    shift 3
+    st=$(stamp_of "${pairs}" "data/${parallel_set}/wav.scp" "data/${parallel_set}/text" "$@" \
+        "metrics=${eval_metrics}" "dnsmos=${dnsmos_mode}" "max=${eval_max_pairs}")
+    if [ -f "${out}/score.json" ] && [ "$(cat "${out}/score.stamp" 2>/dev/null)" = "${st}" ] && [ "${force}" != true ]; then
+        log "${out}/score.json exists for these inputs: skipping"; return 0
+    fi
+    mkdir -p "${out}"
+    # shellcheck disable=SC2086
+    ${decode_cmd} "${out}/score.log" \
+        env OMP_NUM_THREADS="${convert_threads}" ${python} -m espnet2_ext.bin.vc_score \
+            --system "${system}" --name "${name}" --pairs "${pairs}" \
+            --wav_scp "data/${parallel_set}/wav.scp" --text "data/${parallel_set}/text" \
+            --metrics ${eval_metrics} --dnsmos_mode "${dnsmos_mode}" --max_pairs "${eval_max_pairs}" \
+            --out "${out}/score.json" "$@" || return 1
+    echo "${st}" > "${out}/score.stamp"
+    ${python} -c 'import json, sys; s = json.load(open(sys.argv[1])); print("in=%d out=%d skipped=%d" % (s["pairs"], s["scored"], s["skipped"]))' \
+        "${out}/score.json" | sed "s|^|${name}: |" >&2
+}
+
+if [ "${stage}" -le 11 ] && [ "${stop_stage}" -ge 11 ]; then
+    for ref in ref_target ref_resynth ref_source; do
+        stage_banner 11 "evaluating the reference ${ref} on ${pairs}"
+        score_one "${ref}" "${ref}" "${expdir}/${vc_exp_prefix}_${ref}/eval"
+    done
+    for tag in ${vc_exps}; do
+        dir=${expdir}/${vc_exp_prefix}_${tag}
+        stage_banner 11 "evaluating ${tag} on ${pairs}"
+        score_one "${tag}" converted "${dir}/eval" --hyp_scp "${dir}/convert_${parallel_set}/wav.scp" \
+            --convert_info "${dir}/convert_${parallel_set}/convert.json"
+    done
+fi
+
+if [ "${stage}" -le 12 ] && [ "${stop_stage}" -ge 12 ]; then
+    stage_banner 12 "results -> README.md, ${results_plot}"
+    # shellcheck disable=SC2086
+    ${python} -m espnet2_ext.bin.vc_results --expdir "${expdir}" --exps ${vc_exps} \
+        --exp_prefix "${vc_exp_prefix}" --out README.md --plot "${results_plot}" --command "${cmdline}"
+fi
+
+if [ "${stage}" -le 13 ] && [ "${stop_stage}" -ge 13 ]; then
+    stage_banner 13 "packing"
+    log "stage 13: packing VC models is not implemented: skipped (exp/${vc_exp_prefix}_<tag>/config.yaml + ${inference_model} load with ESPnet's Text2Speech after 'import espnet2_ext.tasks.tts')"
+fi
+log "vc.sh finished (stages ${stage}-${stop_stage})"

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# mini_synth VC: any-to-any voice conversion on a synthetic VCTK-layout corpus (16
+# espeak-ng voices, 3 held out as targets). Whisper tiny.en encoder units (k-means
+# K=500, as mini_synth/asr), a small unit LM, Resemblyzer d-vectors, and the unit-to-mel
+# model with the dense 50 Hz input against the entropy-compressed input at 15
+# segments/s and fixed pooling at the same rate, converted with Griffin-Lim and scored
+# on 40 of the pairs (Whisper and pocketsphinx WER, speaker cosine, MCD-DTW, DNSMOS
+# fast mode). Meant for 2 CPU cores in about 45 minutes (an estimate, see README.md).
+# Any option of ../../TEMPLATE/vc.sh or units.sh can be given, e.g. the full set:
+#   ./run.sh --target_rates "25 15 8" --vc_exps "dense dedup entropy_rate25 entropy_rate15 entropy_rate8 fixed_pool2 fixed_pool3.333 fixed_pool6.25"
+set -euo pipefail
+
+./vc.sh \
+    --train_set train \
+    --valid_set dev \
+    --test_sets "parallel" \
+    --parallel_set parallel \
+    --dvector_sets "heldout" \
+    --target_dvector_set heldout \
+    --nj 2 \
+    --feature whisper \
+    --n_clusters 500 \
+    --km_max_frames 100000 \
+    --km_args "--n_init 1 --max_iter 20" \
+    --target_rates "15" \
+    --vc_exps "dense entropy_rate15 fixed_pool3.333" \
+    --eval_max_pairs 40 \
+    --train_jobs 2 \
+    --train_threads 1 \
+    "$@"

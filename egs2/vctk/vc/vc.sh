@@ -1,0 +1,1 @@
+../../TEMPLATE/vc.sh

@@ -33,11 +33,27 @@ _TABLE: Dict[str, Tuple[str, str]] = {
     # tasks and class-choice registries
     "MTTask": (MT_TASK_MODULE, "MTTask"),
     "mt_frontend_choices": (MT_TASK_MODULE, "frontend_choices"),
+    "mt_model_choices": (MT_TASK_MODULE, "model_choices"),
+    "mt_specaug_choices": (MT_TASK_MODULE, "specaug_choices"),
     "LMTask": ("espnet2.tasks.lm", "LMTask"),
     "TTSTask": ("espnet2.tasks.tts", "TTSTask"),
     "tts_choices": ("espnet2.tasks.tts", "tts_choices"),
     # model parts
     "AbsFrontend": ("espnet2.asr.frontend.abs_frontend", "AbsFrontend"),
+    "AbsSpecAug": ("espnet2.asr.specaug.abs_specaug", "AbsSpecAug"),
+    "AbsPreEncoder": ("espnet2.asr.preencoder.abs_preencoder", "AbsPreEncoder"),
+    "AbsEncoder": ("espnet2.asr.encoder.abs_encoder", "AbsEncoder"),
+    "AbsPostEncoder": ("espnet2.asr.postencoder.abs_postencoder", "AbsPostEncoder"),
+    "AbsDecoder": ("espnet2.asr.decoder.abs_decoder", "AbsDecoder"),
+    "CTC": ("espnet2.asr.ctc", "CTC"),
+    "ESPnetDiscreteASRModel": (
+        "espnet2.asr.discrete_asr_espnet_model",
+        "ESPnetDiscreteASRModel",
+    ),
+    "ASRErrorCalculator": (
+        "espnet2.legacy.nets.e2e_asr_common",
+        "ErrorCalculator",
+    ),
     "Embedding": ("espnet2.mt.frontend.embedding", "Embedding"),
     "TransformerEncoder": (
         "espnet2.asr.encoder.transformer_encoder",
@@ -66,6 +82,10 @@ _TABLE: Dict[str, Tuple[str, str]] = {
     "ESPnetDataset": ("espnet2.train.dataset", "ESPnetDataset"),
     "read_2columns_text": ("espnet2.fileio.read_text", "read_2columns_text"),
     "SoundScpReader": ("espnet2.fileio.sound_scp", "SoundScpReader"),
+    "MutliTokenizerCommonPreprocessor": (
+        "espnet2.train.preprocessor",
+        "MutliTokenizerCommonPreprocessor",
+    ),
     # packed models
     "Archiver": ("espnet2.main_funcs.pack_funcs", "Archiver"),
     "ModelDownloader": ("espnet_model_zoo.downloader", "ModelDownloader"),

@@ -53,6 +53,10 @@ asr_exp_overrides=""       # space-separated TAG:key.sub=value for one experimen
                            # _seed<N> runs), e.g. "entropy_rate15:max_epoch=13"
 nbpe=300
 bpemode=unigram
+src_transcript=""          # --task st: data/<set>/<file> with the source-language transcript
+                           # (e.g. text.tc.en) for the auxiliary CTC of model discrete_st
+                           # (conf/st.yaml: model_conf.src_ctc_weight); empty: none
+src_nbpe=300               # sentencepiece size over the source transcript
 dedup_nbpe=500             # sentencepiece size over deduplicated units (dedup_bpe)
 dedup_bpemode=bpe
 asr_conf_dirs=conf         # recipe config dirs merged over <repo>/conf, in order (later wins):
@@ -101,6 +105,7 @@ case "${task}" in
     st) metric=bleu ;;
     *) log "--task must be asr or st, got '${task}'"; exit 1 ;;
 esac
+[ -z "${src_transcript}" ] || [ "${task}" = st ] || { log "--src_transcript is for --task st"; exit 1; }
 : "${asr_exp_prefix:=${task}}"
 
 unitdir=${dumpdir}/units
@@ -108,6 +113,9 @@ src_token_list=${dumpdir}/token_list/units/tokens.txt
 bpedir=${dumpdir}/token_list/bpe_${bpemode}${nbpe}
 bpemodel=${bpedir}/bpe.model
 tgt_token_list=${bpedir}/tokens.txt
+src_bpedir=${dumpdir}/token_list/src_bpe_${bpemode}${src_nbpe}
+src_bpemodel=${src_bpedir}/bpe.model
+src_tr_token_list=${src_bpedir}/tokens.txt
 all_sets="${train_set} ${valid_set} ${test_sets}"
 
 dedup_bpe_unitdir=${dumpdir}/units_dedup_${dedup_bpemode}${dedup_nbpe}
@@ -170,24 +178,43 @@ elif [ ${#units_opts[@]} -gt 0 ]; then
     log "ignoring units.sh options (stage > 7): ${units_opts[*]}"
 fi
 
-if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
-    stage_banner 8 "BPE (${bpemode}, ${nbpe}) on data/${train_set}/text -> ${bpedir}"
-    mkdir -p "${bpedir}"
-    cut -f 2- -d " " "data/${train_set}/text" > "${bpedir}/train.txt"
+# sentencepiece (--bpemode) over a Kaldi text file: <text> <dir> <size> <token list out>
+train_bpe() {
+    local text=$1 dir=$2 size=$3 list=$4
+    mkdir -p "${dir}"
+    cut -f 2- -d " " "${text}" > "${dir}/train.txt"
     ${python} -c "import sentencepiece as spm, sys; spm.SentencePieceTrainer.train(input=sys.argv[1], model_prefix=sys.argv[2], vocab_size=int(sys.argv[3]), model_type=sys.argv[4], character_coverage=1.0, input_sentence_size=100000000, minloglevel=2)" \
-        "${bpedir}/train.txt" "${bpedir}/bpe" "${nbpe}" "${bpemode}"
-    ${python} -m espnet2.bin.tokenize_text --token_type bpe --bpemodel "${bpemodel}" \
-        --input "data/${train_set}/text" --output "${tgt_token_list}" --field 2- \
+        "${dir}/train.txt" "${dir}/bpe" "${size}" "${bpemode}"
+    ${python} -m espnet2.bin.tokenize_text --token_type bpe --bpemodel "${dir}/bpe.model" \
+        --input "${text}" --output "${list}" --field 2- \
         --write_vocabulary true --add_symbol "<blank>:0" --add_symbol "<unk>:1" \
         --add_symbol "<sos/eos>:-1"
+    rm -f "${dir}/train.txt"
+}
+
+if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
+    stage_banner 8 "BPE (${bpemode}, ${nbpe}) on data/${train_set}/text -> ${bpedir}"
+    train_bpe "data/${train_set}/text" "${bpedir}" "${nbpe}" "${tgt_token_list}"
     for dset in ${all_sets}; do
         ${python} -m espnet2.bin.tokenize_text --token_type bpe --bpemodel "${bpemodel}" \
             --input "${unitdir}/${dset}/text" --output - --field 2- \
             | awk '{ print NF }' | paste -d " " <(cut -f 1 -d " " "${unitdir}/${dset}/text") - \
             > "${unitdir}/${dset}/text_shape.bpe"
     done
-    rm -f "${bpedir}/train.txt"
     log "target token list: $(wc -l < "${tgt_token_list}") entries"
+    if [ -n "${src_transcript}" ]; then
+        # the source transcript of the units' utterances, for the source CTC
+        for dset in ${all_sets}; do
+            f=data/${dset}/${src_transcript}
+            [ -f "${f}" ] || { log "--src_transcript: no ${f}"; exit 1; }
+            awk 'NR == FNR { keep[$1]; next } ($1 in keep)' "${unitdir}/${dset}/units" "${f}" \
+                > "${unitdir}/${dset}/src_transcript"
+            n_in=$(wc -l < "${unitdir}/${dset}/units"); n_out=$(wc -l < "${unitdir}/${dset}/src_transcript")
+            [ "${n_in}" = "${n_out}" ] || { log "${f}: ${n_out} of the ${n_in} utterances of ${unitdir}/${dset} have a transcript"; exit 1; }
+        done
+        train_bpe "${unitdir}/${train_set}/src_transcript" "${src_bpedir}" "${src_nbpe}" "${src_tr_token_list}"
+        log "source transcript (${src_transcript}) token list: $(wc -l < "${src_tr_token_list}") entries"
+    fi
     if has_dedup_bpe; then
         log "dedup + BPE input (${dedup_bpemode}, ${dedup_nbpe}) -> ${dedup_bpe_unitdir}"
         ${python} -m espnet2_ext.bin.prep_dedup_bpe --unitdir "${unitdir}" --sets ${all_sets} \
@@ -204,7 +231,8 @@ train_stamp() {
     read -r in_dir tok < <(exp_inputs "${tag}")
     stamp_of "${dir}/train.yaml" "${tok}" "${tgt_token_list}" "${bpemodel}" \
         "${in_dir}/${train_set}/units" "${in_dir}/${train_set}/text" \
-        "${in_dir}/${valid_set}/units" "${in_dir}/${valid_set}/text" "asr_args=${asr_args}"
+        "${in_dir}/${valid_set}/units" "${in_dir}/${valid_set}/text" "asr_args=${asr_args}" \
+        ${src_transcript:+"${src_tr_token_list}" "${src_bpemodel}" "${unitdir}/${train_set}/src_transcript" "${unitdir}/${valid_set}/src_transcript"}
 }
 merge_train_config() {      # tag dir: the experiment's merged config -> <dir>/train.yaml
     local tag=$1 dir=$2 conf_list confs sets
@@ -217,8 +245,14 @@ merge_train_config() {      # tag dir: the experiment's merged config -> <dir>/t
 }
 
 train_one() {
-    local tag=$1 dir=${expdir}/${asr_exp_prefix}_${1} in_dir tok
+    local tag=$1 dir=${expdir}/${asr_exp_prefix}_${1} in_dir tok src_args=()
     read -r in_dir tok < <(exp_inputs "${tag}")
+    if [ -n "${src_transcript}" ]; then
+        src_args=(--src_transcript_token_list "${src_tr_token_list}" --src_transcript_token_type bpe
+                  --src_transcript_bpemodel "${src_bpemodel}"
+                  --train_data_path_and_name_and_type "${unitdir}/${train_set}/src_transcript,src_transcript,text"
+                  --valid_data_path_and_name_and_type "${unitdir}/${valid_set}/src_transcript,src_transcript,text")
+    fi
     merge_train_config "${tag}" "${dir}" || return 1
     # a resumed training (--resume true) starts a new train.log: keep the earlier pieces
     # (train.log.1, .2, ...) so that its learning curve and training time stay whole
@@ -240,7 +274,7 @@ train_one() {
             --train_shape_file "${in_dir}/${train_set}/text_shape.bpe" \
             --valid_shape_file "${in_dir}/${valid_set}/units_shape" \
             --valid_shape_file "${in_dir}/${valid_set}/text_shape.bpe" \
-            --fold_length 500 --fold_length 150 ${asr_args} || return 1
+            --fold_length 500 --fold_length 150 "${src_args[@]+"${src_args[@]}"}" ${asr_args} || return 1
     # training time: the sum of the epochs' train and valid phases over all pieces of
     # the log (start-up excluded), so that a resumed training counts whole
     ${python} -m espnet2_ext.bin.learning_curve --exp "${dir}" --print_seconds > "${dir}/train_seconds" || return 1

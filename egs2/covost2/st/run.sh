@@ -47,5 +47,7 @@ fi
     --target_rates "25 15 8" \
     --asr_exps "dense entropy_rate25 entropy_rate15 entropy_rate8" \
     --nbpe 8000 \
+    --src_transcript "text.tc.${src_lang}" \
+    --src_nbpe 5000 \
     --ngpu 1 \
     "${args[@]+"${args[@]}"}"

@@ -24,4 +24,5 @@ set -euo pipefail
     --train_jobs 2 \
     --train_threads 1 \
     --nbpe 300 \
+    --src_transcript text.tc.en \
     "$@"

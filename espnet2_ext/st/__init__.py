@@ -1,0 +1,1 @@
+"""Speech translation models over discrete units."""

@@ -120,7 +120,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import logging
 import os
 import re
@@ -132,13 +131,15 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from validate_data_dir import (  # noqa: E402
-    c_sorted,
-    log_validation,
-    spk2utt_entries,
-    validate_data_dir,
-    write_kaldi_file,
+from prep_common import (  # noqa: E402
+    add_common_args,
+    log_skipped,
+    parse_args,
+    skip_examples,
+    validate_written,
+    write_json_atomic,
 )
+from validate_data_dir import c_sorted, spk2utt_entries, write_kaldi_file  # noqa: E402
 
 LOG = logging.getLogger("data_prep_covost2")
 
@@ -621,27 +622,12 @@ def _decide(
 
 def report(res: SplitResult, max_log_per_reason: int = 20) -> str:
     """Log one split's skipped rows; returns its summary line."""
-    shown: Counter = Counter()
-    for reason, item, detail in res.skipped_items:
-        shown[reason] += 1
-        if shown[reason] <= max_log_per_reason:
-            LOG.warning("%s: skipped [%s] %s: %s", res.name, reason, item, detail)
-        elif shown[reason] == max_log_per_reason + 1:
-            LOG.warning(
-                "%s: skipped [%s]: further rows of this reason not shown (%d in all)",
-                res.name,
-                reason,
-                res.skipped[reason],
-            )
+    log_skipped(LOG, res.skipped_items, max_log_per_reason, name=res.name)
     return res.summary()
 
 
 def report_dict(prep: PrepResult, res: SplitResult, files: list[str]) -> dict:
     """The content of ``<out>/<split>/prep_report.json``."""
-    examples: dict[str, list[str]] = {}
-    for reason, item, detail in res.skipped_items:
-        if len(examples.setdefault(reason, [])) < 5:
-            examples[reason].append(f"{item}: {detail}")
     return {
         "split": res.name,
         "covost_split_values": list(res.values),
@@ -654,17 +640,11 @@ def report_dict(prep: PrepResult, res: SplitResult, files: list[str]) -> dict:
         "speakers": len({u.spk for u in res.utts.values()}),
         "skipped_total": sum(res.skipped.values()),
         "skipped": dict(sorted(res.skipped.items())),
-        "skipped_examples": examples,
+        "skipped_examples": skip_examples(res.skipped_items),
         "files": files,
         "text": f"text.tc.{prep.tgt_lang} (target translation)",
         "inputs": prep.inputs(),
     }
-
-
-def _write_json_atomic(path: Path, obj: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    os.replace(tmp, path)
 
 
 def write_split(dst: Path, prep: PrepResult, res: SplitResult) -> list[str]:
@@ -695,7 +675,7 @@ def write_split(dst: Path, prep: PrepResult, res: SplitResult) -> list[str]:
     files = sorted(
         ["wav.scp", tgt_name, src_name, "text", "utt2spk", "spk2utt", REPORT_NAME]
     )
-    _write_json_atomic(dst / REPORT_NAME, report_dict(prep, res, files))
+    write_json_atomic(dst / REPORT_NAME, report_dict(prep, res, files))
     return files
 
 
@@ -782,25 +762,13 @@ def get_parser() -> argparse.ArgumentParser:
         default=None,
         help="Common Voice tsv to join (default: <cv_root>/validated.tsv)",
     )
-    p.add_argument(
-        "--check_audio",
-        action="store_true",
-        help="open every clip with soundfile (slower)",
-    )
-    p.add_argument("--max_log_per_reason", type=int, default=20)
-    p.add_argument(
-        "--log_level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")
-    )
+    add_common_args(p, check_audio_help="open every clip with soundfile (slower)")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (non-zero on input errors)."""
-    args = get_parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level,
-        format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s",
-    )
+    args = parse_args(get_parser(), argv)
     try:
         prep = prepare(
             args.cv_root,
@@ -816,18 +784,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InputError, OSError) as e:
         LOG.error("%s", e)
         return 1
-    status = 0
-    for split, res in prep.splits.items():
-        dst = Path(args.out) / split
-        vres = validate_data_dir(dst, check_audio=False)
-        log_validation(vres)
-        if not vres.ok:
-            status = 1
-            continue
-        LOG.info(
-            "wrote %s: %d utterances, %d speakers", dst, vres.num_utts, vres.num_spks
-        )
-    return status
+    return validate_written((Path(args.out) / split for split in prep.splits), LOG)
 
 
 if __name__ == "__main__":

@@ -53,13 +53,14 @@ from pathlib import Path
 from typing import Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from validate_data_dir import (  # noqa: E402
-    c_sorted,
-    log_validation,
-    spk2utt_entries,
-    validate_data_dir,
-    write_kaldi_file,
+from prep_common import (  # noqa: E402
+    add_common_args,
+    audio_problem,
+    log_skipped,
+    parse_args,
+    validate_written,
 )
+from validate_data_dir import c_sorted, spk2utt_entries, write_kaldi_file  # noqa: E402
 
 LOG = logging.getLogger("data_prep_librispeech")
 
@@ -120,26 +121,6 @@ class PrepResult:
         self.utts[utt.utt_id] = utt
         if not utt.text.isascii():
             self.non_ascii.append(utt.utt_id)
-
-
-def _audio_ok(path: Path, check_audio: bool) -> tuple[str, str] | None:
-    """None if usable, else (reason, detail)."""
-    try:
-        size = path.stat().st_size
-    except OSError as e:
-        return "missing_audio", str(e)
-    if size == 0:
-        return "empty_audio", "zero-byte file"
-    if check_audio:
-        import soundfile as sf
-
-        try:
-            info = sf.info(str(path))
-        except Exception as e:  # noqa: BLE001 - soundfile raises several types
-            return "unreadable_audio", str(e)
-        if info.frames == 0:
-            return "empty_audio", "no samples"
-    return None
 
 
 def _read_trans_lines(path: Path, res: PrepResult) -> list[tuple[str, str, int]]:
@@ -228,7 +209,7 @@ def scan_split(
                     res.skip("missing_audio", where, f"no {uid}{ext} in {tpath.parent}")
                 elif not text:
                     res.skip("empty_transcript", where, f"id {uid!r}")
-                elif (bad := _audio_ok(apath, check_audio)) is not None:
+                elif (bad := audio_problem(apath, check_audio)) is not None:
                     res.skip(bad[0], str(apath), bad[1])
                 else:
                     res.keep(Utt(uid, os.path.abspath(apath), text, spk, reader))
@@ -306,17 +287,7 @@ def write_data_dir(dst: str | Path, res: PrepResult, write_gender: bool = True) 
 
 def report(res: PrepResult, max_log_per_reason: int = 20) -> str:
     """Log the skipped entries and the non-ASCII transcripts; returns the final line."""
-    shown: Counter = Counter()
-    for reason, item, detail in res.skipped_items:
-        shown[reason] += 1
-        if shown[reason] <= max_log_per_reason:
-            LOG.warning("skipped [%s] %s: %s", reason, item, detail)
-        elif shown[reason] == max_log_per_reason + 1:
-            LOG.warning(
-                "skipped [%s]: further entries of this reason not shown (%d in all)",
-                reason,
-                res.skipped[reason],
-            )
+    log_skipped(LOG, res.skipped_items, max_log_per_reason)
     if res.non_ascii:
         LOG.warning(
             "%d transcripts contain non-ASCII characters (kept, UTF-8): %s",
@@ -379,29 +350,17 @@ def get_parser() -> argparse.ArgumentParser:
         help="speaker id in utt2spk",
     )
     p.add_argument(
-        "--check_audio",
-        action="store_true",
-        help="open every audio file with soundfile (slower)",
-    )
-    p.add_argument(
         "--speakers_file",
         default=None,
         help="SPEAKERS.TXT (default: found next to each src)",
     )
-    p.add_argument("--max_log_per_reason", type=int, default=20)
-    p.add_argument(
-        "--log_level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")
-    )
+    add_common_args(p)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (non-zero when nothing comes out)."""
-    args = get_parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level,
-        format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s",
-    )
+    args = parse_args(get_parser(), argv)
     try:
         res = prepare(
             args.src,
@@ -429,14 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.dst,
         )
         return 1
-    vres = validate_data_dir(args.dst, check_audio=False)
-    log_validation(vres)
-    if not vres.ok:
-        return 1
-    LOG.info(
-        "wrote %s: %d utterances, %d speakers", args.dst, vres.num_utts, vres.num_spks
-    )
-    return 0
+    return validate_written([args.dst], LOG)
 
 
 if __name__ == "__main__":

@@ -125,13 +125,16 @@ from pathlib import Path
 from typing import Any, Sequence
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from validate_data_dir import (  # noqa: E402
-    c_sorted,
-    log_validation,
-    spk2utt_entries,
-    validate_data_dir,
-    write_kaldi_file,
+from prep_common import (  # noqa: E402
+    add_common_args,
+    audio_problem,
+    log_skipped,
+    parse_args,
+    skip_examples,
+    validate_written,
+    write_json_atomic,
 )
+from validate_data_dir import c_sorted, spk2utt_entries, write_kaldi_file  # noqa: E402
 
 LOG = logging.getLogger("data_prep_vctk")
 
@@ -395,26 +398,6 @@ def _read_text(path: Path) -> tuple[str | None, str, bool]:
     return text, "", len(lines) > 1
 
 
-def _audio_problem(path: Path, check_audio: bool) -> tuple[str, str] | None:
-    """None if usable, else (reason, detail)."""
-    try:
-        size = path.stat().st_size
-    except OSError as e:
-        return "missing_audio", str(e)
-    if size == 0:
-        return "empty_audio", "zero-byte file"
-    if check_audio:
-        import soundfile as sf
-
-        try:
-            info = sf.info(str(path))
-        except Exception as e:  # noqa: BLE001 - soundfile raises several types
-            return "unreadable_audio", str(e)
-        if info.frames == 0:
-            return "empty_audio", "no samples"
-    return None
-
-
 def scan_tree(
     vctk_root: Path,
     mic: str = "mic1",
@@ -477,7 +460,7 @@ def scan_tree(
                     num,
                 )
                 continue
-        bad = _audio_problem(apath, check_audio)
+        bad = audio_problem(apath, check_audio)
         if bad is not None:
             res.skip(bad[0], str(apath), bad[1], spk, num)
             continue
@@ -701,18 +684,9 @@ def make_pairs(
 # ---------------------------------------------------------------------- writing
 
 
-def _write_json_atomic(path: Path, obj: dict) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    os.replace(tmp, path)
-
-
-def _examples(skips: Sequence[Skip], per_reason: int = 5) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for s in skips:
-        if len(out.setdefault(s.reason, [])) < per_reason:
-            out[s.reason].append(f"{s.item}: {s.detail}")
-    return out
+def _entries(skips: Sequence[Skip]) -> list[tuple[str, str, str]]:
+    """(reason, item, detail) of each skip (prep_common's skip log and examples)."""
+    return [(s.reason, s.item, s.detail) for s in skips]
 
 
 def _clear(dst: Path) -> None:
@@ -777,19 +751,7 @@ class PrepResult:
 
 def log_skips(name: str, skips: Sequence[Skip], max_log_per_reason: int = 20) -> None:
     """Log skipped entries, at most ``max_log_per_reason`` per reason."""
-    shown: Counter = Counter()
-    total = Counter(s.reason for s in skips)
-    for s in skips:
-        shown[s.reason] += 1
-        if shown[s.reason] <= max_log_per_reason:
-            LOG.warning("%s: skipped [%s] %s: %s", name, s.reason, s.item, s.detail)
-        elif shown[s.reason] == max_log_per_reason + 1:
-            LOG.warning(
-                "%s: skipped [%s]: %d in all, further ones not shown",
-                name,
-                s.reason,
-                total[s.reason],
-            )
+    log_skipped(LOG, _entries(skips), max_log_per_reason, name=name)
 
 
 def _speaker_checks(scan: ScanResult, info: SpeakerInfo) -> dict[str, Any]:
@@ -950,7 +912,7 @@ def prepare(
             "utterances_out": len(res.utts),
             "skipped_total": len(res.skips),
             "skipped": dict(sorted(res.skipped.items())),
-            "skipped_examples": _examples(res.skips),
+            "skipped_examples": skip_examples(_entries(res.skips)),
             "speakers": c_sorted(list({u.spk for u in res.utts.values()})),
             "speakers_without_gender": lacking,
             "mic_fallback_used": len(fallback),
@@ -958,7 +920,7 @@ def prepare(
             "files": sorted(files + [REPORT_NAME]),
             "inputs": inputs,
         }
-        _write_json_atomic(dst / REPORT_NAME, report)
+        write_json_atomic(dst / REPORT_NAME, report)
         written.append(name)
     dst = out / PARALLEL
     if pairs.pairs:
@@ -973,7 +935,7 @@ def prepare(
             "pairs_out": len(pairs.pairs),
             "skipped_total": len(pairs.skips),
             "skipped": dict(Counter(s.reason for s in pairs.skips)),
-            "skipped_examples": _examples(pairs.skips),
+            "skipped_examples": skip_examples(_entries(pairs.skips)),
             "utterances": len(pu),
             "target_kind": pairs.target_kind,
             "target_speakers": pairs.targets,
@@ -983,7 +945,7 @@ def prepare(
             "files": sorted(files + ["pairs", REPORT_NAME]),
             "inputs": inputs,
         }
-        _write_json_atomic(dst / REPORT_NAME, report)
+        write_json_atomic(dst / REPORT_NAME, report)
         written.append(PARALLEL)
     else:
         LOG.warning("%s: no pairs, %s not written", PARALLEL, dst)
@@ -1005,14 +967,14 @@ def prepare(
         "unattributed": {
             "count": len(unattributed),
             "skipped": dict(Counter(s.reason for s in unattributed)),
-            "examples": _examples(unattributed),
+            "examples": skip_examples(_entries(unattributed)),
         },
         "parallel_pairs": len(pairs.pairs),
         "multi_line_texts": scan.multi_line,
         "written": written,
         "inputs": inputs,
     }
-    _write_json_atomic(out / REPORT_NAME, top)
+    write_json_atomic(out / REPORT_NAME, top)
     return PrepResult(scan, info, sets, unattributed, sel, pairs, written, inputs)
 
 
@@ -1063,25 +1025,13 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--min_shared_fraction", type=float, default=0.5)
     p.add_argument("--pair_targets", default="auto", choices=PAIR_TARGETS)
     p.add_argument("--seed", type=int, default=0, help="which ids / sentences")
-    p.add_argument(
-        "--check_audio",
-        action="store_true",
-        help="open every audio file with soundfile (slower)",
-    )
-    p.add_argument("--max_log_per_reason", type=int, default=20)
-    p.add_argument(
-        "--log_level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")
-    )
+    add_common_args(p)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (non-zero on input errors)."""
-    args = get_parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level,
-        format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s",
-    )
+    args = parse_args(get_parser(), argv)
     try:
         res = prepare(
             args.vctk_root,
@@ -1102,14 +1052,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InputError, OSError) as e:
         LOG.error("%s", e)
         return 1
-    status = 0
-    for name in res.written:
-        dst = Path(args.out) / name
-        vres = validate_data_dir(dst, check_audio=False)
-        log_validation(vres)
-        if not vres.ok:
-            status = 1
-    return status
+    return validate_written((Path(args.out) / name for name in res.written), LOG)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,6 @@ import argparse
 import json
 import logging
 import math
-import multiprocessing
 import os
 import random
 import shutil
@@ -60,6 +59,9 @@ from typing import Any, Sequence
 import numpy as np
 import soundfile as sf
 from scipy.signal import resample_poly
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synth_common import check_existing, run_synth_jobs  # noqa: E402
 
 LOG = logging.getLogger("synth_corpus")
 
@@ -1572,31 +1574,6 @@ def _options_key(opts: CorpusOptions) -> dict[str, Any]:
     return {"format_version": CORPUS_FORMAT_VERSION, **asdict(opts)}
 
 
-def _check_existing(out: Path, opts: CorpusOptions, overwrite: bool) -> None:
-    """Refuse to mix corpora built with different options in one directory."""
-    manifest = out / "manifest.json"
-    if manifest.is_file():
-        old = json.loads(manifest.read_text(encoding="utf-8")).get("options")
-        if old == _options_key(opts):
-            return
-        if not overwrite:
-            raise SystemExit(
-                f"{out} holds a corpus built with other options ({manifest});\n"
-                f"  old: {old}\n  new: {_options_key(opts)}\n"
-                "use another --out or pass --overwrite"
-            )
-        LOG.warning("--overwrite: removing the previous corpus in %s", out)
-        for split in SPLITS:
-            shutil.rmtree(out / split, ignore_errors=True)
-        for name in ("SPEAKERS.TXT", "manifest.json", ".done"):
-            (out / name).unlink(missing_ok=True)
-    elif any((out / s).exists() for s in SPLITS):
-        raise SystemExit(
-            f"{out} has split directories but no manifest.json: not written by this "
-            "script, refusing"
-        )
-
-
 def build_corpus(
     out: str | Path, opts: CorpusOptions, nj: int = 2, overwrite: bool = False
 ) -> dict[str, Any]:
@@ -1611,7 +1588,16 @@ def build_corpus(
         )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    _check_existing(out, opts, overwrite)
+    # refuse to mix corpora built with different options in one directory
+    check_existing(
+        out,
+        _options_key(opts),
+        overwrite,
+        ours=(*SPLITS, "SPEAKERS.TXT"),
+        markers=SPLITS,
+        what="split directories",
+        log=LOG,
+    )
     t0 = time.time()
     utts, voices = plan_corpus(opts)
     LOG.info(
@@ -1653,44 +1639,7 @@ def build_corpus(
     _write_text_atomic(manifest_path, json.dumps(base_manifest, indent=2) + "\n")
 
     jobs = [(str(out), u) for u in utts]
-    samples: dict[str, int] = {}
-    made = 0
-    every = max(10, len(jobs) // 20)
-    last_log = time.time()
-
-    def _progress(i: int) -> None:
-        nonlocal last_log
-        if i == len(jobs) or i % every == 0 or time.time() - last_log > 30:
-            last_log = time.time()
-            el = time.time() - t0
-            eta = el / i * (len(jobs) - i) if i else 0.0
-            LOG.info(
-                "progress %d/%d (%.0f%%), synthesized %d, %.0fs elapsed, eta %.0fs",
-                i,
-                len(jobs),
-                100.0 * i / len(jobs),
-                made,
-                el,
-                eta,
-            )
-
-    if nj <= 1:
-        for i, job in enumerate(jobs, 1):
-            utt_id, n, m = _synth_job(job)
-            samples[utt_id] = n
-            made += m
-            _progress(i)
-    else:
-        ctx = multiprocessing.get_context(
-            "fork" if sys.platform.startswith("linux") else "spawn"
-        )
-        with ctx.Pool(nj) as pool:
-            for i, (utt_id, n, m) in enumerate(
-                pool.imap_unordered(_synth_job, jobs, chunksize=4), 1
-            ):
-                samples[utt_id] = n
-                made += m
-                _progress(i)
+    samples, made = run_synth_jobs(_synth_job, jobs, nj, t0, LOG)
 
     # transcripts per chapter, written after the audio so that a partial build never
     # has transcript lines without audio

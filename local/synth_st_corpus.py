@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import multiprocessing
 import os
 import random
 import shutil
@@ -60,6 +59,7 @@ from covost_layout import (  # noqa: E402
     write_covost_tree,
 )
 from st_grammar import build_splits  # noqa: E402
+from synth_common import check_existing, run_synth_jobs  # noqa: E402
 from synth_corpus import ESPEAK_BIN, Voice, make_voices, synthesize  # noqa: E402
 
 LOG = logging.getLogger("synth_st_corpus")
@@ -202,20 +202,12 @@ def build_corpus(
             f"{ESPEAK_BIN} not found on PATH (Debian/Ubuntu: apt-get install espeak-ng)"
         )
     out = Path(out)
-    (out / "clips").mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     key = {"format_version": FORMAT_VERSION, **asdict(opts)}
+    # a corpus made with other options: refused, or with overwrite, out is emptied
+    check_existing(out, key, overwrite, ours=None, log=LOG)
+    (out / "clips").mkdir(exist_ok=True)
     manifest_path, done = out / "manifest.json", out / ".done"
-    if manifest_path.is_file():
-        old = json.loads(manifest_path.read_text(encoding="utf-8")).get("options")
-        if old != key:
-            if not overwrite:
-                raise SystemExit(
-                    f"{out} holds a corpus made with other options ({old}); use "
-                    "another --out or --overwrite"
-                )
-            LOG.warning("--overwrite: removing the corpus in %s", out)
-            shutil.rmtree(out)
-            (out / "clips").mkdir(parents=True)
     t0 = time.time()
     clips, voices = plan_corpus(opts)
     LOG.info(
@@ -243,28 +235,7 @@ def build_corpus(
     manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
     jobs = [(str(out), c) for c in clips]
-    samples: dict[str, int] = {}
-    made = 0
-    every = max(10, len(jobs) // 10)
-    if nj <= 1:
-        results = map(_synth_job, jobs)
-        pool = None
-    else:
-        ctx = multiprocessing.get_context(
-            "fork" if sys.platform.startswith("linux") else "spawn"
-        )
-        pool = ctx.Pool(nj)
-        results = pool.imap_unordered(_synth_job, jobs, chunksize=4)
-    try:
-        for i, (path, n, m) in enumerate(results, 1):
-            samples[path] = n
-            made += m
-            if i % every == 0 or i == len(jobs):
-                LOG.info("progress %d/%d, %.0fs", i, len(jobs), time.time() - t0)
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
+    samples, made = run_synth_jobs(_synth_job, jobs, nj, t0, LOG)
     # the tsv files after the audio: a partial build never lists a clip it lacks
     write_covost_tree(
         out,

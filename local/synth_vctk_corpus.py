@@ -58,7 +58,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import multiprocessing
 import os
 import random
 import re
@@ -75,6 +74,7 @@ import soundfile as sf
 from scipy.signal import butter, resample_poly, sosfilt
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synth_common import check_existing, run_synth_jobs  # noqa: E402
 from synth_corpus import (  # noqa: E402
     DAYS,
     ESPEAK_BIN,
@@ -500,36 +500,6 @@ def _options_key(opts: VctkCorpusOptions) -> dict[str, Any]:
     return {"format_version": FORMAT_VERSION, **asdict(opts)}
 
 
-def _check_existing(out: Path, opts: VctkCorpusOptions, overwrite: bool) -> None:
-    """Refuse a corpus made with other options (unless ``overwrite``) or not ours."""
-    manifest = out / "manifest.json"
-    ours = (TXT_DIR, WAV_DIR, SPEAKER_INFO)
-    if manifest.is_file():
-        old = json.loads(manifest.read_text(encoding="utf-8")).get("options")
-        if old == _options_key(opts):
-            return
-        if not overwrite:
-            raise SystemExit(
-                f"{out} holds a corpus made with other options ({manifest});\n"
-                f"  old: {old}\n  new: {_options_key(opts)}\n"
-                "use another --out or pass --overwrite"
-            )
-        LOG.warning("--overwrite: removing the previous corpus in %s", out)
-        for name in ours:
-            p = out / name
-            if p.is_dir():
-                shutil.rmtree(p)
-            else:
-                p.unlink(missing_ok=True)
-        for name in ("manifest.json", ".done"):
-            (out / name).unlink(missing_ok=True)
-    elif any((out / name).exists() for name in ours):
-        raise SystemExit(
-            f"{out} has VCTK files but no manifest.json: not written by this script "
-            "(the real corpus?), refusing"
-        )
-
-
 def _summary(
     utts: list[VctkUtt], speakers: list[Speaker], samples: dict[str, int]
 ) -> dict[str, Any]:
@@ -572,7 +542,15 @@ def build_corpus(
     opts.validate()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    _check_existing(out, opts, overwrite)
+    # refuse a corpus made with other options (unless overwrite) or not ours
+    check_existing(
+        out,
+        _options_key(opts),
+        overwrite,
+        ours=(TXT_DIR, WAV_DIR, SPEAKER_INFO),
+        what="VCTK files (the real corpus?)",
+        log=LOG,
+    )
     t0 = time.time()
     utts, speakers = plan_corpus(opts)
     heldout = [sp.spk for sp in speakers if sp.voice.heldout]
@@ -637,28 +615,7 @@ def build_corpus(
     _write_text(manifest_path, json.dumps(manifest, indent=2) + "\n")
 
     jobs = [(str(out), u) for u in utts]
-    samples: dict[str, int] = {}
-    made = 0
-    every = max(10, len(jobs) // 10)
-    if nj <= 1:
-        results: Any = map(_synth_job, jobs)
-        pool = None
-    else:
-        ctx = multiprocessing.get_context(
-            "fork" if sys.platform.startswith("linux") else "spawn"
-        )
-        pool = ctx.Pool(nj)
-        results = pool.imap_unordered(_synth_job, jobs, chunksize=4)
-    try:
-        for i, (utt_id, n, m) in enumerate(results, 1):
-            samples[utt_id] = n
-            made += m
-            if i % every == 0 or i == len(jobs):
-                LOG.info("progress %d/%d, %.0fs", i, len(jobs), time.time() - t0)
-    finally:
-        if pool is not None:
-            pool.close()
-            pool.join()
+    samples, made = run_synth_jobs(_synth_job, jobs, nj, t0, LOG)
     # the texts after the audio: a partial build never has a text without its audio
     for u in utts:
         path = out / u.txt_relpath()

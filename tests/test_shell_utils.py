@@ -597,3 +597,38 @@ def test_exp_helpers(tmp_path):
     assert lines[10] == "failed: bad"
     assert "other training job(s) running" in r.stderr
     assert (tmp_path / "t.log.1").is_file() and not (tmp_path / "t.log").exists()
+
+
+def test_split_units_opts(tmp_path):
+    """Unknown options go to units_opts (for units.sh), the others to args."""
+    script = write_script(
+        tmp_path / "split_demo.sh",
+        f"""
+        #!/usr/bin/env bash
+        set -euo pipefail
+        nj=2
+        stage=1
+        . {UTILS}/exp.sh
+        units_opts=() args=()
+        split_units_opts --nj 3 --kmeans_clusters 50 --stage=2 --lm-order=3 \\
+            --help --config c.conf --nj --dash-value pos1
+        printf 'units: %s\\n' "${{units_opts[@]}}"
+        printf 'args: %s\\n' "${{args[@]}}"
+        """,
+    )
+    r = run([script])
+    assert r.returncode == 0, r.stderr
+    units = [x[7:] for x in r.stdout.splitlines() if x.startswith("units: ")]
+    args = [x[6:] for x in r.stdout.splitlines() if x.startswith("args: ")]
+    assert units == ["--kmeans_clusters", "50", "--lm-order=3"]
+    assert args == [
+        "--nj",
+        "3",
+        "--stage=2",
+        "--help",
+        "--config",
+        "c.conf",
+        "--nj",
+        "--dash-value",
+        "pos1",
+    ]

@@ -76,23 +76,15 @@ help_message="Usage: $0 [options]   (stage list at the top of $0; units options:
 cmdline="$0 $*"            # as given, for README.md's results
 TEMPLATE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 REPO=$(cd "${TEMPLATE}/../.." && pwd)
-# options of units.sh are forwarded; collect the ones we do not know
-units_opts=()
-args=()
-while [ $# -gt 0 ]; do
-    name=${1#--}; name=${name%%=*}; name=${name//-/_}
-    if [[ "$1" == --* ]] && ! declare -p "${name}" >/dev/null 2>&1 && [ "${name}" != help ] && [ "${name}" != config ]; then
-        if [[ "$1" == *=* ]]; then units_opts+=("$1"); shift; else units_opts+=("$1" "$2"); shift 2; fi
-    elif [[ "$1" == --* ]] && [[ "$1" != *=* ]] && [ "${name}" != help ] && [ $# -ge 2 ]; then
-        args+=("$1" "$2"); shift 2
-    else
-        args+=("$1"); shift
-    fi
-done
+# options of units.sh are forwarded: split_units_opts puts the ones we do not know in
+# units_opts, the others in args (utils/exp.sh: also base_tag, tag_frontend, tag_sets,
+# stamp_of, rotate_log, run_jobs)
+. "${TEMPLATE}/utils/exp.sh"
+units_opts=() args=()      # set by split_units_opts
+split_units_opts "$@"
 set -- "${args[@]+"${args[@]}"}"
 . "${TEMPLATE}/utils/parse_options.sh"
 . "${TEMPLATE}/utils/log.sh"
-. "${TEMPLATE}/utils/exp.sh"   # base_tag, tag_frontend, tag_sets, stamp_of, rotate_log, run_jobs
 [ -f ./path.sh ] && . ./path.sh
 [ -f ./cmd.sh ] && . ./cmd.sh
 : "${train_cmd:=${TEMPLATE}/utils/launch.sh --backend local}"

@@ -1,7 +1,19 @@
 # shellcheck shell=bash
-# Experiment helpers shared by the downstream stage scripts (asr.sh, vc.sh): experiment
-# tags, stamps, log rotation and the pool of training jobs. Source it after log.sh.
+# Experiment helpers shared by the downstream stage scripts (asr.sh, vc.sh): the
+# options forwarded to units.sh, experiment tags, stamps, log rotation and the pool of
+# training jobs. Sourcing it only defines functions (no variables, no output), so the
+# scripts source it once, before their options are parsed; the functions that log call
+# log (utils/log.sh), which must be sourced before they run.
 #
+#   split_units_opts ARGS...
+#                           sorts the command line of the calling script: an option
+#                           --name (or --name=value) for which the caller has no
+#                           variable (other than --help and --config) goes, with its
+#                           value, to the global array units_opts (forwarded to
+#                           units.sh); everything else to the global array args (for
+#                           utils/parse_options.sh). Sets both arrays (they are global:
+#                           call it at the top level, before parse_options.sh, then
+#                           set -- "${args[@]+"${args[@]}"}")
 #   base_tag TAG            TAG without a trailing _seed<N>
 #   tag_frontend TAG        "<kind> <calib_name> <variant>" of an experiment tag:
 #                           dense | dedup | fixed_pool<N> | entropy_rate<R> |
@@ -11,6 +23,24 @@
 #   rotate_log FILE         FILE -> FILE.<n> (first free n) when it exists
 #   run_jobs N FN TAG...    FN TAG for every TAG, N at a time; the failed tags are left
 #                           in the array run_jobs_failed
+
+# The caller's option variables are its globals: `declare -p` sees them from here (the
+# only local, name, is not an option of the scripts).
+split_units_opts() {
+    local name
+    units_opts=()
+    args=()
+    while [ $# -gt 0 ]; do
+        name=${1#--}; name=${name%%=*}; name=${name//-/_}
+        if [[ "$1" == --* ]] && ! declare -p "${name}" >/dev/null 2>&1 && [ "${name}" != help ] && [ "${name}" != config ]; then
+            if [[ "$1" == *=* ]]; then units_opts+=("$1"); shift; else units_opts+=("$1" "$2"); shift 2; fi
+        elif [[ "$1" == --* ]] && [[ "$1" != *=* ]] && [ "${name}" != help ] && [ $# -ge 2 ]; then
+            args+=("$1" "$2"); shift 2   # a known option and its value (which may start with --)
+        else
+            args+=("$1"); shift
+        fi
+    done
+}
 
 # A tag may end in _seed<N>: the same experiment trained with ESPnet's --seed N.
 base_tag() { local t=$1; [[ "${t}" =~ ^(.+)_seed[0-9]+$ ]] && t=${BASH_REMATCH[1]}; echo "${t}"; }

@@ -36,6 +36,7 @@ k-means model is a plain ``.npy`` array. ``trust_pickle=True`` (``transcribe
 checkpoints that need ``weights_only=False``) for models you trust.
 """
 
+import copy
 import logging
 import os
 import tempfile
@@ -49,10 +50,9 @@ import yaml
 import espnet2_ext  # noqa: F401  (registers the frontends in ESPnet's MT task)
 from espnet2_ext.bin.pack_model import (
     ARCHIVE_SUFFIXES,
-    ASR_CONFIG,
-    ASR_MODEL,
     BPEMODEL,
     KMEANS_MODEL,
+    TASKS,
     UNIT_LM_CONFIG,
     UNIT_LM_FILE,
     UNITS_CONFIG,
@@ -170,13 +170,7 @@ def unpack_model(archive: PathLike, outdir: PathLike) -> Path:
 def read_meta(directory: PathLike) -> Dict[str, str]:
     """``{key: path}`` of a packed-model directory's ``meta.yaml``, paths absolute."""
     directory = Path(directory)
-    meta_path = directory / "meta.yaml"
-    if not meta_path.is_file():
-        raise ModelLoadError(
-            f"{directory} is not a packed model directory (no meta.yaml); give the "
-            "archive, or asr_train_config / asr_model_file / units_config"
-        )
-    meta = load_yaml(meta_path, "meta.yaml")
+    meta = _load_meta(directory)
     out = {}
     for section in ("yaml_files", "files"):
         for k, v in (meta.get(section) or {}).items():
@@ -185,11 +179,36 @@ def read_meta(directory: PathLike) -> Dict[str, str]:
     return out
 
 
+def read_meta_task(directory: PathLike) -> str:
+    """The ``task`` of a packed-model directory (``asr``: an MT-task model, ASR or
+    speech translation; ``vc``: a unit-to-mel VC model). Packs without one are ASR."""
+    return str(_load_meta(Path(directory)).get("task") or "asr")
+
+
+def _load_meta(directory: Path) -> Dict[str, Any]:
+    meta_path = directory / "meta.yaml"
+    if not meta_path.is_file():
+        raise ModelLoadError(
+            f"{directory} is not a packed model directory (no meta.yaml); give the "
+            "archive, or the model's config, checkpoint and units_config"
+        )
+    return load_yaml(meta_path, "meta.yaml")
+
+
+# the command that runs a packed model of each task
+_ENTRY_POINTS = {"asr": "transcribe / translate", "vc": "convert"}
+
+
 class ResolvedModel:
     """All files of a model, with every config path made absolute.
 
-    ``asr_config``, ``lm_config`` and ``units_config`` are the resolved dictionaries;
-    :meth:`write_configs` writes the ASR and LM ones where ESPnet's loaders read them.
+    ``config`` (alias ``asr_config``), ``lm_config`` and ``units_config`` are the
+    resolved dictionaries, ``model_file`` (alias ``asr_model_file``) the checkpoint;
+    :meth:`write_configs` writes the model and LM configs where ESPnet's loaders read
+    them. ``task``: ``asr`` (MT-task models: ASR, speech translation) or ``vc`` (the
+    unit-to-mel VC model), see :data:`espnet2_ext.bin.pack_model.TASKS`; the explicit
+    files are ``asr_train_config`` / ``asr_model_file`` or, for any task,
+    ``train_config`` / ``model_file``.
     """
 
     def __init__(
@@ -204,7 +223,22 @@ class ResolvedModel:
         bpemodel: Optional[PathLike] = None,
         base_dir: Optional[PathLike] = None,
         unpack_dir: Optional[PathLike] = None,
+        task: str = "asr",
+        train_config: Optional[PathLike] = None,
+        model_file: Optional[PathLike] = None,
     ):
+        if task not in TASKS:
+            raise ValueError(f"unknown task {task!r} (choose from {sorted(TASKS)})")
+        spec = self.task = TASKS[task]
+        what = spec.what
+        if task == "asr":
+            train_config = (
+                train_config if train_config is not None else asr_train_config
+            )
+            model_file = model_file if model_file is not None else asr_model_file
+        elif asr_train_config is not None or asr_model_file is not None:
+            raise ValueError(f"asr_train_config / asr_model_file given for task {task}")
+        cfg_name, model_name = f"{task}_train_config", f"{task}_model_file"
         self._tmp: Optional[tempfile.TemporaryDirectory] = None
         self.model_dir: Optional[Path] = None
         paths: Dict[str, Optional[str]] = {}
@@ -224,32 +258,39 @@ class ResolvedModel:
                 )
             else:
                 raise ModelLoadError(f"model not found: {mpath}")
+            packed_task = read_meta_task(self.model_dir)
+            if packed_task != task:
+                use = _ENTRY_POINTS.get(packed_task)
+                raise ModelLoadError(
+                    f"{model} is a packed {packed_task} model, not a {task} model"
+                    + (f": run it with {use}" if use else "")
+                )
             paths.update(read_meta(self.model_dir))
             resolve = _Resolver([self.model_dir], list_members(self.model_dir))
         else:
             missing = [
                 n
                 for n, v in (
-                    ("asr_train_config", asr_train_config),
-                    ("asr_model_file", asr_model_file),
+                    (cfg_name, train_config),
+                    (model_name, model_file),
                     ("units_config", units_config),
                 )
                 if v is None
             ]
             if missing:
                 raise ModelLoadError(
-                    "give a packed model (model=...) or all of asr_train_config, "
-                    f"asr_model_file, units_config (missing: {', '.join(missing)})"
+                    f"give a packed model (model=...) or all of {cfg_name}, "
+                    f"{model_name}, units_config (missing: {', '.join(missing)})"
                 )
             if base_dir is not None:
                 roots = [Path(base_dir)]
             else:  # the working directory, then the directories above the config
-                cfg_dir = Path(os.path.abspath(asr_train_config)).parent
+                cfg_dir = Path(os.path.abspath(train_config)).parent
                 roots = [Path.cwd()] + [cfg_dir] + list(cfg_dir.parents)
             resolve = _Resolver(roots)
         explicit = {
-            ASR_CONFIG: asr_train_config,
-            ASR_MODEL: asr_model_file,
+            spec.config_key: train_config,
+            spec.model_key: model_file,
             UNITS_CONFIG: units_config,
             UNIT_LM_CONFIG: unit_lm_train_config,
             UNIT_LM_FILE: unit_lm_file,
@@ -263,33 +304,38 @@ class ResolvedModel:
                     v = Path(base_dir) / v
                 paths[k] = str(v)
                 explicit[k] = str(v)
-        for k in (ASR_CONFIG, ASR_MODEL, UNITS_CONFIG):
+        for k in (spec.config_key, spec.model_key, UNITS_CONFIG):
             if not paths.get(k):
                 raise ModelLoadError(f"{self.model_dir}: meta.yaml names no {k}")
-        self.asr_model_file = paths[ASR_MODEL]
-        if not os.path.isfile(self.asr_model_file):
-            raise ModelLoadError(f"ASR model file not found: {self.asr_model_file}")
+        self.model_file = paths[spec.model_key]
+        if not os.path.isfile(self.model_file):
+            raise ModelLoadError(f"{what} model file not found: {self.model_file}")
 
-        # ASR config (+ the unit LM it references)
-        self.asr_config = self._load(paths[ASR_CONFIG], "ASR config")
-        fconf = self.asr_config.get("frontend_conf")
+        # the model's config (+ the unit LM its frontend references)
+        cfg_path = paths[spec.config_key]
+        self.config = self._load(cfg_path, f"{what} config")
+        try:
+            fconf = spec.frontend_options(self.config)
+        except RuntimeError as e:  # PackError: not a mapping
+            raise ModelLoadError(str(e)) from e
+        fkeys = spec.frontend_conf
         given = []
         for keys, k in (
-            (("frontend_conf", "lm_train_config"), UNIT_LM_CONFIG),
-            (("frontend_conf", "lm_file"), UNIT_LM_FILE),
+            (fkeys + ("lm_train_config",), UNIT_LM_CONFIG),
+            (fkeys + ("lm_file",), UNIT_LM_FILE),
             (("bpemodel",), BPEMODEL),
         ):
             if explicit.get(k) is not None:
-                if keys[0] == "frontend_conf" and not isinstance(fconf, dict):
+                if keys[: len(fkeys)] == fkeys and fconf is None:
                     raise ModelLoadError(
-                        f"{k} given, but the ASR config has no frontend_conf"
+                        f"{k} given, but the {what} config has no {'.'.join(fkeys)}"
                     )
-                set_in(self.asr_config, keys, os.path.abspath(explicit[k]))
+                set_in(self.config, keys, os.path.abspath(explicit[k]))
                 given.append(keys)
         _resolve_config(
-            self.asr_config,
-            "asr",
-            f"ASR config {paths[ASR_CONFIG]}",
+            self.config,
+            spec.kind,
+            f"{what} config {cfg_path}",
             resolve,
             skip=given,
         )
@@ -324,6 +370,19 @@ class ResolvedModel:
             skip=given,
         )
 
+    # the names Speech2Text and older callers use
+    @property
+    def asr_config(self) -> Dict[str, Any]:
+        return self.config
+
+    @property
+    def asr_model_file(self) -> str:
+        return self.model_file
+
+    def src_token_list(self) -> Optional[List[str]]:
+        """The model's unit token list (resolved config), or None."""
+        return model_src_token_list(self.config, task=self.task)
+
     @staticmethod
     def _load(path: PathLike, what: str) -> Dict[str, Any]:
         try:
@@ -332,19 +391,23 @@ class ResolvedModel:
             raise ModelLoadError(str(e)) from e
 
     def write_configs(self, directory: PathLike) -> Tuple[str, Optional[str]]:
-        """Write the resolved ASR config (pointing at the resolved LM config) there."""
+        """Write the resolved model config (pointing at the resolved LM config) there.
+
+        Returns the paths of the model config (``<task>_config.yaml``) and of the unit
+        LM config (None without one).
+        """
         d = Path(directory)
-        cfg = dict(self.asr_config)
+        cfg = copy.deepcopy(self.config)
         lm_path = None
         if self.lm_config is not None:
             lm_path = str(d / "unit_lm_config.yaml")
             with open(lm_path, "w", encoding="utf-8") as f:
                 yaml.safe_dump(self.lm_config, f, sort_keys=False, allow_unicode=True)
-            cfg["frontend_conf"] = dict(cfg["frontend_conf"], lm_train_config=lm_path)
-        asr_path = str(d / "asr_config.yaml")
-        with open(asr_path, "w", encoding="utf-8") as f:
+            set_in(cfg, self.task.frontend_conf + ("lm_train_config",), lm_path)
+        cfg_path = str(d / f"{self.task.name}_config.yaml")
+        with open(cfg_path, "w", encoding="utf-8") as f:
             yaml.safe_dump(cfg, f, sort_keys=False, allow_unicode=True)
-        return asr_path, lm_path
+        return cfg_path, lm_path
 
 
 # --------------------------------------------------------------------------- main class

@@ -292,9 +292,24 @@ def test_registered_and_built_by_the_tts_task(tmp_path, token_list, lm_files):
     assert 0.0 <= float(stats["mel_minus_units"]) <= 1.0
 
 
-def _write_tts_data(d: Path, token_list, num_utts=4):
+TINY_TTS_CONF = dict(
+    frontend="dedup",
+    adim=16,
+    decoder_conf=dict(num_blocks=1, linear_units=32, attention_heads=2),
+    spk_embed_dim=8,
+)
+
+
+def _write_tts_data(d: Path, token_list, num_utts=4, tts_conf=None):
+    """Tiny TTS-task data in ``d`` (sine waves, random units of the matching length,
+    random unit d-vectors of ``tts_conf``'s ``spk_embed_dim``) and ``train.yaml``
+    (``tts_conf``: the model's options, default :data:`TINY_TTS_CONF`)."""
     import kaldiio
     import soundfile as sf
+    import yaml
+
+    tts_conf = dict(TINY_TTS_CONF if tts_conf is None else tts_conf)
+    spk_dim = tts_conf.get("spk_embed_dim") or 8
 
     rng = np.random.default_rng(0)
     (d / "wav").mkdir(parents=True)
@@ -311,7 +326,7 @@ def _write_tts_data(d: Path, token_list, num_utts=4):
         lines["wav.scp"].append(f"{key} {d / 'wav' / key}.wav")
         lines["text"].append(f"{key} " + " ".join(ids))
         lines["text_shape"].append(f"{key} {T}")
-        v = rng.standard_normal(8).astype(np.float32)
+        v = rng.standard_normal(spk_dim).astype(np.float32)
         vecs[key] = v / np.linalg.norm(v)
     for name, rows in lines.items():
         (d / name).write_text("\n".join(rows) + "\n")
@@ -319,24 +334,24 @@ def _write_tts_data(d: Path, token_list, num_utts=4):
         for key, v in vecs.items():
             w(key, v)
     (d / "train.yaml").write_text(
-        """tts: unit_vc
-tts_conf:
-    frontend: dedup
-    adim: 16
-    decoder_conf: {num_blocks: 1, linear_units: 32, attention_heads: 2}
-    spk_embed_dim: 8
-feats_extract: fbank
-feats_extract_conf: {fs: 16000, n_fft: 1024, hop_length: 320, n_mels: 80}
-normalize: null
-"""
+        yaml.safe_dump(
+            dict(
+                tts="unit_vc",
+                tts_conf=tts_conf,
+                feats_extract="fbank",
+                feats_extract_conf=dict(
+                    fs=16000, n_fft=1024, hop_length=320, n_mels=80
+                ),
+                normalize=None,
+            ),
+            sort_keys=False,
+        )
     )
 
 
-def test_tiny_training_run_and_espnet_inference(tmp_path, token_list):
-    from espnet2_ext.compat import Text2Speech
-
-    d = tmp_path
-    _write_tts_data(d, token_list)
+def _run_tiny_training(d: Path) -> Path:
+    """One epoch of ``espnet2_ext.bin.tts_train`` on the data of
+    :func:`_write_tts_data` in ``d``; returns the experiment directory."""
     data = []
     for split in ("train", "valid"):
         for path, name, kind in (
@@ -362,6 +377,16 @@ def test_tiny_training_run_and_espnet_inference(tmp_path, token_list):
     res = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
     assert res.returncode == 0, res.stderr[-3000:]
     assert "l1_loss" in res.stderr and (d / "exp" / "valid.loss.best.pth").exists()
+    return d / "exp"
+
+
+def test_tiny_training_run_and_espnet_inference(tmp_path, token_list):
+    import espnet2_ext.tasks.tts  # noqa: F401  (registers unit_vc when run alone)
+    from espnet2_ext.compat import Text2Speech
+
+    d = tmp_path
+    _write_tts_data(d, token_list)
+    _run_tiny_training(d)
 
     # ESPnet's own inference rebuilds it from config.yaml (unit_vc registered above)
     t2s = Text2Speech(str(d / "exp" / "config.yaml"), str(d / "exp" / "1epoch.pth"))

@@ -181,7 +181,16 @@ def test_mini_synth_vc_recipe_all_stages(tmp_path):
     for name in ["ref_target", "ref_resynth", "ref_source"] + EXPS:
         assert f"|{name}|6|" in readme, name
     assert (rec / "vc_results.png").stat().st_size > 1000
-    assert "packing VC models is not implemented: skipped" in out
+
+    # stage 13: every experiment packed, entropy with its unit LM (under ESPnet's TTS
+    # names, task vc: what espnet2_ext.bin.convert loads)
+    import zipfile
+
+    for tag in EXPS:
+        with zipfile.ZipFile(rec / f"exp/vc_{tag}/packed.zip") as zf:
+            meta = yaml.safe_load(zf.read("meta.yaml"))
+        assert meta["task"] == "vc" and "tts_model_file" in meta["files"], tag
+        assert ("unit_lm_file" in meta["files"]) == tag.startswith("entropy"), tag
 
     # a rerun of stages 8-11 finds everything up to date
     p = subprocess.run(

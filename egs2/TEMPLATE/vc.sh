@@ -31,9 +31,11 @@
 #             input changed (score.stamp)
 #   stage 12: the results block of README.md (ESPnet's RESULTS format) and a plot of
 #             intelligibility and similarity against tokens/s (espnet2_ext.bin.vc_results)
-#   stage 13: packing: not implemented (skipped with a message; the experiment dir
-#             holds config.yaml and the model, which ESPnet's Text2Speech loads once
-#             espnet2_ext.tasks.tts is imported)
+#   stage 13: packing each experiment with the units' feature settings and k-means
+#             (and, for entropy, its unit LM) into exp/vc_<tag>/packed.zip
+#             (espnet2_ext.bin.pack_model --vc_train_config), which
+#             "python -m espnet2_ext.bin.convert --model ... --source in.wav
+#             --target-speaker ref.wav --out out.wav" runs on raw audio
 #
 # Experiments (--vc_exps): dense | dedup | fixed_pool<N> | entropy_rate<R> |
 # entropy_<variant>_rate<R> [...], each optionally with _seed<N> (utils/exp.sh).
@@ -330,7 +332,12 @@ if [ "${stage}" -le 12 ] && [ "${stop_stage}" -ge 12 ]; then
 fi
 
 if [ "${stage}" -le 13 ] && [ "${stop_stage}" -ge 13 ]; then
-    stage_banner 13 "packing"
-    log "stage 13: packing VC models is not implemented: skipped (exp/${vc_exp_prefix}_<tag>/config.yaml + ${inference_model} load with ESPnet's Text2Speech after 'import espnet2_ext.tasks.tts')"
+    for tag in ${vc_exps}; do
+        dir=${expdir}/${vc_exp_prefix}_${tag}
+        stage_banner 13 "packing ${dir} -> ${dir}/packed.zip"
+        ${python} -m espnet2_ext.bin.pack_model --vc_train_config "${dir}/config.yaml" \
+            --vc_model_file "${dir}/${inference_model}" --units_config "${expdir}/kmeans/units.yaml" \
+            --outpath "${dir}/packed.zip"
+    done
 fi
 log "vc.sh finished (stages ${stage}-${stop_stage})"

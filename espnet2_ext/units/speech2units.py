@@ -109,6 +109,36 @@ def waveform_from_array(
     return wav.contiguous()
 
 
+def load_waveform(
+    audio: AudioInput,
+    sample_rate: Optional[int] = None,
+    min_duration: float = MIN_SAMPLES / SAMPLE_RATE,
+    max_duration: Optional[float] = None,
+) -> torch.Tensor:
+    """A path (any format libsndfile reads; no pipes) or samples at ``sample_rate`` ->
+    (N,) mono float32 at 16 kHz, as every entry point reads its input audio.
+
+    Raises:
+        AudioError: missing, unreadable, empty, too short/long (a long file is refused
+            from its header), NaN samples, ...
+    """
+    if isinstance(audio, (str, Path)):
+        if sample_rate is not None:
+            logger.debug("sample_rate ignored for a file (%s): its header says", audio)
+        return load_audio(
+            str(audio),
+            target_sr=SAMPLE_RATE,
+            min_duration=min_duration,
+            max_duration=max_duration,
+            allow_pipe=False,
+        )
+    if isinstance(audio, (np.ndarray, torch.Tensor)):
+        if sample_rate is None:
+            raise ValueError("sample_rate is required when audio is an array")
+        return waveform_from_array(audio, sample_rate, min_duration, max_duration)
+    raise TypeError(f"audio must be a path or an array, got {type(audio).__name__}")
+
+
 class Speech2Units:
     """Raw audio -> k-means unit ids -> a model's source token ids.
 
@@ -219,25 +249,7 @@ class Speech2Units:
         self, audio: AudioInput, sample_rate: Optional[int] = None
     ) -> torch.Tensor:
         """A path or samples -> (N,) mono float32 at 16 kHz; raises ``AudioError``."""
-        if isinstance(audio, (str, Path)):
-            if sample_rate is not None:
-                logger.debug(
-                    "sample_rate ignored for a file (%s): its header says", audio
-                )
-            return load_audio(
-                str(audio),
-                target_sr=SAMPLE_RATE,
-                min_duration=self.min_duration,
-                max_duration=self.max_duration,
-                allow_pipe=False,
-            )
-        if isinstance(audio, (np.ndarray, torch.Tensor)):
-            if sample_rate is None:
-                raise ValueError("sample_rate is required when audio is an array")
-            return waveform_from_array(
-                audio, sample_rate, self.min_duration, self.max_duration
-            )
-        raise TypeError(f"audio must be a path or an array, got {type(audio).__name__}")
+        return load_waveform(audio, sample_rate, self.min_duration, self.max_duration)
 
     @torch.no_grad()
     def units_batch(self, wavs: Sequence[torch.Tensor]) -> List[np.ndarray]:

@@ -1,0 +1,319 @@
+"""Packing a unit-to-mel VC model and converting raw audio with it (``convert``).
+
+A recipe-shaped directory with the tiny parts of the other tests: MFCC k-means fitted
+on the synthetic sentences of ``test_pack_transcribe``, the random unit LM of
+``conftest``, one epoch of ``tts_train`` on the tiny data of ``test_vc_model`` (an
+``entropy`` frontend with that LM, 256-dim d-vectors as Resemblyzer's), and an
+untrained ``dense`` model written as ESPnet writes an experiment.
+"""
+
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+import yaml
+
+from test_pack_transcribe import _resampled, synth_sentence
+from test_vc_model import DECODER, _run_tiny_training, _write_tts_data, frontend_conf
+
+N_CLUSTERS = 20  # conftest's token list: units "0" .. "19"
+SPK_DIM = 256  # Resemblyzer
+
+
+def _fit_kmeans(root: Path) -> None:
+    """exp/kmeans: MFCC k-means of a few synthetic sentences, and units.yaml."""
+    from espnet2_ext.units.features import build_feature_extractor
+    from espnet2_ext.units.kmeans import fit_kmeans
+
+    rng = np.random.default_rng(0)
+    extractor = build_feature_extractor("mfcc", n_mfcc=13)
+    feats = []
+    for sent in ("the cat sat", "a big red sun", "dog ran far", "on a mat"):
+        x = torch.from_numpy(synth_sentence(sent, rng))
+        f, n = extractor(x[None], torch.tensor([x.numel()]))
+        feats.append(f[0, : int(n[0])].numpy())
+    km = fit_kmeans(
+        np.concatenate(feats), N_CLUSTERS, seed=0, backend="sklearn", n_init=1
+    )
+    km.save(str(root / "exp/kmeans/km_mfcc.npy"))
+    (root / "exp/kmeans/units.yaml").write_text(
+        yaml.safe_dump(
+            dict(
+                feature="mfcc",
+                feature_conf=dict(n_mfcc=13),
+                kmeans="exp/kmeans/km_mfcc.npy",
+                n_clusters=N_CLUSTERS,
+                unit_rate=50,
+                token_list="tokens.txt",
+            )
+        )
+    )
+
+
+def _write_untrained(out: Path, root: Path, tts_conf: dict) -> None:
+    """config.yaml + model.pth of an untrained unit_vc model, as tts_train lays out
+    an experiment (the task turns the token list into a list, then the args are
+    saved)."""
+    from espnet2_ext.tasks.tts import UnitVCTTSTask
+
+    out.mkdir(parents=True)
+    args = UnitVCTTSTask.get_parser().parse_args(
+        ["--token_list", str(root / "tokens.txt"), "--token_type", "word"]
+        + ["--tts", "unit_vc", "--feats_extract", "fbank", "--output_dir", str(out)]
+    )
+    args.tts_conf = tts_conf
+    args.feats_extract_conf = dict(fs=16000, n_fft=1024, hop_length=320, n_mels=80)
+    args.normalize = None
+    torch.manual_seed(0)
+    model = UnitVCTTSTask.build_model(args)
+    with (out / "config.yaml").open("w") as f:
+        yaml.safe_dump(vars(args), f, sort_keys=False)
+    torch.save(model.state_dict(), out / "model.pth")
+
+
+@pytest.fixture(scope="module")
+def recipe(tmp_path_factory, token_list, lm_files):
+    root = tmp_path_factory.mktemp("vc") / "recipe"
+    root.mkdir()
+    (root / "exp/kmeans").mkdir(parents=True)
+    lm_conf = frontend_conf("entropy", lm_files, None)
+    del lm_conf["token_list"]  # filled in by the task, from --token_list
+    conf = dict(
+        frontend="entropy",
+        frontend_conf=lm_conf,
+        adim=16,
+        decoder_conf=DECODER,
+        spk_embed_dim=SPK_DIM,
+    )
+    _write_tts_data(root, token_list, tts_conf=conf)  # + tokens.txt
+    _fit_kmeans(root)
+    entropy = _run_tiny_training(root)  # root/exp: config.yaml, *.pth
+    dense = root / "exp/vc_dense"
+    _write_untrained(
+        dense,
+        root,
+        dict(frontend="dense", adim=16, decoder_conf=DECODER, spk_embed_dim=SPK_DIM),
+    )
+    return dict(
+        root=root,
+        entropy=(entropy / "config.yaml", entropy / "valid.loss.best.pth"),
+        dense=(dense / "config.yaml", dense / "model.pth"),
+    )
+
+
+def _pack(recipe, kind, out):
+    from espnet2_ext.bin import pack_model
+
+    cfg, model = recipe[kind]
+    root = recipe["root"]
+    rc = pack_model.main(
+        ["--vc_train_config", str(cfg), "--vc_model_file", str(model)]
+        + ["--units_config", str(root / "exp/kmeans/units.yaml")]
+        + ["--outpath", str(out), "--root", str(root)]
+    )
+    assert rc == 0 and out.is_file()
+    return out
+
+
+@pytest.fixture(scope="module")
+def packed(recipe):
+    return _pack(recipe, "entropy", recipe["root"] / "exp/packed.zip")
+
+
+@pytest.fixture(scope="module")
+def wavs(tmp_path_factory):
+    """A 48 kHz stereo source and a 22.05 kHz mono target-speaker file."""
+    d = tmp_path_factory.mktemp("wavs")
+    rng = np.random.default_rng(3)
+    x = _resampled(synth_sentence("the big dog sat on a red mat", rng), 48000)
+    stereo = np.stack([x, 0.5 * x], axis=1)
+    sf.write(d / "src48k.wav", stereo, 48000, subtype="PCM_16")
+    ref = _resampled(synth_sentence("a cat ran far", rng), 22050)
+    sf.write(d / "ref.wav", ref, 22050, subtype="PCM_16")
+    return dict(src=d / "src48k.wav", ref=d / "ref.wav", src_seconds=len(x) / 48000)
+
+
+def test_packed_layout(recipe, packed):
+    with zipfile.ZipFile(packed) as zf:
+        names = set(zf.namelist())
+        meta = yaml.safe_load(zf.read("meta.yaml"))
+        cfg = yaml.safe_load(zf.read(meta["yaml_files"]["tts_train_config"]))
+        units = yaml.safe_load(zf.read(meta["yaml_files"]["units_config"]))
+    assert meta["task"] == "vc"
+    assert set(meta["yaml_files"]) == {
+        "tts_train_config",
+        "units_config",
+        "unit_lm_train_config",
+    }
+    assert set(meta["files"]) == {"tts_model_file", "kmeans_model", "unit_lm_file"}
+    assert set(meta["files"].values()) | set(meta["yaml_files"].values()) <= names
+    fconf = cfg["tts_conf"]["frontend_conf"]
+    # the unit LM lies outside the recipe directory: stored under external/
+    assert fconf["lm_file"] == meta["files"]["unit_lm_file"]
+    assert fconf["lm_file"].startswith("external/") and fconf["lm_file"] in names
+    assert fconf["lm_train_config"] == meta["yaml_files"]["unit_lm_train_config"]
+    assert units["kmeans"] == "exp/kmeans/km_mfcc.npy" and units["token_list"] in names
+    assert "exp/kmeans/km_mfcc.npy.json" in names
+
+
+def test_convert_cli(packed, wavs, tmp_path):
+    from espnet2_ext.bin.convert import main
+
+    out = tmp_path / "sub" / "out.wav"
+    rc = main(
+        ["--model", str(packed), "--source", str(wavs["src"])]
+        + ["--target-speaker", str(wavs["ref"]), "--out", str(out)]
+        + ["--griffin_lim_iters", "4"]
+    )
+    assert rc == 0
+    info = sf.info(str(out))
+    assert info.samplerate == 16000 and info.channels == 1
+    # one 20 ms mel frame per 50 Hz unit: the source's duration, to a frame or so
+    assert abs(info.duration - wavs["src_seconds"]) < 0.05
+    y, _ = sf.read(str(out))
+    assert np.sqrt(np.mean(y**2)) > 1e-3  # not silent
+    assert not list(out.parent.glob(".*.tmp"))
+
+
+def test_convert_errors(packed, wavs, tmp_path, caplog):
+    from espnet2_ext.bin.convert import main
+
+    def run(**kw):
+        a = dict(
+            model=packed, source=wavs["src"], target_speaker=wavs["ref"], out="o.wav"
+        )
+        a.update(kw)
+        out = tmp_path / a["out"]
+        return main(
+            ["--model", str(a["model"]), "--source", str(a["source"])]
+            + ["--target-speaker", str(a["target_speaker"]), "--out", str(out)]
+        )
+
+    caplog.clear()
+    assert run(source=tmp_path / "nope.wav") == 1
+    assert "cannot convert the source: missing_file" in caplog.text
+    assert "nope.wav" in caplog.text
+    caplog.clear()
+    assert run(target_speaker=tmp_path / "gone.wav") == 1
+    assert "target-speaker audio: missing_file" in caplog.text
+    caplog.clear()
+    assert run(model=tmp_path / "nope.zip") == 1
+    assert "model not found" in caplog.text
+    assert run(out="o.xyz") == 2
+    sf.write(tmp_path / "tiny.wav", np.zeros(100, dtype=np.float32), 16000)
+    caplog.clear()
+    assert run(source=tmp_path / "tiny.wav") == 1
+    assert "too_short" in caplog.text
+    assert not (tmp_path / "o.wav").exists()
+    with pytest.raises(SystemExit) as e:
+        main(["--model", str(packed), "--out", "x.wav"])
+    assert e.value.code == 2
+
+
+@pytest.mark.filterwarnings("ignore:Expanding a local model")
+def test_packed_and_unpacked_give_the_same_mel(recipe, packed, wavs):
+    from espnet2_ext.compat import ModelDownloader
+    from espnet2_ext.vc_inference import VoiceConverter
+
+    root = recipe["root"]
+    cfg, model = recipe["entropy"]
+    orig = VoiceConverter(
+        vc_train_config=cfg,
+        vc_model_file=model,
+        units_config=root / "exp/kmeans/units.yaml",
+        base_dir=root,
+    )
+    # espnet_model_zoo's unpack (ESPnet's TTS names) passed on as it is
+    zoo = ModelDownloader(root / "zoo").unpack_local_file(str(packed))
+    assert {"tts_train_config", "tts_model_file", "units_config"} <= set(zoo)
+    vcs = [orig, VoiceConverter.from_pretrained(str(packed)), VoiceConverter(**zoo)]
+    d = vcs[0].speaker_embedding(wavs["ref"])
+    assert d.shape == (SPK_DIM,) and abs(float(np.linalg.norm(d)) - 1) < 1e-4
+    units = [vc.units(wavs["src"]) for vc in vcs]
+    for u in units[1:]:
+        np.testing.assert_array_equal(u, units[0])
+    mels = [vc.mel(units[0], dvector=d) for vc in vcs]
+    assert mels[0].shape == (len(units[0]), 80)
+    for m in mels[1:]:
+        assert torch.equal(m, mels[0])
+    # the frontend segments: fewer segments than units (a compressing frontend)
+    ids = torch.from_numpy(orig.speech2units.token_ids(units[0]))
+    out = orig.model.inference(
+        text=ids, spembs=torch.from_numpy(d), use_teacher_forcing=False
+    )
+    assert 0 < out["duration"].numel() < len(units[0])
+
+
+def test_dense_model_arrays_any_rate(recipe, wavs, tmp_path):
+    from espnet2_ext.vc_inference import VoiceConverter
+
+    packed = _pack(recipe, "dense", tmp_path / "dense.zip")
+    with zipfile.ZipFile(packed) as zf:
+        assert "unit_lm_file" not in yaml.safe_load(zf.read("meta.yaml"))["files"]
+    vc = VoiceConverter(model=packed, griffin_lim_iters=2)
+    x, sr = sf.read(str(wavs["src"]), dtype="float32")  # (N, 2) at 48 kHz
+    ref, ref_sr = sf.read(str(wavs["ref"]), dtype="float32")
+    wav, out_sr = vc(x, ref, sample_rate=sr, target_sample_rate=ref_sr)
+    assert out_sr == 16000 and wav.dtype == np.float32 and wav.ndim == 1
+    assert abs(len(wav) / 16000 - len(x) / sr) < 0.05
+    assert float(np.abs(wav).max()) <= 1.0
+    # the same source as (C, N) int16 at 48 kHz and a d-vector: same units
+    pcm = (np.clip(x, -1, 1) * 32767).astype(np.int16).T
+    d = vc.speaker_embedding(ref, ref_sr)
+    wav2, _ = vc(pcm, dvector=d, sample_rate=sr)
+    assert len(wav2) == len(wav)
+    wav3, _ = vc(pcm, d, sample_rate=sr)  # positional: a d-vector, not samples
+    np.testing.assert_array_equal(wav3, wav2)
+    with pytest.raises(ValueError, match="target_sample_rate is required"):
+        vc(x, ref, sample_rate=sr)
+    with pytest.raises(ValueError, match="not both"):
+        vc(x, ref, sample_rate=sr, target_sample_rate=ref_sr, dvector=d)
+    with pytest.raises(ValueError, match="needs the target speaker"):
+        vc(x, sample_rate=sr)
+    with pytest.raises(ValueError, match="256 finite numbers"):
+        vc(x, sample_rate=sr, dvector=np.ones(8))
+
+
+def test_tasks_do_not_mix(recipe, packed, tmp_path):
+    from espnet2_ext.asr_inference import ModelLoadError, Speech2Text
+    from espnet2_ext.bin.pack_model import PackError, pack_model
+    from espnet2_ext.vc_inference import VoiceConverter
+
+    # a VC pack is not an ASR model, and the other way round
+    with pytest.raises(ModelLoadError, match="packed vc model.*convert"):
+        Speech2Text(model=packed)
+    d = tmp_path / "asr_like"
+    with zipfile.ZipFile(packed) as zf:
+        zf.extractall(d)
+    meta = yaml.safe_load((d / "meta.yaml").read_text())
+    (d / "meta.yaml").write_text(yaml.safe_dump(dict(meta, task="asr")))
+    with pytest.raises(ModelLoadError, match="packed asr model.*transcribe"):
+        VoiceConverter(model=d)
+    shutil.rmtree(d)
+    # the ASR packer refuses a VC config (no source token list of an MT model)
+    root = recipe["root"]
+    cfg, model = recipe["dense"]
+    with pytest.raises(PackError, match="no source token list"):
+        pack_model(cfg, model, root / "exp/kmeans/units.yaml", tmp_path / "a.zip", root)
+    # and the VC packer anything but unit_vc
+    from espnet2_ext.bin import pack_model as pm
+
+    other = tmp_path / "other.yaml"
+    other.write_text(
+        yaml.safe_dump(dict(yaml.safe_load(Path(cfg).read_text()), tts="vits"))
+    )
+    with pytest.raises(PackError, match="not unit_vc"):
+        pm.pack_vc_model(
+            other, model, root / "exp/kmeans/units.yaml", tmp_path / "b.zip"
+        )
+    with pytest.raises(SystemExit) as e:
+        pm.main(
+            ["--vc_train_config", str(cfg), "--asr_model_file", str(model)]
+            + ["--units_config", "u.yaml", "--outpath", "c.zip"]
+        )
+    assert e.value.code == 2
+    assert not list(tmp_path.glob("*.zip"))

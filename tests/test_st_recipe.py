@@ -120,7 +120,7 @@ def test_covost2_recipe_all_stages_and_translate(tmp_path):
         + ["--python", sys.executable, "--ngpu", "0", "--nj", "2"]
         + ["--inference_nj", "2", "--feature_conf", f"checkpoint={ckpt} layer=9"]
         + ["--n_clusters", "8", "--km_max_frames", "20000", "--target_rates", "15"]
-        + ["--asr_exps", "entropy_rate15", "--nbpe", "60", "--src_nbpe", "40"],
+        + ["--asr_exps", "entropy_rate15", "--nbpe", "60", "--src_nbpe", "60"],
         cwd=rec,
         env=env,
         capture_output=True,

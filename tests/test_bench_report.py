@@ -340,3 +340,14 @@ def test_partial_report_and_pieces(tmp_path):
     bad.write_text(json.dumps({"methods": {"entropy_15": pieces and {}}}))
     with pytest.raises(KeyError, match="reference 'dense' was not measured"):
         bench_report.main(args[:-3] + [str(bad), "--outdir", str(tmp_path / "o")])
+
+
+def test_a_results_block_names_its_writer_and_replaces_any_earlier_one(tmp_path):
+    p = tmp_path / "README.md"
+    p.write_text(asr_results.BEGIN + "\nold\n" + asr_results.END + "\n\n# notes\n")
+    vc = "espnet2_ext.bin.vc_results (vc.sh stage 12)"
+    asr_results.write_block(p, ["new"], writer=vc)
+    text = p.read_text()
+    assert "old" not in text and "new" in text and text.endswith("# notes\n")
+    assert text.startswith(asr_results.begin_marker(vc))
+    assert text.count(asr_results.BEGIN_PREFIX) == 1

@@ -26,14 +26,19 @@ import platform
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 # a README from this line on belongs to bench_report (the benchmark section)
 KEEP_MARKER = "<!-- benchmark: written by espnet2_ext.bin.bench_report -->"
-BEGIN = (
-    "<!-- RESULTS: written by espnet2_ext.bin.asr_results (asr.sh stage 12); edit "
-    "outside this block -->"
-)
+BEGIN_PREFIX = "<!-- RESULTS:"  # any writer's block starts so
+
+
+def begin_marker(writer: str = "espnet2_ext.bin.asr_results (asr.sh stage 12)") -> str:
+    """The first line of a results block written by ``writer``."""
+    return f"{BEGIN_PREFIX} written by {writer}; edit outside this block -->"
+
+
+BEGIN = begin_marker()
 END = "<!-- end of RESULTS -->"
 
 SCLITE_COLS = ("Snt", "Wrd", "Corr", "Sub", "Del", "Ins", "Err", "S.Err")
@@ -140,12 +145,14 @@ def bleu_table(rows: Dict[str, dict]) -> List[str]:
     return out
 
 
-def write_block(path: Path, block: List[str]) -> None:
-    """Replace the results block of ``path`` (or put it at the top), keep the rest."""
-    text = "\n".join([BEGIN, *block, END])
+def write_block(path: Path, block: List[str], writer: Optional[str] = None) -> None:
+    """Replace the results block of ``path`` (or put it at the top), keep the rest.
+    ``writer`` names the tool in the block's first line (default: asr_results)."""
+    text = "\n".join([BEGIN if writer is None else begin_marker(writer), *block, END])
     old = path.read_text(encoding="utf-8") if path.is_file() else ""
-    if BEGIN in old and END in old:
-        new = old[: old.index(BEGIN)] + text + old[old.index(END) + len(END) :]
+    i, j = old.find(BEGIN_PREFIX), old.find(END)
+    if 0 <= i < j:
+        new = old[:i] + text + old[j + len(END) :]
     else:
         new = text + ("\n\n" + old.lstrip("\n") if old.strip() else "\n")
     path.write_text(new if new.endswith("\n") else new + "\n", encoding="utf-8")

@@ -124,7 +124,9 @@ def main(argv=None) -> int:
     if args.plot:
         plot(scores, list(args.exps), Path(args.plot))
         block += ["", f"![intelligibility and similarity vs tokens/s]({args.plot})"]
-    write_block(Path(args.out), block)
+    write_block(
+        Path(args.out), block, writer="espnet2_ext.bin.vc_results (vc.sh stage 12)"
+    )
     missing = [k for k, v in scores.items() if v is None]
     print("\n".join(table(scores)))
     if missing:

@@ -22,6 +22,15 @@
 #   ./run_benchmark.sh --stage 3
 set -euo pipefail
 
+# the command line as it can be pasted again (arguments with spaces single-quoted)
+quoted=""
+for a in "$@"; do
+    case "${a}" in
+        *[[:space:]]*) quoted+=" '${a}'" ;;
+        *) quoted+=" ${a}" ;;
+    esac
+done
+
 ./benchmark.sh \
     --methods "dense=dense entropy_15=entropy_rate15 fixed_pool_15=fixed_pool3.333 \
 dense=dense_seed1 entropy_15=entropy_rate15_seed1 fixed_pool_15=fixed_pool3.333_seed1 \
@@ -38,5 +47,5 @@ entropy_combined_15=entropy_combined_rate15 entropy_local_15=entropy_local_rate1
     --docs_dir ../../../docs \
     --run_opts "--dedup_nbpe 1000" \
     --archive_dir benchmark/runs \
-    --report_command "cd egs2/mini_synth/asr && ./run_benchmark.sh${*:+ $*}" \
+    --report_command "cd egs2/mini_synth/asr && ./run_benchmark.sh${quoted}" \
     "$@"

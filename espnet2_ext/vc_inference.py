@@ -26,11 +26,13 @@ Resemblyzer d-vector (:meth:`espnet2_ext.metrics.vc.SpeakerSimilarity.embed`, wh
 ``espnet2_ext.bin.extract_dvectors`` computes for training) -> the model's log-mel,
 one frame per unit, with the durations it computes from the units itself (no teacher
 forcing) -> Griffin-Lim (:mod:`espnet2_ext.vc.vocoder`, the settings of the model's
-``feats_extract_conf``) -> a waveform at the model's rate (16 kHz), about as long as
-the source. This module only loads a model and runs it.
+``feats_extract_conf``), or a HiFi-GAN (``vocoder_file``: a ParallelWaveGAN or ESPnet
+HiFi-GAN checkpoint trained on the same features, checked against the model's
+``feats_extract_conf``; see :func:`espnet2_ext.vc.vocoder.load_hifigan`) -> a waveform
+at the model's rate (16 kHz), about as long as the source. This module only loads a
+model and runs it.
 
-A neural vocoder is not supported (``espnet2_ext.vc.vocoder.build_vocoder`` has none
-yet). The recipe converts with the target speaker's *mean* d-vector over several
+The recipe converts with the target speaker's *mean* d-vector over several
 utterances (``spk_xvector.scp``); one reference utterance gives a noisier embedding,
 several can be averaged with :meth:`VoiceConverter.speaker_embedding` and passed as
 ``dvector``.
@@ -84,6 +86,10 @@ class VoiceConverter:
         trust_pickle: also load legacy pickled files (runs code stored in them).
         device: ``cpu`` or ``cuda``.
         griffin_lim_iters: Griffin-Lim iterations (the recipe's default 32).
+        vocoder_file, vocoder_config: a HiFi-GAN checkpoint and its config (default:
+            ``config.yml`` / ``config.yaml`` next to it) instead of Griffin-Lim
+            (:func:`espnet2_ext.vc.vocoder.build_vocoder`); it must have been trained on
+            the model's features. Read with ``weights_only`` unless ``trust_pickle``.
         min_duration, max_duration: seconds, for the source and the target-speaker
             audio; shorter/longer audio raises ``AudioError``. The units' extractor may
             impose a stricter limit on the source (Whisper: 30 s).
@@ -107,6 +113,8 @@ class VoiceConverter:
         griffin_lim_iters: int = 32,
         min_duration: float = 0.1,
         max_duration: Optional[float] = None,
+        vocoder_file: Optional[PathLike] = None,
+        vocoder_config: Optional[PathLike] = None,
     ):
         import espnet2_ext.tasks.tts  # noqa: F401  (registers tts: unit_vc)
         from espnet2_ext.tasks.tts import UnitVCTTSTask
@@ -143,8 +151,8 @@ class VoiceConverter:
             )
         if cfg.get("feats_extract") != "fbank":
             raise ModelLoadError(
-                f"feats_extract is {cfg.get('feats_extract')!r}: the Griffin-Lim "
-                "vocoder inverts ESPnet's fbank log-mel only"
+                f"feats_extract is {cfg.get('feats_extract')!r}: the vocoders "
+                "(Griffin-Lim, HiFi-GAN) take ESPnet's fbank log-mel only"
             )
         self.device = device
         self.min_duration = min_duration
@@ -183,10 +191,17 @@ class VoiceConverter:
             ) from e
         self.model.eval()
         self.tts = self.model.tts
-        self.vocoder = build_vocoder(
-            feats_extract_conf=self.train_args.feats_extract_conf or {},
-            n_iter=griffin_lim_iters,
-        )
+        try:
+            self.vocoder = build_vocoder(
+                vocoder_file,
+                vocoder_config,
+                feats_extract_conf=self.train_args.feats_extract_conf or {},
+                n_iter=griffin_lim_iters,
+                device=device,
+                trust_pickle=trust_pickle,
+            )
+        except (OSError, ValueError) as e:
+            raise ModelLoadError(f"cannot load the vocoder: {e}") from e
         self.sample_rate = int(self.vocoder.fs)
         self._speaker_encoder = None
 

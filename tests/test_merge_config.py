@@ -100,3 +100,26 @@ def test_nest_puts_the_merged_files_under_a_key(tmp_path):
     assert yaml.safe_load(out.read_text()) == {
         "tts_conf": {"frontend_conf": {"pool_size": 4, "d_model": 8, "threshold": 2.5}}
     }
+
+
+def test_get_prints_one_value_of_the_merged_config(tmp_path, capsys):
+    import json
+
+    import pytest
+
+    a = tmp_path / "a.yaml"
+    a.write_text("normalize: null\nfeats_extract_conf: {fs: 16000, hop_length: 320}\n")
+    b = tmp_path / "b.yaml"
+    b.write_text("normalize: global_mvn\nfeats_extract_conf: {n_mels: 80}\n")
+    for key, want in (
+        ("normalize", "global_mvn"),
+        ("feats_extract_conf", {"fs": 16000, "hop_length": 320, "n_mels": 80}),
+        ("feats_extract_conf.hop_length", 320),
+        ("missing.key", None),
+    ):
+        assert main([str(a), str(b), "--get", key]) == 0
+        assert json.loads(capsys.readouterr().out) == want
+    with pytest.raises(SystemExit):  # --out and --get together
+        main([str(a), "--get", "normalize", "--out", "-"])
+    with pytest.raises(SystemExit):  # neither
+        main([str(a)])

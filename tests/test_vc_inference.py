@@ -317,3 +317,76 @@ def test_tasks_do_not_mix(recipe, packed, tmp_path):
         )
     assert e.value.code == 2
     assert not list(tmp_path.glob("*.zip"))
+
+
+# --------------------------------------------------------------------------- upload
+@pytest.fixture
+def fake_hub(monkeypatch):
+    import huggingface_hub
+
+    from test_pack_transcribe import _FakeHfApi
+
+    _FakeHfApi.calls = []
+    _FakeHfApi.logged_in = True
+    monkeypatch.setattr(huggingface_hub, "HfApi", _FakeHfApi)
+    return _FakeHfApi
+
+
+def test_upload_vc_pack(recipe, packed, fake_hub, tmp_path):
+    from espnet2_ext.bin.upload_model import main
+    from espnet2_ext.vc_inference import VoiceConverter
+
+    out = tmp_path / "hf"
+    rc = main(
+        ["--model", str(packed), "--outdir", str(out), "--hf_repo", "me/tiny-vc"]
+        + ["--tag", "entropy_rate15", "--language", "en"]
+    )
+    assert rc == 0
+    assert [c[0] for c in fake_hub.calls] == ["create_repo", "upload_folder"]
+    assert fake_hub.calls[1][1]["folder_path"] == str(out)
+    card = (out / "README.md").read_text()
+    front = yaml.safe_load(card.split("---")[1])
+    assert "voice-conversion" in front["tags"] and front["language"] == ["en"]
+    assert front["pipeline_tag"] == "audio-to-audio"
+    assert "automatic-speech-recognition" not in front["tags"]
+    for s in (
+        "# espnet2_ext discrete-unit voice conversion: `me/tiny-vc`",
+        "| experiment tag | `entropy_rate15` |",
+        "`tts: unit_vc`",
+        "`entropy`",
+        "rule=global",
+        "threshold=3.0",
+        "max_len=6",
+        "threshold calibrated to 15 segments/s",
+        "d_model=16",  # adim, UnitVC's default for the frontend
+        "| unit LM |",
+        f"K={N_CLUSTERS}",
+        "mfcc",
+        "| decoder | conformer, size 16 (num_blocks=1, attention_heads=2, "
+        "linear_units=32) |",
+        f"{SPK_DIM}-dim Resemblyzer d-vector",
+        "fbank log-mel (fs=16000, n_fft=1024, hop_length=320, n_mels=80)",
+        "| vocoder | Griffin-Lim (32 iterations) by default",
+        "python -m espnet2_ext.bin.convert --model <dir> --source in.wav "
+        "--target-speaker ref.wav --out out.wav",
+        'VoiceConverter.from_pretrained("me/tiny-vc")',
+        "## Training config",
+    ):
+        assert s in card, s
+    assert "parameters (w/o the frozen unit LM) | n/a" not in card
+    # archive-relative paths, as staged for ASR; the staged directory converts
+    meta = yaml.safe_load((out / "meta.yaml").read_text())
+    assert meta["task"] == "vc"
+    cfg = yaml.safe_load((out / meta["yaml_files"]["tts_train_config"]).read_text())
+    assert cfg["tts_conf"]["frontend_conf"]["lm_file"] == meta["files"]["unit_lm_file"]
+    vc = VoiceConverter(model=out, griffin_lim_iters=1)
+    assert vc.sample_rate == 16000 and vc.spk_embed_dim == SPK_DIM
+
+    # a dense model: no unit LM, no rate; staged from a directory, no upload
+    dense = _pack(recipe, "dense", tmp_path / "dense.zip")
+    assert main(["--model", str(dense), "--outdir", str(tmp_path / "hf2")]) == 0
+    card2 = (tmp_path / "hf2/README.md").read_text()
+    assert "| frontend | `dense`: one vector per unit" in card2
+    assert "| unit LM |" not in card2 and "calibrated" not in card2
+    assert "<path to this directory>" in card2
+    assert len(fake_hub.calls) == 2

@@ -11,7 +11,9 @@
 #   stage 8:  16 kHz audio (espnet2_ext.bin.dump_audio: the model's fbank target) and
 #             Resemblyzer d-vectors (espnet2_ext.bin.extract_dvectors: xvector.scp and
 #             the speaker means spk_xvector.scp) of every set and of --dvector_sets;
-#             the training lists: utterances with units, audio and a d-vector
+#             the training lists: utterances with units, audio and a d-vector; the
+#             mel statistics of the training list (ESPnet's collect_stats ->
+#             exp/vc_stats/train/feats_stats.npz) when vc.yaml says normalize: global_mvn
 #   stage 9:  training of every experiment in --vc_exps (espnet2_ext.bin.tts_train),
 #             --train_jobs at a time; config: <repo>/conf/vc.yaml, <dir>/vc.yaml of
 #             --vc_conf_dirs, then the frontend's <repo>/conf/frontend/<kind>.yaml,
@@ -21,7 +23,8 @@
 #             (train.stamp); otherwise the stage refuses until --force true
 #   stage 10: conversion of the pairs of data/<parallel_set>/pairs (source units + the
 #             target speaker's mean d-vector from --target_dvector_set -> mel ->
-#             Griffin-Lim wav): exp/vc_<tag>/convert_<parallel_set>/; done again when
+#             Griffin-Lim wav, or --vocoder_file HiFi-GAN):
+#             exp/vc_<tag>/convert_<parallel_set>/; done again when
 #             the model, the units or the d-vectors changed (convert.stamp)
 #   stage 11: evaluation per experiment and of three reference systems (target's real
 #             reading; Griffin-Lim of its own mel; the source passed through), with
@@ -66,6 +69,10 @@ train_threads=""           # torch threads per training job (OMP_NUM_THREADS)
 convert_threads=1          # torch threads of the conversion job
 inference_model=valid.loss.ave.pth
 griffin_lim_iters=32
+vocoder_file=""            # stage 10: a HiFi-GAN checkpoint trained on the model's features
+                           # (ParallelWaveGAN checkpoint-*.pkl or ESPnet GAN-TTS .pth);
+                           # empty: Griffin-Lim
+vocoder_config=""          # its config (default: config.yml / config.yaml next to it)
 eval_metrics="whisper pocketsphinx similarity mcd dnsmos"
 dnsmos_mode=fast           # fast: a short clip repeated to one 9 s window; full: doubled
 eval_max_pairs=0           # 0: every pair
@@ -94,6 +101,7 @@ set -- "${args[@]+"${args[@]}"}"
 : "${cuda_cmd:=${train_cmd}}"
 
 unitdir=${dumpdir}/units
+statsdir=${expdir}/vc_stats   # mel statistics (stage 8, for normalize: global_mvn)
 token_list=${dumpdir}/token_list/units/tokens.txt
 wavdir=${dumpdir}/wav16k
 dvecdir=${dumpdir}/dvector
@@ -113,39 +121,6 @@ if [ "${stage}" -le 7 ]; then
         --force "${force}" "${units_opts[@]+"${units_opts[@]}"}"
 elif [ ${#units_opts[@]} -gt 0 ]; then
     log "ignoring units.sh options (stage > 7): ${units_opts[*]}"
-fi
-
-if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
-    for dset in ${dvec_sets}; do
-        stage_banner 8 "16 kHz audio and d-vectors of ${dset} -> ${wavdir}/${dset}, ${dvecdir}/${dset}"
-        st=$(stamp_of "data/${dset}/wav.scp" "data/${dset}/utt2spk")
-        if [ -f "${dvecdir}/${dset}/spk_xvector.scp" ] && [ "$(cat "${dvecdir}/${dset}/dvector.stamp" 2>/dev/null)" = "${st}" ] \
-                && [ "${force}" != true ]; then
-            log "${dset}: audio and d-vectors exist for this wav.scp: skipping"
-        else
-            mkdir -p "${wavdir}/${dset}" "${dvecdir}/${dset}"
-            ${train_cmd} "${wavdir}/${dset}/dump_audio.log" \
-                ${python} -m espnet2_ext.bin.dump_audio --wav_scp "data/${dset}/wav.scp" \
-                    --out_dir "${wavdir}/${dset}" --fs 16000
-            count_report "16 kHz audio ${dset}" "data/${dset}/wav.scp" "${wavdir}/${dset}/wav.scp"
-            # shellcheck disable=SC2086
-            ${cuda_cmd} --gpu "${ngpu}" "${dvecdir}/${dset}/extract_dvectors.log" \
-                ${python} -m espnet2_ext.bin.extract_dvectors --wav_scp "${wavdir}/${dset}/wav.scp" \
-                    --utt2spk "data/${dset}/utt2spk" --out_dir "${dvecdir}/${dset}" \
-                    --device "$([ "${ngpu}" -gt 0 ] && echo cuda || echo cpu)"
-            count_report "d-vectors ${dset}" "${wavdir}/${dset}/wav.scp" "${dvecdir}/${dset}/xvector.scp"
-            log "d-vectors ${dset}: $(wc -l < "${dvecdir}/${dset}/spk_xvector.scp") speaker means"
-            echo "${st}" > "${dvecdir}/${dset}/dvector.stamp"
-        fi
-    done
-    # the training lists: utterances with units, 16 kHz audio and a d-vector
-    for dset in ${train_set} ${valid_set}; do
-        mkdir -p "${listdir}/${dset}"
-        awk 'FILENAME == ARGV[1] { a[$1]; next } FILENAME == ARGV[2] { if ($1 in a) b[$1]; next } ($1 in b)' \
-            "${wavdir}/${dset}/wav.scp" "${dvecdir}/${dset}/xvector.scp" "${unitdir}/${dset}/units_shape" \
-            > "${listdir}/${dset}/units_shape"
-        count_report "training list ${dset}" "${unitdir}/${dset}/units_shape" "${listdir}/${dset}/units_shape"
-    done
 fi
 
 # the config files of an experiment: "base" (top level) or "frontend" (under tts_conf)
@@ -191,9 +166,25 @@ merge_train_config() {      # tag dir: the experiment's merged config -> <dir>/t
     # frontend_conf): their frontend_conf goes under the VC model's tts_conf
     ${python} -m espnet2_ext.bin.merge_config "${front[@]}" --drop calibration --drop frontend \
         --nest tts_conf --out "${dir}/frontend.yaml"
+    local get="${python} -m espnet2_ext.bin.merge_config ${dir}/train.yaml --get" key
     # shellcheck disable=SC2086
     ${python} -m espnet2_ext.bin.merge_config "${base[@]}" "${dir}/frontend.yaml" \
         --set "tts_conf.frontend=${kind}" ${sets} --out "${dir}/train.yaml"
+    # global_mvn: the statistics of stage 8, which must have been made with these features
+    if [ "$(${get} normalize)" = '"global_mvn"' ] && [ "$(${get} normalize_conf.stats_file)" = null ]; then
+        [ -f "${stats_file}" ] || { log "${tag}: normalize: global_mvn needs ${stats_file}: run stage 8"; return 1; }
+        for key in feats_extract feats_extract_conf; do
+            if [ "$(${get} ${key})" != "$(${python} -m espnet2_ext.bin.merge_config "${stats_config}" --get ${key})" ]; then
+                log "${tag}: its ${key} differs from the one of ${stats_file} (${stats_config}):" \
+                    "set it in vc.yaml for every experiment, or give normalize_conf.stats_file"
+                return 1
+            fi
+        done
+        # shellcheck disable=SC2086
+        ${python} -m espnet2_ext.bin.merge_config "${base[@]}" "${dir}/frontend.yaml" \
+            --set "tts_conf.frontend=${kind}" ${sets} --set "normalize_conf.stats_file=${stats_file}" \
+            --out "${dir}/train.yaml"
+    fi
 }
 # what a training is made from: the merged config and the input files it reads
 # (the config without its header, which names the files it was merged from)
@@ -201,6 +192,7 @@ train_stamp() {
     local dir=$2 config
     config=$(grep -v '^#' "${dir}/train.yaml" | sha256sum)
     stamp_of "config=${config}" "${token_list}" \
+        "$([ -f "${stats_file}" ] && grep -q "${stats_file}" "${dir}/train.yaml" && cat "${statsdir}/stats.stamp")" \
         "${listdir}/${train_set}/units_shape" "${unitdir}/${train_set}/units" \
         "${wavdir}/${train_set}/wav.scp" "${dvecdir}/${train_set}/xvector.scp" \
         "${listdir}/${valid_set}/units_shape" "${unitdir}/${valid_set}/units" \
@@ -252,6 +244,77 @@ train_or_keep() {
     train_one "${tag}"
 }
 
+# stage 8's mel statistics (ESPnet's collect_stats over the training list) for a config
+# with normalize: global_mvn, made with the shared and recipe vc.yaml (the features do
+# not depend on the frontend); every experiment with global_mvn reads them
+stats_config=${statsdir}/stats.yaml
+stats_file=${statsdir}/train/feats_stats.npz
+collect_stats() {
+    local list base normalize st
+    list=$(vc_configs base dense) || return 1
+    mapfile -t base <<< "${list}"
+    mkdir -p "${statsdir}"
+    normalize=$(${python} -m espnet2_ext.bin.merge_config "${base[@]}" --get normalize)
+    # the statistics are collected from the features before any normalisation
+    ${python} -m espnet2_ext.bin.merge_config "${base[@]}" --set tts_conf.frontend=dense \
+        --set normalize=null --out "${stats_config}"
+    if [ "${normalize}" != '"global_mvn"' ]; then
+        log "normalize: ${normalize} in vc.yaml: no mel statistics needed"; return 0
+    fi
+    stage_banner 8 "mel statistics of ${train_set} (normalize: global_mvn) -> ${stats_file}"
+    st=$(stamp_of "feats=$(${python} -m espnet2_ext.bin.merge_config "${stats_config}" --get feats_extract)" \
+        "feats_conf=$(${python} -m espnet2_ext.bin.merge_config "${stats_config}" --get feats_extract_conf)" \
+        "${listdir}/${train_set}/units_shape" "${wavdir}/${train_set}/wav.scp" \
+        "${listdir}/${valid_set}/units_shape" "${wavdir}/${valid_set}/wav.scp")
+    if [ -f "${stats_file}" ] && [ "$(cat "${statsdir}/stats.stamp" 2>/dev/null)" = "${st}" ] && [ "${force}" != true ]; then
+        log "${stats_file} exists for these features and lists: skipping"; return 0
+    fi
+    rm -f "${statsdir}/stats.stamp"
+    # shellcheck disable=SC2046
+    ${train_cmd} "${statsdir}/stats.log" \
+        ${python} -m espnet2_ext.bin.tts_train --config "${stats_config}" --ngpu 0 \
+            --collect_stats true --use_tensorboard false --use_matplotlib false \
+            --token_list "${token_list}" --token_type word --output_dir "${statsdir}" \
+            $(data_args train "${train_set}") $(data_args valid "${valid_set}") || return 1
+    [ -f "${stats_file}" ] || { log "no ${stats_file} (see ${statsdir}/stats.log)"; return 1; }
+    log "mel statistics: $(${python} -c 'import numpy, sys; print(int(numpy.load(sys.argv[1])["count"]))' "${stats_file}") frames of $(wc -l < "${listdir}/${train_set}/units_shape") ${train_set} utterances"
+    echo "${st}" > "${statsdir}/stats.stamp"
+}
+
+if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
+    for dset in ${dvec_sets}; do
+        stage_banner 8 "16 kHz audio and d-vectors of ${dset} -> ${wavdir}/${dset}, ${dvecdir}/${dset}"
+        st=$(stamp_of "data/${dset}/wav.scp" "data/${dset}/utt2spk")
+        if [ -f "${dvecdir}/${dset}/spk_xvector.scp" ] && [ "$(cat "${dvecdir}/${dset}/dvector.stamp" 2>/dev/null)" = "${st}" ] \
+                && [ "${force}" != true ]; then
+            log "${dset}: audio and d-vectors exist for this wav.scp: skipping"
+        else
+            mkdir -p "${wavdir}/${dset}" "${dvecdir}/${dset}"
+            ${train_cmd} "${wavdir}/${dset}/dump_audio.log" \
+                ${python} -m espnet2_ext.bin.dump_audio --wav_scp "data/${dset}/wav.scp" \
+                    --out_dir "${wavdir}/${dset}" --fs 16000
+            count_report "16 kHz audio ${dset}" "data/${dset}/wav.scp" "${wavdir}/${dset}/wav.scp"
+            # shellcheck disable=SC2086
+            ${cuda_cmd} --gpu "${ngpu}" "${dvecdir}/${dset}/extract_dvectors.log" \
+                ${python} -m espnet2_ext.bin.extract_dvectors --wav_scp "${wavdir}/${dset}/wav.scp" \
+                    --utt2spk "data/${dset}/utt2spk" --out_dir "${dvecdir}/${dset}" \
+                    --device "$([ "${ngpu}" -gt 0 ] && echo cuda || echo cpu)"
+            count_report "d-vectors ${dset}" "${wavdir}/${dset}/wav.scp" "${dvecdir}/${dset}/xvector.scp"
+            log "d-vectors ${dset}: $(wc -l < "${dvecdir}/${dset}/spk_xvector.scp") speaker means"
+            echo "${st}" > "${dvecdir}/${dset}/dvector.stamp"
+        fi
+    done
+    # the training lists: utterances with units, 16 kHz audio and a d-vector
+    for dset in ${train_set} ${valid_set}; do
+        mkdir -p "${listdir}/${dset}"
+        awk 'FILENAME == ARGV[1] { a[$1]; next } FILENAME == ARGV[2] { if ($1 in a) b[$1]; next } ($1 in b)' \
+            "${wavdir}/${dset}/wav.scp" "${dvecdir}/${dset}/xvector.scp" "${unitdir}/${dset}/units_shape" \
+            > "${listdir}/${dset}/units_shape"
+        count_report "training list ${dset}" "${unitdir}/${dset}/units_shape" "${listdir}/${dset}/units_shape"
+    done
+    collect_stats || exit 1
+fi
+
 if [ "${stage}" -le 9 ] && [ "${stop_stage}" -ge 9 ]; then
     # shellcheck disable=SC2086
     run_jobs "${train_jobs}" train_or_keep ${vc_exps}
@@ -269,7 +332,8 @@ if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
         out=${dir}/convert_${parallel_set}
         stage_banner 10 "converting ${pairs} with ${tag} -> ${out}"
         cstamp=$(stamp_of "${dir}/${inference_model}" "${pairs}" "${unitdir}/${parallel_set}/units" \
-            "${spk_dvec}" "griffin_lim_iters=${griffin_lim_iters}")
+            "${spk_dvec}" "griffin_lim_iters=${griffin_lim_iters}" \
+            "vocoder=$([ -n "${vocoder_file}" ] && stamp_of "${vocoder_file}" ${vocoder_config:+"${vocoder_config}"})")
         if [ -f "${out}/wav.scp" ] && [ "${force}" != true ]; then
             if [ "$(cat "${out}/convert.stamp" 2>/dev/null)" = "${cstamp}" ]; then
                 log "${out}/wav.scp exists for this model, these pairs and d-vectors: skipping"; continue
@@ -284,7 +348,9 @@ if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
                 --train_config "${dir}/config.yaml" --model_file "${dir}/${inference_model}" \
                 --pairs "${pairs}" --units "${unitdir}/${parallel_set}/units" \
                 --utt2spk "data/${parallel_set}/utt2spk" --spk_xvector_scp "${spk_dvec}" \
-                --griffin_lim_iters "${griffin_lim_iters}" --out_dir "${out}"
+                --griffin_lim_iters "${griffin_lim_iters}" --out_dir "${out}" \
+                ${vocoder_file:+--vocoder_file "${vocoder_file}"} \
+                ${vocoder_config:+--vocoder_config "${vocoder_config}"}
         count_report "converted ${tag}" "${pairs}" "${out}/wav.scp"
         echo "${cstamp}" > "${out}/convert.stamp"
     done

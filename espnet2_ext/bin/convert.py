@@ -6,16 +6,20 @@
 
 The source's units (as ``transcribe`` makes them) and the Resemblyzer d-vector of the
 target-speaker audio (several ``--target-speaker`` files are averaged, as the recipe's
-speaker means) -> the model's log-mel -> Griffin-Lim -> ``--out`` (16 kHz mono,
-16-bit; the format follows the extension: .wav, .flac, ...). Any format libsndfile
-reads, any sample rate and channel count in. See
+speaker means) -> the model's log-mel -> Griffin-Lim, or a HiFi-GAN trained on the
+same features (``--vocoder_file``: ParallelWaveGAN's ``checkpoint-*.pkl`` or an ESPnet
+GAN-TTS ``.pth``, with its ``config.yml`` / ``config.yaml`` next to it or
+``--vocoder_config``; see :func:`espnet2_ext.vc.vocoder.load_hifigan`) -> ``--out``
+(16 kHz mono, 16-bit; the format follows the extension: .wav, .flac, ...). Any format
+libsndfile reads, any sample rate and channel count in. See
 :class:`espnet2_ext.vc_inference.VoiceConverter`.
 
 Exit status, as ``transcribe``'s:
 
 * 0: converted, ``--out`` written (its path is printed);
-* 1: the model could not be loaded, or the source or target-speaker audio could not
-  be used (missing, unreadable, too short, ...: the message says which and why);
+* 1: the model (or the vocoder) could not be loaded, or the source or target-speaker
+  audio could not be used (missing, unreadable, too short, ...: the message says which
+  and why);
 * 2: bad options.
 
 (``transcribe``'s 3, some inputs skipped, does not occur: there is one source.)
@@ -63,6 +67,21 @@ def get_parser() -> argparse.ArgumentParser:
         type=int,
         default=32,
         help="Griffin-Lim iterations",
+    )
+    p.add_argument(
+        "--vocoder_file",
+        "--vocoder-file",
+        dest="vocoder_file",
+        default=None,
+        help="a HiFi-GAN checkpoint trained on the model's features (ParallelWaveGAN "
+        "checkpoint-*.pkl or an ESPnet GAN-TTS .pth) instead of Griffin-Lim",
+    )
+    p.add_argument(
+        "--vocoder_config",
+        "--vocoder-config",
+        dest="vocoder_config",
+        default=None,
+        help="its config (default: config.yml or config.yaml next to it)",
     )
     p.add_argument("--num_threads", type=int, default=None, help="torch CPU threads")
     p.add_argument("--min_duration", type=float, default=0.1, help="seconds")
@@ -123,6 +142,9 @@ def main(cmd: Optional[Sequence[str]] = None) -> int:
     if args.griffin_lim_iters < 1:
         logging.error("--griffin_lim_iters must be >= 1")
         return EXIT_USAGE
+    if args.vocoder_config is not None and args.vocoder_file is None:
+        logging.error("--vocoder_config needs --vocoder_file")
+        return EXIT_USAGE
     if _output_format(args.out) is None:
         logging.error(
             "--out %s: unknown audio format (use an extension libsndfile writes: "
@@ -149,6 +171,8 @@ def main(cmd: Optional[Sequence[str]] = None) -> int:
             griffin_lim_iters=args.griffin_lim_iters,
             min_duration=args.min_duration,
             max_duration=args.max_duration,
+            vocoder_file=args.vocoder_file,
+            vocoder_config=args.vocoder_config,
         )
     except (ModelLoadError, ValueError) as e:
         logging.error("cannot load the model: %s", e)

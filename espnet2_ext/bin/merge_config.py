@@ -4,7 +4,8 @@
 Later files win; mappings merge key by key (so a recipe's ``conf/`` holds only what
 differs), lists and scalars are replaced. ``--set key.sub=value`` edits come last.
 A file may hold its keys under a top-level section (e.g. the calibration output keeps
-``frontend_conf:``); ``--only_section`` keeps only those sections of the later files.
+``frontend_conf:``); ``--nest`` puts a whole file under one such section. ``--get key``
+prints one value of the merged config (JSON) instead of writing it, for shell scripts.
 The merged config, which is the one a run actually uses, is written with a header
 naming its sources, so that it can be saved with the experiment.
 
@@ -15,6 +16,7 @@ Usage:
 """
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import List, Optional, Sequence
@@ -48,7 +50,13 @@ def get_parser() -> argparse.ArgumentParser:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("configs", nargs="+", type=Path, help="YAML files, later ones win")
-    p.add_argument("--out", required=True, help="output YAML; '-' writes to stdout")
+    p.add_argument("--out", default=None, help="output YAML; '-' writes to stdout")
+    p.add_argument(
+        "--get",
+        default=None,
+        help="instead of writing the merged config, print the value of this dotted "
+        "key of it as JSON (null when absent), for shell scripts",
+    )
     p.add_argument(
         "--set", dest="sets", action="append", default=[], help="key.sub=value"
     )
@@ -69,8 +77,17 @@ def get_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = get_parser().parse_args(argv)
+    parser = get_parser()
+    args = parser.parse_args(argv)
+    if (args.out is None) == (args.get is None):
+        parser.error("give exactly one of --out and --get")
     conf = merge(args.configs, args.sets, args.drop)
+    if args.get is not None:
+        value = conf
+        for part in args.get.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        print(json.dumps(value, sort_keys=True))
+        return 0
     if args.nest:
         conf = {args.nest: conf}
     header = (

@@ -4,6 +4,11 @@
     python -m espnet2_ext.bin.upload_model --model exp/asr_x/packed.zip \\
         --outdir exp/asr_x/hf --hf_repo user/espnet2_ext_asr_x [--private] [--token ...]
 
+Any pack of ``espnet2_ext.bin.pack_model``: an ASR / speech translation model (meta.yaml
+``task: asr``) or a unit-to-mel voice conversion model (``task: vc``, ESPnet's TTS
+names ``tts_train_config`` / ``tts_model_file``); the card describes each in its terms
+(VC: the frontend, decoder, features and vocoder, and ``espnet2_ext.bin.convert``).
+
 The staged directory is the packed archive's content as it is (``meta.yaml`` at the
 top, archive-relative paths in the YAML files, as ESPnet's own Hub uploads are), plus a
 ``README.md`` model card summarising the configuration. ``espnet_model_zoo`` downloads
@@ -32,6 +37,8 @@ from espnet2_ext.bin.pack_model import (
     ARCHIVE_SUFFIXES,
     ASR_CONFIG,
     ASR_MODEL,
+    TTS_CONFIG,
+    TTS_MODEL,
     UNIT_LM_CONFIG,
     UNITS_CONFIG,
     load_yaml,
@@ -167,9 +174,15 @@ def model_card(
     results: Optional[str] = None,
     tag: Optional[str] = None,
 ) -> str:
-    """README.md text for a staged model (front matter + summary + usage + config)."""
+    """README.md text for a staged model (front matter + summary + usage + config):
+    an ASR / speech translation pack, or a VC pack (:func:`vc_model_card`)."""
     meta = load_yaml(staged / "meta.yaml", "meta.yaml")
     yf, files = meta.get("yaml_files") or {}, meta.get("files") or {}
+    task = meta.get("task") or ("vc" if TTS_CONFIG in yf else "asr")
+    if task == "vc":
+        return vc_model_card(staged, repo_id, license, language, results, tag)
+    if task != "asr":
+        raise UploadError(f"meta.yaml: unknown task {task!r} (asr or vc)")
     if ASR_CONFIG not in yf:
         raise UploadError("meta.yaml names no asr_train_config")
     cfg = load_yaml(staged / yf[ASR_CONFIG], "ASR config")
@@ -298,6 +311,221 @@ def model_card(
         "",
         "```bash",
         f"python -m espnet2_ext.bin.transcribe --model {ref} audio1.wav audio2.flac",
+        "```",
+        "",
+    ]
+    if results:
+        lines += ["## Results", "", results.rstrip(), ""]
+    lines += [
+        "## Training config",
+        "",
+        "<details><summary>expand</summary>",
+        "",
+        "```yaml",
+        yaml.safe_dump(
+            _abbreviate_lists(cfg), sort_keys=False, allow_unicode=True
+        ).rstrip(),
+        "```",
+        "",
+        "</details>",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _vc_frontend_desc(
+    frontend: str, fconf: Dict[str, Any], cfg: Dict[str, Any], tag: Optional[str]
+) -> str:
+    """The VC model's frontend in words (entropy: its rule, threshold and rate)."""
+    from espnet2_ext.tasks.mt import OUR_FRONTENDS
+
+    cls_name = {"entropy": "entropy_compress"}.get(frontend, frontend)
+    if cls_name in OUR_FRONTENDS:
+        # UnitVC sizes the frontend's vectors to the decoder (adim) unless told
+        adim = (cfg.get("tts_conf") or {}).get("adim", 256)
+        fconf = _frontend_conf_with_defaults(cls_name, {"d_model": adim, **fconf})
+    if frontend == "entropy":
+        seg = _fmt(fconf, ["rule", "threshold", "rel_threshold", "max_len", "min_len"])
+        fusion = _fmt(fconf, ["d_model", "num_queries", "pool"])
+        calib = (
+            cfg.get("calibration") if isinstance(cfg.get("calibration"), dict) else {}
+        )
+        rate = calib.get("target_rate")
+        m = re.search(r"rate(\d+(?:\.\d+)?)", tag or "")
+        if rate is None and m:
+            rate = m.group(1)
+        rate_desc = (
+            f", threshold calibrated to {rate} segments/s" if rate is not None else ""
+        )
+        if calib.get("achieved_rate") is not None:
+            rate_desc += f" (achieved {calib['achieved_rate']})"
+        return (
+            f"`entropy`: segments start where the frozen unit LM's entropy is high "
+            f"({seg}{rate_desc}); each segment is fused into one vector by "
+            f"cross-attention ({fusion}) and expanded back to its units' frames"
+        )
+    if frontend == "fixed_pool":
+        fusion = _fmt(fconf, ["pool_size", "d_model", "num_queries", "pool"])
+        return f"`fixed_pool`: cross-attention fusion over fixed windows ({fusion})"
+    if frontend == "dedup":
+        return "`dedup`: repeated units collapsed, their run lengths the durations"
+    if frontend == "dense":
+        return "`dense`: one vector per unit (embedding + positional encoding)"
+    return f"`{frontend}`"
+
+
+def vc_model_card(
+    staged: Path,
+    repo_id: Optional[str] = None,
+    license: Optional[str] = None,
+    language: Optional[Sequence[str]] = None,
+    results: Optional[str] = None,
+    tag: Optional[str] = None,
+) -> str:
+    """README.md text for a staged unit-to-mel VC pack (``task: vc``)."""
+    meta = load_yaml(staged / "meta.yaml", "meta.yaml")
+    yf, files = meta.get("yaml_files") or {}, meta.get("files") or {}
+    if TTS_CONFIG not in yf:
+        raise UploadError("meta.yaml (task vc) names no tts_train_config")
+    cfg = load_yaml(staged / yf[TTS_CONFIG], "VC config")
+    units = (
+        load_yaml(staged / yf[UNITS_CONFIG], "units config")
+        if UNITS_CONFIG in yf
+        else {}
+    )
+    lm = (
+        load_yaml(staged / yf[UNIT_LM_CONFIG], "unit LM config")
+        if UNIT_LM_CONFIG in yf
+        else None
+    )
+    n_params = _count_params(staged / files[TTS_MODEL]) if TTS_MODEL in files else None
+    name = repo_id or staged.name
+    tconf = cfg.get("tts_conf") or {}
+    frontend = tconf.get("frontend") or "dense"  # UnitVC's default
+    front_desc = _vc_frontend_desc(frontend, tconf.get("frontend_conf") or {}, cfg, tag)
+    tokens = cfg.get("token_list")
+    n_tok = len(tokens) if isinstance(tokens, list) else "?"
+    feat_conf = units.get("feature_conf") or {}
+    feat = f"{units.get('feature', '?')} features"
+    if feat_conf:
+        feat += f" ({_fmt(feat_conf, list(feat_conf))})"
+    dconf = tconf.get("decoder_conf") or {}
+    dec_keys = ["num_blocks", "attention_heads", "linear_units", "cnn_module_kernel"]
+    fbank = cfg.get("feats_extract_conf") or {}
+    fbank_keys = ["fs", "n_fft", "hop_length", "n_mels", "fmin", "fmax"]
+    normalize = cfg.get("normalize")
+    spk = tconf.get("spk_embed_dim")
+    if spk:
+        integration = tconf.get("spk_embed_integration_type", "add")
+        spk_desc = f"{spk}-dim Resemblyzer d-vector ({integration})"
+    else:
+        spk_desc = "none (speaker ids)" if tconf.get("spks") else "none"
+    rows = [("experiment tag", f"`{tag}`")] if tag else []
+    rows += [
+        (
+            "task",
+            "voice conversion: discrete units + target-speaker d-vector -> log-mel "
+            f"(ESPnet TTS task, `tts: {cfg.get('tts')}`)",
+        ),
+        (
+            "units",
+            f"{feat} -> k-means, K={units.get('n_clusters', '?')}, "
+            f"{units.get('unit_rate', 50)} units/s",
+        ),
+        ("frontend", front_desc),
+    ]
+    if lm is not None:
+        lm_desc = _fmt(lm.get("lm_conf"), ["layer", "att_unit", "unit", "head"])
+        rows.append(("unit LM", f"{lm.get('lm')} ({lm_desc}), frozen"))
+    dec = _fmt(dconf, dec_keys)
+    rows += [
+        (
+            "decoder",
+            f"{tconf.get('decoder', 'conformer')}, size {tconf.get('adim', 256)}"
+            + (f" ({dec})" if dec else ""),
+        ),
+        (
+            "target speaker",
+            spk_desc,
+        ),
+        (
+            "features",
+            f"{cfg.get('feats_extract')} log-mel ({_fmt(fbank, fbank_keys)}), one "
+            "frame per unit"
+            + (f"; normalize: {normalize}" if normalize else "; not normalised"),
+        ),
+        (
+            "vocoder",
+            "Griffin-Lim (32 iterations) by default; a HiFi-GAN trained on these "
+            "features with `--vocoder_file` (ParallelWaveGAN or ESPnet checkpoint)",
+        ),
+        ("source vocabulary", f"{n_tok} unit tokens"),
+        (
+            "parameters (w/o the frozen unit LM)",
+            f"{n_params:,}" if n_params is not None else "n/a",
+        ),
+        (
+            "versions",
+            ", ".join(
+                f"{k} {meta[k]}"
+                for k in ("espnet", "espnet2_ext", "torch")
+                if k in meta
+            ),
+        ),
+    ]
+    front = {
+        "tags": [
+            "espnet",
+            "audio",
+            "voice-conversion",
+            "discrete-units",
+            "espnet2_ext",
+        ],
+        "library_name": "espnet",
+        "pipeline_tag": "audio-to-audio",
+    }
+    if license:
+        front["license"] = license
+    if language:
+        front["language"] = list(language)
+    ref = repo_id or "<path to this directory>"
+    lines = [
+        "---",
+        yaml.safe_dump(front, sort_keys=False).rstrip(),
+        "---",
+        "",
+        f"# espnet2_ext discrete-unit voice conversion: `{name}`",
+        "",
+        "Any-to-any voice conversion on discrete speech units (espnet2_ext, an ESPnet "
+        "extension). The source audio is turned into 50 Hz k-means units; the frontend "
+        "groups them, a non-autoregressive decoder conditioned on the target speaker's "
+        "d-vector predicts one log-mel frame per unit, and a vocoder makes the "
+        "waveform (16 kHz).",
+        "",
+        "## Model",
+        "",
+        "| | |",
+        "|---|---|",
+    ]
+    lines += [f"| {k} | {v} |" for k, v in rows]
+    lines += [
+        "",
+        "## Usage",
+        "",
+        "```bash",
+        "python -m espnet2_ext.bin.convert --model <dir> --source in.wav "
+        "--target-speaker ref.wav --out out.wav",
+        "```",
+        "",
+        "`<dir>`: this repository's files (downloaded, e.g. `hf download "
+        f"{ref} --local-dir <dir>`) or the packed archive. Add `--vocoder_file` "
+        "(and `--vocoder_config`) for a HiFi-GAN trained on the features above.",
+        "",
+        "```python",
+        "from espnet2_ext.vc_inference import VoiceConverter",
+        "",
+        f'vc = VoiceConverter.from_pretrained("{ref}")',
+        'wav, sr = vc("in.wav", "ref.wav")       # any sample rate / channel count',
         "```",
         "",
     ]

@@ -5,7 +5,9 @@ For each pair ``<pair-id> <source-utt> <target-utt>`` of ``--pairs``: the source
 utterance's units (``--units``) and the target speaker's d-vector
 (``--spk_xvector_scp``, the speaker of the target utterance in ``--utt2spk``) -> the
 model's log-mel (one frame per unit) -> Griffin-Lim (``espnet2_ext.vc.vocoder``, 32
-iterations) -> 16 kHz WAV.
+iterations), or a HiFi-GAN trained on the same features (``--vocoder_file``, with
+``--vocoder_config`` or the ``config.yml`` / ``config.yaml`` next to it; see
+``espnet2_ext.vc.vocoder.load_hifigan``) -> 16 kHz WAV.
 
 Writes ``<out_dir>/wav/<pair-id>.wav``, ``<out_dir>/wav.scp``, ``<out_dir>/skipped.txt``
 and ``<out_dir>/convert.json``: ``in``/``out``/``skipped`` (by reason: ``no_units``,
@@ -52,6 +54,17 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--out_dir", required=True)
     p.add_argument("--unit_rate", type=float, default=50.0, help="units per second")
     p.add_argument("--griffin_lim_iters", type=int, default=32)
+    p.add_argument(
+        "--vocoder_file",
+        default=None,
+        help="a HiFi-GAN checkpoint trained on the model's features (ParallelWaveGAN "
+        "checkpoint-*.pkl or an ESPnet GAN-TTS .pth) instead of Griffin-Lim",
+    )
+    p.add_argument(
+        "--vocoder_config",
+        default=None,
+        help="its config (default: config.yml or config.yaml next to it)",
+    )
     p.add_argument("--device", default="cpu")
     return p
 
@@ -61,7 +74,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     import espnet2_ext.tasks.tts  # noqa: F401  (registers tts: unit_vc)
     from espnet2_ext.tasks.tts import UnitVCTTSTask
-    from espnet2_ext.vc.vocoder import GriffinLimVocoder
+    from espnet2_ext.vc.vocoder import build_vocoder
 
     model, train_args = UnitVCTTSTask.build_model_from_file(
         args.train_config, args.model_file, args.device
@@ -70,8 +83,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     token_list = train_args.token_list
     tok2id = {t: i for i, t in enumerate(token_list)}
     unk = tok2id.get("<unk>", 1)
-    vocoder = GriffinLimVocoder.from_feats_extract_conf(
-        train_args.feats_extract_conf or {}, n_iter=args.griffin_lim_iters
+    # settings the config leaves out: the recipe's fbank (VC_FBANK)
+    vocoder = build_vocoder(
+        args.vocoder_file,
+        args.vocoder_config,
+        feats_extract_conf=train_args.feats_extract_conf or {},
+        n_iter=args.griffin_lim_iters,
+        device=args.device,
     )
     fs = vocoder.fs
 

@@ -12,6 +12,7 @@ from espnet2_ext.bin.boundary_eval import (
     main,
     parse_method,
     random_starts,
+    unit_change_starts,
 )
 
 LENGTHS = [60, 75, 90, 75, 60, 90, 75, 60]  # units; multiples of 15 (0.3 s)
@@ -89,9 +90,18 @@ def test_boundary_eval_end_to_end(tmp_path, lm_files, token_list):
     # reference: phone boundaries every 0.06 s in the speech region, first start out
     n_phone = sum((n - 15) // 3 for n in LENGTHS)
     assert res["reference"]["phone"]["boundaries"] == n_phone
+    # the units' own changes: one row at their own rate (target "-")
+    uc = rows[("unit_change", None)]
+    n_starts = sum(
+        1 + int((units[i, 1:n] != units[i, : n - 1]).sum())
+        for i, n in enumerate(LENGTHS)
+    )
+    assert uc["rate"] == pytest.approx(n_starts / (sum(LENGTHS) * 0.02))
+    assert [r["method"] for r in res["rows"]].count("unit_change") == 1
     # unreachable settings are reported, not fatal; every row is in the table
     table = (out / "boundary_f1.md").read_text()
     assert table.count("\n| ") == len(res["rows"]) + 1
+    assert "| unit_change | - |" in table
     png = (out / "boundary_f1.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) < 200_000
 
@@ -107,6 +117,13 @@ def test_fixed_and_random_starts():
     assert r.sum(1).tolist() == [20, 2, 1] and r[:, 0].all()
     assert not r[1, 10:].any() and not r[2, 1:].any()
     assert torch.equal(r, random_starts(torch.tensor([100, 10, 1]), 100, 10.0, 50.0, 0))
+
+
+def test_unit_change_starts():
+    ids = torch.tensor([[3, 3, 5, 5, 5, 3, 7, 0], [4, 4, 4, 9, 0, 0, 0, 0]])
+    starts = unit_change_starts(ids, torch.tensor([8, 4]))
+    assert torch.nonzero(starts[0]).flatten().tolist() == [0, 2, 5, 6, 7]
+    assert torch.nonzero(starts[1]).flatten().tolist() == [0, 3]  # padding: none
 
 
 def test_parse_method():

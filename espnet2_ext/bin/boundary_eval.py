@@ -14,6 +14,10 @@ For each target rate R (segments/s) every method is run on the evaluated units:
 * ``fixed_frac``: a boundary at every ``round(k * 50 / R)``, k = 1, 2, ... (rate R);
 * ``random``: ``round(T R / 50) - 1`` boundaries per utterance at uniformly random
   distinct positions (fixed ``--seed``).
+* ``unit_change``: a boundary wherever the unit differs from the previous one (the
+  segmentation that deduplication makes, at its own rate: one row, target "-"); how
+  well the units' own changes line up with phones and words, which bounds what a rule
+  over the units can find (compare ``random``/``fixed_frac`` at a similar rate)
 
 Boundary times, the reference boundary sets and the matching are those of
 ``espnet2_ext.metrics.boundaries`` (unit t -> ``0.02 t + 0.0025`` s, utterance starts
@@ -56,8 +60,10 @@ logger = logging.getLogger("boundary_eval")
 ENTROPY_RULES = ("global", "relative", "combined")
 DEFAULT_METHODS = (
     "global global_min2 relative relative_min2 combined combined_min2 "
-    "fixed fixed_frac random"
+    "fixed fixed_frac random unit_change"
 )
+#: methods that ignore the target rate (one row each, at their own rate)
+RATE_FREE = ("unit_change",)
 TIERS = ("word", "phone")
 
 
@@ -68,7 +74,7 @@ def parse_method(name: str) -> Tuple[str, int]:
         if base not in ENTROPY_RULES or not suffix.isdigit() or int(suffix) < 1:
             raise ValueError(f"bad method {name!r}: _min<N> only after {ENTROPY_RULES}")
         return base, int(suffix)
-    if name not in ENTROPY_RULES + ("fixed", "fixed_frac", "random"):
+    if name not in ENTROPY_RULES + ("fixed", "fixed_frac", "random") + RATE_FREE:
         raise ValueError(f"unknown method {name!r}")
     return name, 1
 
@@ -134,6 +140,15 @@ def random_starts(
     rank = scores.argsort(dim=1, descending=True).argsort(dim=1)  # 0 = highest score
     starts = (rank < n_bnd[:, None]) & eligible
     starts[:, 0] = lengths > 0
+    return starts
+
+
+def unit_change_starts(ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Starts of the runs of equal consecutive units. (B, T) ids, (B,) -> (B, T) bool
+    (t = 0 always starts; padding False)."""
+    T = ids.size(1)
+    starts = _valid(lengths, T).clone()
+    starts[:, 1:] &= ids[:, 1:] != ids[:, :-1]
     return starts
 
 
@@ -255,7 +270,7 @@ def write_table(path: Path, res: Dict) -> None:
         thr = row["details"].get("threshold", row["details"].get("rel_threshold"))
         cells = [
             row["method"],
-            f"{row['target_rate']:g}",
+            "-" if row["target_rate"] is None else f"{row['target_rate']:g}",
             f"{row['rate']:.2f}",
             f"{thr:.3f}" if thr is not None else "-",
         ]
@@ -444,8 +459,37 @@ def main(argv=None) -> int:
 
     max_len = args.max_len or None
     rows, failed = [], []
+
+    def add_row(m: str, rate: Optional[float], starts: torch.Tensor, details: Dict):
+        scores = score_starts(
+            starts, refs, (low, high), shift, args.boundary_offset, args.tolerance
+        )
+        measured = float(starts.sum()) / total_s
+        rows.append(
+            {
+                "method": m,
+                "target_rate": rate,
+                "rate": measured,
+                "details": details,
+                **scores,
+            }
+        )
+        logger.info(
+            "%-15s target %5s/s: %5.2f seg/s  %s",
+            m,
+            "-" if rate is None else f"{rate:.1f}",
+            measured,
+            "  ".join(
+                f"{t} P/R/F1 {100 * s['precision']:.1f}/{100 * s['recall']:.1f}/"
+                f"{100 * s['f1']:.1f}"
+                for t, s in scores.items()
+            ),
+        )
+
     for rate in rates:
         for m in methods:
+            if m in RATE_FREE:
+                continue
             try:
                 starts, details = method_starts(
                     m,
@@ -461,30 +505,12 @@ def main(argv=None) -> int:
                 logger.warning("%s at %g/s: %s", m, rate, e)
                 failed.append({"method": m, "target_rate": rate, "error": str(e)})
                 continue
-            scores = score_starts(
-                starts, refs, (low, high), shift, args.boundary_offset, args.tolerance
-            )
-            measured = float(starts.sum()) / total_s
-            rows.append(
-                {
-                    "method": m,
-                    "target_rate": rate,
-                    "rate": measured,
-                    "details": details,
-                    **scores,
-                }
-            )
-            logger.info(
-                "%-15s target %5.1f/s: %5.2f seg/s  %s",
-                m,
-                rate,
-                measured,
-                "  ".join(
-                    f"{t} P/R/F1 {100 * s['precision']:.1f}/{100 * s['recall']:.1f}/"
-                    f"{100 * s['f1']:.1f}"
-                    for t, s in scores.items()
-                ),
-            )
+            add_row(m, rate, starts, details)
+    if "unit_change" in methods:
+        ids = torch.nn.utils.rnn.pad_sequence(
+            [torch.as_tensor(units[k]).long() for k in kept], batch_first=True
+        )
+        add_row("unit_change", None, unit_change_starts(ids, lengths), {})
     res = {
         "config": {
             k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()

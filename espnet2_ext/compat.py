@@ -65,6 +65,8 @@ _TABLE: Dict[str, Tuple[str, str]] = {
     ),
     "AbsTTS": ("espnet2.tts.abs_tts", "AbsTTS"),
     "LogMelFbank": ("espnet2.tts.feats_extract.log_mel_fbank", "LogMelFbank"),
+    "HiFiGANGenerator": ("espnet2.gan_tts.hifigan", "HiFiGANGenerator"),
+    "JointText2Wav": ("espnet2.gan_tts.joint", "JointText2Wav"),
     "force_gatherable": ("espnet2.torch_utils.device_funcs", "force_gatherable"),
     "create_adapter": ("espnet2.layers.create_adapter", "create_adapter"),
     "initialize": ("espnet2.torch_utils.initialize", "initialize"),

@@ -49,7 +49,7 @@ def _one_thread():
 
 
 def _generator(**kw):
-    from espnet2.gan_tts.hifigan import HiFiGANGenerator
+    from espnet2_ext.compat import HiFiGANGenerator
 
     torch.manual_seed(0)
     gen = HiFiGANGenerator(**dict(GEN, **kw))

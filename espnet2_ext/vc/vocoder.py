@@ -415,7 +415,7 @@ def _build_generator(
     in ``sd``, then removed)."""
     import inspect
 
-    from espnet2.gan_tts.hifigan import HiFiGANGenerator
+    from espnet2_ext.compat import HiFiGANGenerator
 
     accepted = set(inspect.signature(HiFiGANGenerator.__init__).parameters) - {"self"}
     unknown = sorted(set(params) - accepted)
@@ -550,7 +550,7 @@ def _espnet_generator(
         if params is None:
             import inspect
 
-            from espnet2.gan_tts.joint import JointText2Wav
+            from espnet2_ext.compat import JointText2Wav
 
             sig = inspect.signature(JointText2Wav.__init__)
             params = sig.parameters["vocoder_params"].default

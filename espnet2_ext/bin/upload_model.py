@@ -29,7 +29,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
@@ -166,6 +166,28 @@ def _abbreviate_lists(d: Any, max_items: int = 8) -> Any:
     return d
 
 
+def _units_rows(
+    units: Dict[str, Any], lm: Optional[Dict[str, Any]], front_desc: str
+) -> List[Tuple[str, str]]:
+    """Model-card rows shared by every task: the units, the frontend, the unit LM."""
+    feat_conf = units.get("feature_conf") or {}
+    feat = f"{units.get('feature', '?')} features"
+    if feat_conf:
+        feat += f" ({_fmt(feat_conf, list(feat_conf))})"
+    rows = [
+        (
+            "units",
+            f"{feat} -> k-means, K={units.get('n_clusters', '?')}, "
+            f"{units.get('unit_rate', 50)} units/s",
+        ),
+        ("frontend", front_desc),
+    ]
+    if lm is not None:
+        lm_desc = _fmt(lm.get("lm_conf"), ["layer", "att_unit", "unit", "head"])
+        rows.append(("unit LM", f"{lm.get('lm')} ({lm_desc}), frozen"))
+    return rows
+
+
 def model_card(
     staged: Path,
     repo_id: Optional[str] = None,
@@ -219,10 +241,6 @@ def model_card(
     n_src = len(src) if isinstance(src, list) else "?"
     n_tgt = len(tgt) if isinstance(tgt, list) else "?"
     mconf = cfg.get("model_conf") or {}
-    feat_conf = units.get("feature_conf") or {}
-    feat = f"{units.get('feature', '?')} features"
-    if feat_conf:
-        feat += f" ({_fmt(feat_conf, list(feat_conf))})"
     net_keys = ["num_blocks", "output_size", "attention_heads", "linear_units"]
     rows = [("experiment tag", f"`{tag}`")] if tag else []
     rows += [
@@ -231,16 +249,8 @@ def model_card(
             "ASR on discrete speech units (ESPnet MT task, `model: "
             f"{cfg.get('model')}`)",
         ),
-        (
-            "units",
-            f"{feat} -> k-means, K={units.get('n_clusters', '?')}, "
-            f"{units.get('unit_rate', 50)} units/s",
-        ),
-        ("frontend", front_desc),
     ]
-    if lm is not None:
-        lm_desc = _fmt(lm.get("lm_conf"), ["layer", "att_unit", "unit", "head"])
-        rows.append(("unit LM", f"{lm.get('lm')} ({lm_desc}), frozen"))
+    rows += _units_rows(units, lm, front_desc)
     versions = [
         f"{k} {meta[k]}" for k in ("espnet", "espnet2_ext", "torch") if k in meta
     ]
@@ -405,10 +415,6 @@ def vc_model_card(
     front_desc = _vc_frontend_desc(frontend, tconf.get("frontend_conf") or {}, cfg, tag)
     tokens = cfg.get("token_list")
     n_tok = len(tokens) if isinstance(tokens, list) else "?"
-    feat_conf = units.get("feature_conf") or {}
-    feat = f"{units.get('feature', '?')} features"
-    if feat_conf:
-        feat += f" ({_fmt(feat_conf, list(feat_conf))})"
     dconf = tconf.get("decoder_conf") or {}
     dec_keys = ["num_blocks", "attention_heads", "linear_units", "cnn_module_kernel"]
     fbank = cfg.get("feats_extract_conf") or {}
@@ -427,16 +433,8 @@ def vc_model_card(
             "voice conversion: discrete units + target-speaker d-vector -> log-mel "
             f"(ESPnet TTS task, `tts: {cfg.get('tts')}`)",
         ),
-        (
-            "units",
-            f"{feat} -> k-means, K={units.get('n_clusters', '?')}, "
-            f"{units.get('unit_rate', 50)} units/s",
-        ),
-        ("frontend", front_desc),
     ]
-    if lm is not None:
-        lm_desc = _fmt(lm.get("lm_conf"), ["layer", "att_unit", "unit", "head"])
-        rows.append(("unit LM", f"{lm.get('lm')} ({lm_desc}), frozen"))
+    rows += _units_rows(units, lm, front_desc)
     dec = _fmt(dconf, dec_keys)
     rows += [
         (

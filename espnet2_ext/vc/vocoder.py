@@ -206,17 +206,7 @@ _PWG_FEATS = dict(
     fmax="fmax",
 )
 #: ESPnet ``LogMelFbank``'s defaults, for keys an ESPnet config leaves out
-_FBANK_DEFAULTS = dict(
-    fs=16000,
-    n_fft=1024,
-    hop_length=256,
-    win_length=None,
-    window="hann",
-    n_mels=80,
-    fmin=80,
-    fmax=7600,
-    log_base=10.0,
-)
+_FBANK_DEFAULTS = dict(VC_FBANK, hop_length=256)
 _CONFIG_NAMES = ("config.yml", "config.yaml")
 _PWG_STATS_NAMES = ("stats.h5", "stats.npy")
 

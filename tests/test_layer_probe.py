@@ -118,3 +118,7 @@ def test_layer_probe_refuses(tiny_set, tmp_path, caplog):
     bad = base + ["--phone_ctm", "x.ctm", "--feature_conf", "{layer: 2}"]
     assert layer_probe.main(bad) == 2
     assert "--layers" in caplog.text
+    other = tmp_path / "other.ctm"
+    other.write_text("x 1 0.1 0.2 a\n")
+    assert layer_probe.main(base + ["--phone_ctm", str(other)]) == 1
+    assert "none of the 8 evaluated utterances is in the CTM" in caplog.text

@@ -93,6 +93,8 @@ def boundary_rows(units: Dict[str, np.ndarray], ctms: Dict, seed: int) -> Dict:
     )
 
     keys = sorted(k for k in units if all(k in c for c in ctms.values()))
+    if not keys:
+        raise ValueError("no evaluated utterance is in every CTM")
     lengths = torch.tensor([len(units[k]) for k in keys])
     T = int(lengths.max())
     ids = torch.full((len(keys), T), -1, dtype=torch.long)
@@ -264,6 +266,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     for tier, p in (("phone", args.phone_ctm), ("word", args.word_ctm)):
         if p:
             ctms[tier] = read_ctm(p)
+    missing = {t: sum(k not in c for k in ev_w) for t, c in ctms.items()}
+    if ctms and all(n == len(ev_w) for n in missing.values()):
+        logger.error("none of the %d evaluated utterances is in the CTM", len(ev_w))
+        return 1
+    if any(missing.values()):
+        logger.warning("evaluated utterances without a CTM (skipped): %s", missing)
     mels_tr = normalised_mels(tr_w, args.mel_stats) if args.mel_stats else None
     mels_ev = normalised_mels(ev_w, args.mel_stats) if args.mel_stats else None
     logger.info(

@@ -20,7 +20,6 @@ A re-run with the same inputs and options skips the job unless ``--overwrite``.
 """
 
 import argparse
-import hashlib
 import logging
 import os
 import sys
@@ -40,6 +39,7 @@ from espnet2_ext.units.kmeans import KMeansModel
 from espnet2_ext.utils.shards import (
     DoneMarker,
     Tally,
+    file_sha1,
     fingerprint,
     parse_kv,
     progress,
@@ -85,14 +85,6 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true")
     p.add_argument("--log_level", default="INFO")
     return p
-
-
-def _file_sha1(path: str) -> str:
-    h = hashlib.sha1()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _iter_dumped(entries, tally: Tally) -> Iterator[Tuple[str, np.ndarray]]:
@@ -167,7 +159,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             "allow_pipe",
         ):
             opts.pop(k, None)
-    opts.update(feature_conf=conf, entries=entries, km_sha1=_file_sha1(args.km))
+    opts.update(feature_conf=conf, entries=entries, km_sha1=file_sha1(args.km))
     marker = DoneMarker(args.out + ".done", fingerprint(opts), [args.out])
     if not args.overwrite and marker.is_done():
         info = marker.read() or {}

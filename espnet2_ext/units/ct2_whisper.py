@@ -17,7 +17,6 @@ integers little-endian)::
 where ``str`` is ``u16 length`` (with the trailing NUL), the UTF-8 bytes, a NUL.
 """
 
-import hashlib
 import logging
 import os
 import re
@@ -27,6 +26,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, List, Optional, Tuple, Union
+
+from espnet2_ext.utils.shards import file_sha1
 
 SUPPORTED_VERSIONS = (5, 6)
 _LAYER = re.compile(r"^encoder/layer_(\d+)/")
@@ -152,14 +153,6 @@ def default_cache_dir() -> Path:
     return Path(root) / "whisper_layers"
 
 
-def _sha1(path: Path) -> str:
-    h = hashlib.sha1()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def whisper_layer_model_dir(
     model_dir: Union[str, Path],
     layer: int,
@@ -181,7 +174,7 @@ def whisper_layer_model_dir(
         truncate_encoder(model, layer)  # checks the spec
         return str(src)
     cut = truncate_encoder(model, layer)
-    dst = Path(cache_dir or default_cache_dir()) / f"{_sha1(src_bin)[:16]}_L{layer}"
+    dst = Path(cache_dir or default_cache_dir()) / f"{file_sha1(src_bin)[:16]}_L{layer}"
     if (dst / "model.bin").is_file():
         return str(dst)
     dst.parent.mkdir(parents=True, exist_ok=True)

@@ -33,6 +33,7 @@ from typing import (
     Sequence,
     Tuple,
     TypeVar,
+    Union,
 )
 
 import yaml
@@ -250,6 +251,15 @@ def progress(
                 now - t0,
             )
     logging.info("%s: %d %s in %.1f s", desc, i, unit, time.time() - t0)
+
+
+def file_sha1(path: Union[str, os.PathLike]) -> str:
+    """SHA-1 hex digest of a file's bytes, read in 1 MiB blocks."""
+    h = hashlib.sha1()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def parse_kv(items: Optional[Sequence[str]]) -> Dict[str, Any]:

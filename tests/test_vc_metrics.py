@@ -290,6 +290,25 @@ def test_asr_on_real_recording(asr_class):
 
 
 @needs_resemblyzer
+def test_resemblyzer_imports_without_scipy_ndimage_morphology(monkeypatch):
+    """SciPy 2 drops scipy.ndimage.morphology, which Resemblyzer imports from."""
+    import importlib
+    import sys
+
+    import scipy.ndimage
+
+    monkeypatch.setitem(sys.modules, "scipy.ndimage.morphology", None)  # gone
+    for name in [m for m in sys.modules if m.startswith("resemblyzer")]:
+        monkeypatch.delitem(sys.modules, name)
+    with pytest.raises(ImportError):
+        importlib.import_module("resemblyzer")
+    vc._scipy_morphology_alias()
+    assert sys.modules["scipy.ndimage.morphology"] is scipy.ndimage
+    audio = importlib.import_module("resemblyzer.audio")
+    assert audio.binary_dilation is scipy.ndimage.binary_dilation
+
+
+@needs_resemblyzer
 @needs_espeak
 def test_speaker_similarity_same_voice_above_different_voice(speech):
     sim = vc.SpeakerSimilarity()

@@ -351,8 +351,30 @@ def mcd_dtw(
 # ------------------------------------------------------------- speaker similarity
 
 
+def _scipy_morphology_alias() -> None:
+    """Let Resemblyzer's ``from scipy.ndimage.morphology import binary_dilation`` work.
+
+    ``scipy.ndimage.morphology`` is deprecated since SciPy 1.8 and goes away in SciPy
+    2; ``binary_dilation`` stays in ``scipy.ndimage``. Where the old module cannot be
+    imported, ``scipy.ndimage`` is registered under its name (nothing changes where
+    it still exists).
+    """
+    import importlib
+    import sys
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            importlib.import_module("scipy.ndimage.morphology")
+    except ImportError:
+        import scipy.ndimage
+
+        sys.modules["scipy.ndimage.morphology"] = scipy.ndimage
+
+
 @lru_cache(maxsize=None)
 def _voice_encoder(device: str) -> Any:
+    _scipy_morphology_alias()
     try:
         with warnings.catch_warnings():  # scipy.ndimage.morphology is deprecated
             warnings.simplefilter("ignore", DeprecationWarning)

@@ -90,7 +90,7 @@ def test_mini_synth_vc_recipe_all_stages(tmp_path):
     cmd = (
         ["./run.sh", "--stage", "1", "--stop_stage", "13"]
         + ["--python", sys.executable, "--ngpu", "0", "--nj", "1"]
-        + ["--local_data_opts", data_opts, "--feature", "mfcc"]
+        + ["--local_data_opts", data_opts, "--feature", "mfcc", "--feature_conf", ""]
         + ["--n_clusters", "8", "--km_max_frames", "20000", "--km_args", ""]
         + ["--target_rates", "15", "--vc_exps", " ".join(EXPS)]
         + ["--train_jobs", "1", "--eval_metrics", METRICS]

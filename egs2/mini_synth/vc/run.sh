@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # mini_synth VC: any-to-any voice conversion on a synthetic VCTK-layout corpus (16
-# espeak-ng voices, 3 held out as targets). Whisper tiny.en encoder units (k-means
-# K=500, as mini_synth/asr), a small unit LM, Resemblyzer d-vectors, and the unit-to-mel
+# espeak-ng voices, 3 held out as targets). Units from block 3 of Whisper tiny.en's 4
+# encoder blocks (k-means K=500; block 3 predicts the mel better and sharper in time
+# than the last block, see README.md; with another --feature give --feature_conf ""
+# too), a small unit LM, Resemblyzer d-vectors, and the unit-to-mel
 # model with the dense 50 Hz input against the entropy-compressed input at 15
 # segments/s and fixed pooling at the same rate, converted with Griffin-Lim and scored
 # on 40 of the pairs (Whisper and pocketsphinx WER, speaker cosine, MCD-DTW, DNSMOS
-# fast mode). Meant for 2 CPU cores in about 45 minutes (an estimate, see README.md).
+# fast mode). About 30 minutes on 2 CPU cores (README.md).
 # Any option of ../../TEMPLATE/vc.sh or units.sh can be given, e.g. the full set:
 #   ./run.sh --target_rates "25 15 8" --vc_exps "dense dedup entropy_rate25 entropy_rate15 entropy_rate8 fixed_pool2 fixed_pool3.333 fixed_pool6.25"
 set -euo pipefail
@@ -19,6 +21,7 @@ set -euo pipefail
     --target_dvector_set heldout \
     --nj 2 \
     --feature whisper \
+    --feature_conf "layer=3" \
     --n_clusters 500 \
     --km_max_frames 100000 \
     --km_args "--n_init 1 --max_iter 20" \

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Where a unit-to-mel VC model's mel goes wrong: reconstruction probes.
+
+Each held-out target reading of ``data/<set>`` (the targets of ``data/<set>/pairs``)
+is converted to its own voice: its own units and its own d-vector, so that the real
+mel of the same utterance is the right answer. Then, on those utterances:
+
+* the L1 between predicted and real log10-mel, the ratio of their per-bin standard
+  deviations over time (over-smoothing in the global-variance sense), of their mean
+  frame-to-frame change (sharpness in time) and of their mean change between
+  neighbouring mel bins (detail along frequency: harmonics);
+* Whisper tiny.en WER of Griffin-Lim from: the prediction; the real mel; the
+  prediction with its deviations from the utterance mean scaled by 1.3 and 1.6 and by
+  the real mel's per-bin standard deviation ratio (oracle global variance); and with
+  envelope and fine structure swapped between the prediction and the real mel (the
+  envelope is the mean over ``--envelope_bins`` neighbouring mel bins, the fine
+  structure the rest).
+
+Run from egs2/mini_synth/vc after ``./run.sh`` (stage 13 packs the model)::
+
+    python local/mel_probe.py --model exp/vc_dense/packed.zip --num_utts 12
+"""
+
+import argparse
+import json
+import logging
+import sys
+from typing import Dict, List
+
+import numpy as np
+import soundfile as sf
+import torch
+import torch.nn.functional as F
+
+
+def envelope(mel: torch.Tensor, bins: int) -> torch.Tensor:
+    """(T, n_mels) log-mel -> its mean over ``bins`` neighbouring mel bins."""
+    x = F.pad(mel.T[None], (bins // 2, bins // 2), mode="replicate")
+    return F.avg_pool1d(x, bins, 1)[0].T
+
+
+def read_kv(path: str) -> Dict[str, str]:
+    out = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                k, v = line.rstrip("\n").split(maxsplit=1)
+                out[k] = v
+    return out
+
+
+def main(argv: List[str] = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--model", required=True, help="packed VC model (vc.sh stage 13)")
+    p.add_argument("--set", default="parallel", help="data/<set> with pairs and text")
+    p.add_argument("--wav_scp", default=None, help="default dump/wav16k/<set>/wav.scp")
+    p.add_argument("--num_utts", type=int, default=12)
+    p.add_argument("--envelope_bins", type=int, default=5)
+    p.add_argument("--unpack_dir", default=None)
+    p.add_argument("--out", default=None, help="write the results as JSON here")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+
+    from espnet2_ext.metrics import vc as metrics
+    from espnet2_ext.vc_inference import VoiceConverter
+
+    wavs = read_kv(args.wav_scp or f"dump/wav16k/{args.set}/wav.scp")
+    texts = read_kv(f"data/{args.set}/text")
+    with open(f"data/{args.set}/pairs", encoding="utf-8") as f:
+        targets = sorted({line.split()[2] for line in f if line.strip()})
+    missing = [u for u in targets if u not in wavs or u not in texts]
+    if missing:
+        logging.error(
+            "no audio or text for %d targets, e.g. %s", len(missing), missing[0]
+        )
+        return 1
+    targets = targets[: args.num_utts]
+    conv = VoiceConverter(
+        model=args.model, unpack_dir=args.unpack_dir, trust_pickle=True
+    )
+    asr = metrics.WhisperASR()
+
+    variants: Dict[str, List[torch.Tensor]] = {
+        k: []
+        for k in (
+            "predicted",
+            "real",
+            "predicted, variance x1.3",
+            "predicted, variance x1.6",
+            "predicted, oracle variance",
+            "real envelope only",
+            "real envelope + predicted fine structure",
+            "predicted envelope + real fine structure",
+        )
+    }
+    stats = {k: [] for k in ("l1", "std_ratio", "time_delta", "bin_delta")}
+    refs = []
+    for utt in targets:
+        x, sr = sf.read(wavs[utt], dtype="float32")
+        if x.ndim != 1 or sr != conv.sample_rate:
+            logging.error("%s: need mono %d Hz audio", utt, conv.sample_rate)
+            return 1
+        pred = conv.mel(
+            conv.units(wavs[utt]), dvector=conv.speaker_embedding([wavs[utt]])
+        )
+        with torch.no_grad():
+            real, _ = conv.model.feats_extract(torch.from_numpy(x)[None])
+        n = min(pred.shape[0], real.shape[1])
+        pred, real = pred[:n].float(), real[0, :n].float()
+        refs.append(texts[utt])
+        mu = pred.mean(0, keepdim=True)
+        ratio = real.std(0, keepdim=True) / pred.std(0, keepdim=True).clamp_min(1e-4)
+        env_p, env_r = envelope(pred, args.envelope_bins), envelope(
+            real, args.envelope_bins
+        )
+        stats["l1"].append((pred - real).abs().mean().item())
+        stats["std_ratio"].append(ratio.mean().item())
+        stats["time_delta"].append(
+            (pred.diff(dim=0).abs().mean() / real.diff(dim=0).abs().mean()).item()
+        )
+        stats["bin_delta"].append(
+            (pred.diff(dim=1).abs().mean() / real.diff(dim=1).abs().mean()).item()
+        )
+        variants["predicted"].append(pred)
+        variants["real"].append(real)
+        variants["predicted, variance x1.3"].append(mu + (pred - mu) * 1.3)
+        variants["predicted, variance x1.6"].append(mu + (pred - mu) * 1.6)
+        variants["predicted, oracle variance"].append(mu + (pred - mu) * ratio)
+        variants["real envelope only"].append(env_r)
+        variants["real envelope + predicted fine structure"].append(
+            env_r + pred - env_p
+        )
+        variants["predicted envelope + real fine structure"].append(
+            env_p + real - env_r
+        )
+
+    result = dict(
+        model=args.model,
+        utterances=len(targets),
+        envelope_bins=args.envelope_bins,
+        mel=dict(
+            l1_log10=float(np.mean(stats["l1"])),
+            std_ratio_real_over_predicted=float(np.mean(stats["std_ratio"])),
+            time_delta_predicted_over_real=float(np.mean(stats["time_delta"])),
+            bin_delta_predicted_over_real=float(np.mean(stats["bin_delta"])),
+        ),
+        wer_whisper={},
+    )
+    for name, mels in variants.items():
+        hyps = [asr.transcribe(conv.vocode(m)) for m in mels]
+        result["wer_whisper"][name] = metrics.wer(refs, hyps)
+        logging.info(
+            "%-42s Whisper WER %6.1f %%  e.g. %s",
+            name,
+            result["wer_whisper"][name],
+            hyps[0],
+        )
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

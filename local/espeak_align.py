@@ -192,6 +192,11 @@ def _synthesize_here(
         ``events``: list of (type, text_position, length, audio_position_ms, sample,
         phoneme name or ""), and ``word_phonemes``: each word's phonemes on its own.
     """
+    # The breath noise of the female variants (+f1..+f5) comes from libc's rand(), whose
+    # state a forked child inherits: a parent that has drawn from it (a library, a test
+    # runner's worker) would change the noise. srand(1) is the state of a program that
+    # never seeded it, as the espeak-ng command line is.
+    ctypes.CDLL(None).srand(1)
     lib = ctypes.CDLL(ESPEAK_LIBRARY)
     lib.espeak_Initialize.argtypes = [
         ctypes.c_int,

@@ -20,8 +20,14 @@ format: setup  ## apply isort and black to the tree
 	$(PY) -m isort .
 	$(PY) -m black .
 
+# The suite runs in TEST_JOBS worker processes (pytest-xdist), a test file per worker
+# at a time (--dist loadfile: a file's module fixtures are built once); the end-to-end
+# recipe tests are chains of single-threaded subprocesses, so one process leaves the
+# second core idle. `make test TEST_JOBS=0` runs it in this process.
+TEST_JOBS ?= 2
+
 test: setup style  ## the code style, then the test suite (what CI runs)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile
 
 bench: setup  ## compressor benchmark (32 x 1000 units on this CPU)
 	$(PY) -m espnet2_ext.bin.bench_compressor

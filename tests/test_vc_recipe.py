@@ -31,7 +31,7 @@ def _have(mod: str) -> bool:
     return importlib.util.find_spec(mod) is not None
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(1200)
 def test_mini_synth_vc_recipe_all_stages(tmp_path):
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed (tools/setup.sh installs it)")

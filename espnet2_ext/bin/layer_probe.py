@@ -40,16 +40,9 @@ from typing import Dict, List, Optional
 import numpy as np
 import torch
 
+from espnet2_ext.utils.shards import read_scp
+
 logger = logging.getLogger("layer_probe")
-
-
-def read_scp(path: Path) -> Dict[str, str]:
-    out = {}
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            k, v = line.split(maxsplit=1)
-            out[k] = v.strip()
-    return out
 
 
 def load_wavs(scp: Dict[str, str], keys: List[str]) -> Dict[str, torch.Tensor]:
@@ -252,7 +245,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         logger.error("nothing to measure: give --phone_ctm and/or --mel_stats")
         return 2
     layers = [int(x) for x in args.layers.split()]
-    train_scp, eval_scp = read_scp(args.train_scp), read_scp(args.eval_scp)
+    train_scp, eval_scp = dict(read_scp(args.train_scp)), dict(read_scp(args.eval_scp))
     train_keys = sorted(train_scp)
     random.Random(args.seed).shuffle(train_keys)
     train_keys = sorted(train_keys[: args.num_train])

@@ -39,16 +39,6 @@ def envelope(mel: torch.Tensor, bins: int) -> torch.Tensor:
     return F.avg_pool1d(x, bins, 1)[0].T
 
 
-def read_kv(path: str) -> Dict[str, str]:
-    out = {}
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                k, v = line.rstrip("\n").split(maxsplit=1)
-                out[k] = v
-    return out
-
-
 def main(argv: List[str] = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", required=True, help="packed VC model (vc.sh stage 13)")
@@ -62,10 +52,11 @@ def main(argv: List[str] = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
     from espnet2_ext.metrics import vc as metrics
+    from espnet2_ext.utils.shards import read_scp
     from espnet2_ext.vc_inference import VoiceConverter
 
-    wavs = read_kv(args.wav_scp or f"dump/wav16k/{args.set}/wav.scp")
-    texts = read_kv(f"data/{args.set}/text")
+    wavs = dict(read_scp(args.wav_scp or f"dump/wav16k/{args.set}/wav.scp"))
+    texts = dict(read_scp(f"data/{args.set}/text"))
     with open(f"data/{args.set}/pairs", encoding="utf-8") as f:
         targets = sorted({line.split()[2] for line in f if line.strip()})
     missing = [u for u in targets if u not in wavs or u not in texts]

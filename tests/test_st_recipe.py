@@ -8,8 +8,9 @@ the En->De grammar), plus the bad rows a real download has (an empty translation
 clip missing on disk). HuBERT Base is randomly initialised, of the real shape, given as
 a local torchaudio checkpoint (the path a GPU user takes). Only the sizes are
 overridden (tiny E-Branchformer, tiny unit LM, K=8, BPE 60, one epoch): the point is
-that no stage dies on a path nobody ran -- the ST configs (CTC off), BLEU scoring, the
-results block, packing and translation -- not the numbers.
+that no stage dies on a path nobody ran -- the ST configs (CTC off), the transcript
+upper bound, BLEU scoring, the results block, packing and translation -- not the
+numbers.
 """
 
 import json
@@ -120,7 +121,8 @@ def test_covost2_recipe_all_stages_and_translate(tmp_path):
         + ["--python", sys.executable, "--ngpu", "0", "--nj", "2"]
         + ["--inference_nj", "2", "--feature_conf", f"checkpoint={ckpt} layer=9"]
         + ["--n_clusters", "8", "--km_max_frames", "20000", "--target_rates", "15"]
-        + ["--asr_exps", "entropy_rate15", "--nbpe", "60", "--src_nbpe", "60"],
+        + ["--asr_exps", "entropy_rate15 transcript", "--nbpe", "60"]
+        + ["--src_nbpe", "60"],
         cwd=rec,
         env=env,
         capture_output=True,
@@ -158,6 +160,17 @@ def test_covost2_recipe_all_stages_and_translate(tmp_path):
     assert "## st_entropy_rate15" in readme and "### BLEU" in readme
     assert "|decode_test_en_de|" in readme and "### WER" not in readme
     assert (d / "packed.zip").is_file()
+
+    # the upper bound: the same model on the source transcript's words, no source CTC
+    t = rec / "exp_en_de/st_transcript"
+    cfg = yaml.safe_load((t / "config.yaml").read_text())
+    assert cfg["model_conf"]["src_ctc_weight"] == 0.0 and cfg["frontend"] == "embed"
+    words = (rec / "dump_en_de/units_transcript/test_en_de/units").read_text()
+    assert len(words.splitlines()) == 3 and words.islower() and "." not in words
+    assert len((t / "decode_test_en_de/text").read_text().splitlines()) == 3
+    assert "## st_transcript" in readme
+    assert not (t / "packed.zip").exists()  # no audio front makes its input
+    assert "skipping transcript: the packed model's audio-to-units front" in out
 
     # translate: raw audio (a 48 kHz MP3 clip) -> German text with the packed model
     clip = (rec / "data/test_en_de/wav.scp").read_text().split()[1]

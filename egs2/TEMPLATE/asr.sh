@@ -7,7 +7,8 @@
 #   stages 1-7: units.sh (data, features, k-means, unit dumps, token list, unit LM,
 #               threshold calibration); options not listed here are passed on to it
 #   stage 8:  BPE (sentencepiece) on the training transcripts, target token list; with a
-#             dedup_bpe experiment also the dedup + BPE input (espnet2_ext.bin.prep_dedup_bpe)
+#             dedup_bpe experiment also the dedup + BPE input (espnet2_ext.bin.prep_dedup_bpe),
+#             with a transcript experiment the source words (espnet2_ext.bin.prep_transcript_input)
 #   stage 9:  training of every experiment in --asr_exps (ESPnet's trainer through
 #             espnet2_ext.bin.mt_train), --train_jobs at a time; the merged config is
 #             saved in exp/asr_<tag>/
@@ -30,7 +31,10 @@
 # (frontend: dedup); dedup_bpe: sentencepiece (--dedup_nbpe) over deduplicated units,
 # as ESPnet's discrete ASR recipes do; entropy_<variant>_rate<R>: the entropy frontend
 # with conf/frontend/entropy_<variant>.yaml merged on top, calibrated in stage 7 with
-# --entropy_variants "<variant> ..." (an option of units.sh).
+# --entropy_variants "<variant> ..." (an option of units.sh). transcript (--task st with
+# --src_transcript only): the upper bound of the comparison, the same model (dense
+# frontend, no source CTC) reading the gold source transcript's words instead of units,
+# i.e. a cascade with an error-free ASR; not packed (no audio front makes its input).
 set -euo pipefail
 
 stage=1
@@ -112,10 +116,15 @@ all_sets="${train_set} ${valid_set} ${test_sets}"
 
 dedup_bpe_unitdir=${dumpdir}/units_dedup_${dedup_bpemode}${dedup_nbpe}
 dedup_bpe_token_list=${dumpdir}/token_list/units_dedup_${dedup_bpemode}${dedup_nbpe}/tokens.txt
+transcript_unitdir=${dumpdir}/units_transcript
+transcript_token_list=${dumpdir}/token_list/transcript/tokens.txt
 
 # A tag may end in _seed<N> (utils/exp.sh: base_tag): the same experiment trained with
 # ESPnet's --seed N (the benchmark's repeated runs); the rest is taken from the tag without it.
-has_dedup_bpe() { local t; for t in ${asr_exps}; do [ "$(base_tag "${t}")" = dedup_bpe ] && return 0; done; return 1; }
+has_exp() { local t; for t in ${asr_exps}; do [ "$(base_tag "${t}")" = "$1" ] && return 0; done; return 1; }
+if has_exp transcript && { [ "${task}" != st ] || [ -z "${src_transcript}" ]; }; then
+    log "experiment transcript: needs --task st and --src_transcript (its input is that file's words)"; exit 1
+fi
 
 # config files of an experiment tag: shared default, then the recipe's override
 exp_configs() {
@@ -123,9 +132,9 @@ exp_configs() {
     tag=$(base_tag "$1")
     read -r kind calib_name variant < <(tag_frontend "${tag}")
     [ "${variant}" = - ] && variant=""
-    case "${tag}" in dense_conv2x|dedup_bpe) kind=dense ;; esac
+    case "${tag}" in dense_conv2x|dedup_bpe|transcript) kind=dense ;; esac
     if [ "${kind}" = - ]; then
-        log "unknown experiment tag '${tag}' (dense | dense_conv2x | dedup | dedup_bpe | fixed_pool<N> | entropy_rate<R> | entropy_<variant>_rate<R>)"; return 1
+        log "unknown experiment tag '${tag}' (dense | dense_conv2x | dedup | dedup_bpe | fixed_pool<N> | entropy_rate<R> | entropy_<variant>_rate<R> | transcript)"; return 1
     fi
     local f d
     local shared=("${REPO}/conf/asr.yaml")
@@ -152,6 +161,7 @@ exp_configs() {
 exp_inputs() {
     case "$(base_tag "$1")" in
         dedup_bpe) echo "${dedup_bpe_unitdir} ${dedup_bpe_token_list}" ;;
+        transcript) echo "${transcript_unitdir} ${transcript_token_list}" ;;
         *) echo "${unitdir} ${src_token_list}" ;;
     esac
 }
@@ -159,6 +169,8 @@ exp_sets() {   # overrides, seed, pool size: utils/exp.sh tag_sets; then ASR's o
     tag_sets "$1" "${asr_config_overrides}" "${asr_exp_overrides}" || return 1
     # ESPnet's 2x conv subsampling
     [ "$(base_tag "$1")" != dense_conv2x ] || echo "--set encoder_conf.input_layer=conv2d2"
+    # a CTC from words to the same words' BPE pieces (more of them than words) cannot align
+    [ "$(base_tag "$1")" != transcript ] || echo "--set model_conf.src_ctc_weight=0.0"
 }
 
 if [ "${stage}" -le 7 ]; then
@@ -207,7 +219,13 @@ if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ]; then
         train_bpe "${unitdir}/${train_set}/src_transcript" "${src_bpedir}" "${src_nbpe}" "${src_tr_token_list}"
         log "source transcript (${src_transcript}) token list: $(wc -l < "${src_tr_token_list}") entries"
     fi
-    if has_dedup_bpe; then
+    if has_exp transcript; then
+        log "transcript input (${src_transcript}'s words) -> ${transcript_unitdir}"
+        # shellcheck disable=SC2086
+        ${python} -m espnet2_ext.bin.prep_transcript_input --unitdir "${unitdir}" --sets ${all_sets} \
+            --train_set "${train_set}" --outdir "${transcript_unitdir}" --token_list "${transcript_token_list}"
+    fi
+    if has_exp dedup_bpe; then
         log "dedup + BPE input (${dedup_bpemode}, ${dedup_nbpe}) -> ${dedup_bpe_unitdir}"
         ${python} -m espnet2_ext.bin.prep_dedup_bpe --unitdir "${unitdir}" --sets ${all_sets} \
             --train_set "${train_set}" --nbpe "${dedup_nbpe}" --model_type "${dedup_bpemode}" \
@@ -378,8 +396,9 @@ if [ "${stage}" -le 13 ] && [ "${stop_stage}" -ge 13 ]; then
     for tag in ${asr_exps}; do
         dir=${expdir}/${asr_exp_prefix}_${tag}
         stage_banner 13 "packing ${dir}"
-        if [ "$(base_tag "${tag}")" = dedup_bpe ]; then
-            # its input is sentencepiece over deduplicated units, which Speech2Text does not make
+        if [ "$(base_tag "${tag}")" = dedup_bpe ] || [ "$(base_tag "${tag}")" = transcript ]; then
+            # its input is sentencepiece over deduplicated units / the source transcript's
+            # words, which the packed model's audio-to-units front does not make
             log "skipping ${tag}: the packed model's audio-to-units front does not produce its input"
             continue
         fi

@@ -20,7 +20,7 @@ set -euo pipefail
     --km_max_frames 100000 \
     --km_args "--n_init 1 --max_iter 20" \
     --target_rates "15" \
-    --asr_exps "dense entropy_rate15 fixed_pool3.333" \
+    --asr_exps "dense entropy_rate15 fixed_pool3.333 transcript" \
     --train_jobs 2 \
     --train_threads 1 \
     --nbpe 300 \

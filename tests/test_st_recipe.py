@@ -168,6 +168,11 @@ def test_covost2_recipe_all_stages_and_translate(tmp_path):
     words = (rec / "dump_en_de/units_transcript/test_en_de/units").read_text()
     assert len(words.splitlines()) == 3 and words.islower() and "." not in words
     assert len((t / "decode_test_en_de/text").read_text().splitlines()) == 3
+    # its length cap counts output tokens per input word, not per unit vector
+    decode_log = (t / "decode_test_en_de/log/decode.1.log").read_text()
+    assert "--maxlenratio 6.0" in decode_log.splitlines()[0]
+    decode_log = (d / "decode_test_en_de/log/decode.1.log").read_text()
+    assert "--maxlenratio" not in decode_log.splitlines()[0]
     assert "## st_transcript" in readme
     assert not (t / "packed.zip").exists()  # no audio front makes its input
     assert "skipping transcript: the packed model's audio-to-units front" in out

@@ -70,6 +70,10 @@ train_jobs=1               # experiments trained at the same time (stage 9)
 train_threads=""           # torch threads per training job (OMP_NUM_THREADS); empty: default
 decode_config=""           # default: <repo>/conf/decode_<task>.yaml + conf/decode_<task>.yaml
 decode_args=""
+transcript_decode_args="--maxlenratio 6.0"  # added for the transcript experiment: its input
+                           # is words, and maxlenratio counts output tokens per encoder vector
+                           # (conf/decode_st.yaml's 1.5 would cap a German translation in
+                           # 300 BPE pieces, 3.1 per English word, at half its length)
 decode_threads=1           # torch threads per decoding job
 inference_model=valid.acc.ave.pth
 hf_repo=""                 # e.g. user/mini_synth_asr (+ _<tag> per experiment); empty: no upload
@@ -337,11 +341,13 @@ if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
         dir=${expdir}/${asr_exp_prefix}_${tag}
         read -r in_dir _ < <(exp_inputs "${tag}")
         ${python} -m espnet2_ext.bin.merge_config "${dconfs[@]}" --out "${dir}/decode.yaml"
+        tag_decode_args=${decode_args}
+        [ "$(base_tag "${tag}")" != transcript ] || tag_decode_args="${decode_args} ${transcript_decode_args}"
         for dset in ${test_sets}; do
             out=${dir}/decode_${dset}
             stage_banner 10 "decoding ${dset} with ${tag} -> ${out}"
             # hypotheses are tied to the model, the decoding config and the test units
-            dstamp=$(stamp_of "${dir}/${inference_model}" "${dir}/decode.yaml" "${in_dir}/${dset}/units" "decode_args=${decode_args}")
+            dstamp=$(stamp_of "${dir}/${inference_model}" "${dir}/decode.yaml" "${in_dir}/${dset}/units" "decode_args=${tag_decode_args}")
             if [ -f "${out}/text" ] && [ "${force}" != true ]; then
                 if [ "$(cat "${out}/decode.stamp" 2>/dev/null)" = "${dstamp}" ]; then
                     log "${out}/text exists for this model, config and test set: skipping"; continue
@@ -359,7 +365,7 @@ if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
                 env OMP_NUM_THREADS=${decode_threads} ${python} -m espnet2_ext.bin.mt_inference --config "${dir}/decode.yaml" --ngpu 0 \
                     --mt_train_config "${dir}/config.yaml" --mt_model_file "${dir}/${inference_model}" \
                     --data_path_and_name_and_type "${out}/split/JOB/units,src_text,text" \
-                    --output_dir "${out}/output.JOB" ${decode_args}
+                    --output_dir "${out}/output.JOB" ${tag_decode_args}
             echo $(( $(date +%s) - start )) > "${out}/decode_seconds"
             for j in $(seq "${inference_nj}"); do cat "${out}/output.${j}/1best_recog/text"; done \
                 | LC_ALL=C sort -k1,1 > "${out}/text"

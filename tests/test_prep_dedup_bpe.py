@@ -160,6 +160,15 @@ def test_prep_dedup_bpe_nbpe_too_large(tmp_path, unitdir):
         main(_args(tmp_path, nbpe=5000))
 
 
+def test_prep_dedup_bpe_nbpe_below_number_of_units(tmp_path, unitdir):
+    # 12 distinct units (+ sentencepiece's <unk>) cannot fit 8 pieces: the error
+    # says to go larger, not smaller
+    with pytest.raises(
+        ValueError, match=r"--nbpe 8 is too small.*larger --nbpe \(at least 1[0-9]"
+    ):
+        main(_args(tmp_path, nbpe=8))
+
+
 def test_prep_dedup_bpe_unit_unseen_in_train_is_counted(tmp_path, unitdir):
     p = tmp_path / "units" / "dev" / "units"
     lines = p.read_text().splitlines()

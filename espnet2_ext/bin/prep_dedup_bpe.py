@@ -177,6 +177,17 @@ def train_sentencepiece(train_txt: Path, prefix: Path, args, max_len: int):
         )
     except RuntimeError as e:
         msg = str(e)
+        if "smaller than required_chars" in msg:
+            # every distinct unit is a required character of its own: K units need
+            # at least K (+ sentencepiece's special pieces) entries
+            m = re.search(r"(\d+)\s+vs\s+(\d+)", msg)
+            hint = f" (at least {m.group(2)} here)" if m else ""
+            raise ValueError(
+                f"--nbpe {args.nbpe} is too small for the {args.model_type} model on "
+                f"{train_txt}: each distinct unit is a piece of its own, so --nbpe "
+                f"must exceed the number of units (the k-means K); choose a larger "
+                f"--nbpe{hint}. sentencepiece: {msg}"
+            ) from e
         if "Vocabulary size" in msg:
             m = re.search(r"<=\s*(\d+)", msg)
             hint = f" (at most {m.group(1)} here)" if m else ""

@@ -59,13 +59,27 @@ def test_max_len_splits_into_near_equal_pieces():
     assert int(s.counts[0]) == 5
 
 
-def test_min_len_merges_into_left_neighbour():
+def test_min_len_keeps_the_first_start_of_a_burst():
     h = torch.tensor([[0.0, 0.0, 0.0, 5.0, 5.0, 0.0, 0.0, 5.0, 0.0]])
-    # rule: starts at 0,3,4,7 -> lengths 3,1,3,2
+    # rule: starts at 0,3,4,7 -> lengths 3,1,3,2; greedy: 4 is 1 unit after 3
     s = segment(h, torch.tensor([9]), threshold=1.0, max_len=None, min_len=2)
-    assert ids(s) == [0, 0, 0, 0, 1, 1, 1, 2, 2]
+    assert ids(s) == [0, 0, 0, 1, 1, 1, 1, 2, 2]
+    # min_len=3: 7 is kept (4 after 3), but the 2-unit tail joins its left neighbour
     s = segment(h, torch.tensor([9]), threshold=1.0, max_len=None, min_len=3)
-    assert ids(s) == [0, 0, 0, 0, 1, 1, 1, 1, 1]
+    assert ids(s) == [0, 0, 0, 1, 1, 1, 1, 1, 1]
+
+
+def test_min_len_merge_does_not_cascade():
+    """Issue 23, item 6: the old merge dropped the start of every short segment in one
+    pass, so a burst of starts at 1..5 with min_len=2 kept only 5, and a rule firing
+    everywhere gave 2 segments per 20 units. Greedy: every other start survives."""
+    h = torch.tensor([[0.0, 5.0, 5.0, 5.0, 5.0, 5.0, 0.0, 0.0]])
+    s = segment(h, torch.tensor([8]), threshold=1.0, max_len=None, min_len=2)
+    assert ids(s) == [0, 0, 1, 1, 2, 2, 2, 2]
+    s = segment(torch.full((1, 20), 5.0), torch.tensor([20]), threshold=1.0, min_len=2)
+    assert int(s.counts[0]) == 10
+    s = segment(torch.full((1, 20), 5.0), torch.tensor([20]), threshold=1.0, min_len=3)
+    assert _lengths_of(s, [20]) == [[3, 3, 3, 3, 3, 5]]
 
 
 def test_min_len_first_segment_absorbs_right_neighbour():
@@ -179,25 +193,23 @@ def _lengths_of(seg, lengths):
     return out
 
 
-def test_calibration_with_min_len_reaches_a_rate_inside_a_non_monotonic_curve():
-    """min_len=2: the rate rises then falls again as theta rises (runs of one-unit
-    segments merge into one), both ends give 5/s; 10/s is reachable in between."""
+def test_calibration_with_min_len_reaches_every_rate_between_its_ends():
+    """min_len=2, max_len=10: a rule firing everywhere gives 2-unit segments (25/s),
+    one firing nowhere max_len's 10-unit pieces (5/s); rates in between calibrate."""
     g = torch.Generator().manual_seed(0)
     h = torch.rand(64, 200, generator=g) * 4
     lengths = torch.full((64,), 200)
     rule = dict(max_len=10, min_len=2)
     lo_rate = segment_rate(h, lengths, threshold=-1.0, **rule)
     hi_rate = segment_rate(h, lengths, threshold=5.0, **rule)
-    assert abs(lo_rate - 5.0) < 0.01 and abs(hi_rate - 5.0) < 0.01
-    assert (
-        max(segment_rate(h, lengths, threshold=t / 10, **rule) for t in range(40)) > 10
-    )
-    res = calibrate_threshold(h, lengths, target_rate=10.0, **rule)
-    assert abs(res.achieved_rate - 10.0) < 0.1
-    # the reported rate is what the threshold gives
-    assert res.achieved_rate == pytest.approx(
-        segment_rate(h, lengths, threshold=res.threshold, **rule)
-    )
+    assert abs(lo_rate - 25.0) < 0.01 and abs(hi_rate - 5.0) < 0.01
+    for target in (10.0, 15.0, 20.0):
+        res = calibrate_threshold(h, lengths, target_rate=target, **rule)
+        assert abs(res.achieved_rate - target) < 0.1
+        # the reported rate is what the threshold gives
+        assert res.achieved_rate == pytest.approx(
+            segment_rate(h, lengths, threshold=res.threshold, **rule)
+        )
     # out of reach: a clear error with the reachable range
     with pytest.raises(CalibrationError, match="outside what rule=global"):
         calibrate_threshold(h, lengths, target_rate=40.0, **rule)

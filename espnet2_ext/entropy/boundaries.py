@@ -11,10 +11,10 @@ Rules (a segment starts at t > 0 when the rule fires):
 
 Then, in this order:
 
-* ``min_len``: a segment shorter than ``min_len`` units loses its start, i.e. it is
-  merged into its left neighbour (the first segment, which has none, absorbs its right
-  neighbour instead). Repeated until no segment is shorter (at most a few passes:
-  after the first, only the first segment can still be short).
+* ``min_len``: greedy, left to right: a start is kept when at least ``min_len`` units
+  have passed since the last kept start (in a burst of starts the first one is kept,
+  the next ones within ``min_len`` units are merged into its segment); a last segment
+  still shorter than ``min_len`` joins its left neighbour.
 * ``max_len``: a segment longer than ``max_len`` units is split into
   ``ceil(n / max_len)`` pieces of near-equal length (no tiny tail piece).
 
@@ -183,44 +183,61 @@ def segment_lengths_per_position(starts: torch.Tensor, valid: torch.Tensor):
     return start_pos, offset, seg_len.gather(1, seg_ids)
 
 
-def _merge_pass(starts: torch.Tensor, valid: torch.Tensor, min_len: int):
-    """One merging pass: drop the start of every segment shorter than ``min_len``
-    (the first segment, if short, drops its right neighbour's start instead).
-
-    Returns:
-        The new starts (B, T) and whether any utterance still has a short segment
-        among two or more.
-    """
-    _, _, n = segment_lengths_per_position(starts, valid)
-    short_start = starts & (n < min_len)
-    multi = starts.sum(1, keepdim=True) > 1  # (B, 1): a short segment can merge
-    keep = starts & ~(short_start & multi)
-    # the first segment has no left neighbour: if it is short, it absorbs the next one
-    seg_ids = (torch.cumsum(starts.long(), 1) - 1).clamp(min=0)
-    first_short = short_start[:, :1] & multi  # (B, 1)
-    second_start = starts & (seg_ids == 1)
-    keep = keep & ~(first_short & second_start)
-    keep[:, 0] = valid[:, 0]
-    _, _, n2 = segment_lengths_per_position(keep, valid)
-    still = bool(((keep & (n2 < min_len)).any(1) & (keep.sum(1) > 1)).any())
-    return keep, still
-
-
 def _merge_short(
     starts: torch.Tensor, valid: torch.Tensor, min_len: int
 ) -> torch.Tensor:
-    """Merge until no segment is shorter than ``min_len`` (or it is the only one).
+    """Greedy left-to-right merging: keep a start when at least ``min_len`` units have
+    passed since the last kept one; then, if the last segment is still shorter than
+    ``min_len``, drop its start (it joins its left neighbour).
 
-    Each pass removes at least one start in every utterance that still has a short
-    segment, so this ends; in practice after at most two passes (after the first, a
-    short segment can only be the first one, which the second pass merges to the right).
-    The loop is over passes of the whole batch, not over positions.
+    In a burst of starts (a run of high-entropy units) the first one is kept and the
+    following ones within ``min_len`` units are merged into its segment, so a rule that
+    fires at every unit gives segments of exactly ``min_len`` units.
+
+    Vectorised with pointer doubling: ``nxt[t]`` is the first candidate start at or
+    after ``t + min_len``; the kept starts are the chain ``0, nxt[0], nxt[nxt[0]],
+    ...``, all of whose members are found in ``ceil(log2(T))`` gathers over the batch
+    (no loop over positions or segments).
+
+    Args:
+        starts: (B, T) bool candidate starts (``starts[:, 0]`` True where valid).
+        valid: (B, T) bool.
+        min_len: shortest segment in units (> 1).
+
+    Returns:
+        (B, T) bool kept starts.
     """
-    for _ in range(starts.size(1) + 1):
-        starts, still = _merge_pass(starts, valid, min_len)
-        if not still:
-            return starts
-    raise RuntimeError("min_len merging did not converge")  # unreachable
+    B, T = starts.shape
+    dev = starts.device
+    cand = starts & valid
+    cand[:, 0] = valid[:, 0]
+    pos = torch.arange(T + 1, device=dev)
+    # first candidate at or after t (T: none), for t = 0..T
+    at = torch.full((B, T + 1), T, dtype=torch.long, device=dev)
+    at[:, :T] = torch.where(cand, pos[:T].expand(B, T), at[:, :T])
+    first_from = at.flip(1).cummin(1).values.flip(1)  # (B, T + 1)
+    jump = first_from.gather(1, (pos + min_len).clamp(max=T).expand(B, T + 1))
+    chain = torch.zeros(B, 1, dtype=torch.long, device=dev)  # f^n(0), n < 2^k
+    while chain.size(1) <= T:  # after k steps: the first 2^k chain members
+        chain = torch.cat([chain, jump.gather(1, chain)], dim=1)
+        jump = jump.gather(1, jump)
+        if bool((chain[:, -1] == T).all()):
+            break
+    kept = torch.zeros(B, T + 1, dtype=torch.bool, device=dev)
+    kept.scatter_(1, chain, True)
+    kept = kept[:, :T] & valid
+    # a last segment shorter than min_len joins its left neighbour
+    lengths = valid.sum(1)
+    last = (
+        torch.where(
+            kept, pos[:T].expand(B, T), torch.zeros_like(kept, dtype=torch.long)
+        )
+        .max(1)
+        .values
+    )
+    short_tail = (lengths - last < min_len) & (last > 0)
+    kept[torch.arange(B, device=dev), last] &= ~short_tail
+    return kept
 
 
 def _split_long(

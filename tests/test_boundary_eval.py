@@ -18,15 +18,16 @@ from espnet2_ext.bin.boundary_eval import (
 LENGTHS = [60, 75, 90, 75, 60, 90, 75, 60]  # units; multiples of 15 (0.3 s)
 
 
-def write_ctms(tmp_path, utts):
-    """Words of 0.3 s and phones of 0.06 s up to 0.3 s before the end (silence)."""
+def write_ctms(tmp_path, utts, shift=0.0):
+    """Words of 0.3 s and phones of 0.06 s up to 0.3 s before the end (silence), all
+    times moved by ``shift`` seconds."""
     words, phones = [], []
     for utt, n in utts:
         end = (n - 15) * 0.02
         for k in range(round(end / 0.3)):
-            words.append(f"{utt} 1 {0.3 * k:.4f} 0.3000 W{k}\n")
+            words.append(f"{utt} 1 {0.3 * k + shift:.4f} 0.3000 W{k}\n")
         for k in range(round(end / 0.06)):
-            phones.append(f"{utt} 1 {0.06 * k:.4f} 0.0600 p{k % 7}\n")
+            phones.append(f"{utt} 1 {0.06 * k + shift:.4f} 0.0600 p{k % 7}\n")
     words.append("not_in_units 1 0.0 0.3 X\n")
     (tmp_path / "word.ctm").write_text("".join(words))
     (tmp_path / "phone.ctm").write_text("".join(phones))
@@ -57,6 +58,8 @@ def test_boundary_eval_end_to_end(tmp_path, lm_files, token_list):
             str(tmp_path / "phone.ctm"),
             "--target_rates",
             "25 15 8",
+            "--feature",
+            "hubert",
             "--lm_window",
             "32",
             "--lm_overlap",
@@ -133,3 +136,61 @@ def test_parse_method():
         parse_method("fixed_min2")
     with pytest.raises(ValueError):
         parse_method("nope")
+
+
+def test_boundary_times_follow_the_extractors_frame_centres(
+    tmp_path, lm_files, token_list
+):
+    """Issue 23, item 3: a Whisper frame t is centred at 0.02 t s, an MFCC/HuBERT frame
+    at 0.02 t + 0.0125 s; the boundary before unit t sits midway between two centres,
+    so 12.5 ms earlier for Whisper units. Phones every 3 units whose boundaries sit
+    exactly where Whisper's would (0.06 k - 0.01 s): with a 5 ms tolerance, fixed
+    3-unit windows hit all of them scored as Whisper units and none as HuBERT units."""
+    from espnet2_ext.metrics.boundaries import boundary_offset, starts_to_times
+    from espnet2_ext.units.features import frame_centre
+
+    assert frame_centre("whisper") == 0.0
+    assert frame_centre("hubert") == frame_centre("mfcc") == 0.0125
+    assert boundary_offset(frame_centre("hubert")) == pytest.approx(0.0025)
+    assert boundary_offset(frame_centre("whisper")) == pytest.approx(-0.01)
+    starts = torch.zeros(1, 8, dtype=torch.bool)
+    starts[0, [0, 5]] = True
+    times, _ = starts_to_times(starts, offset=boundary_offset(0.0))
+    assert times.tolist() == [[pytest.approx(0.09)]]
+
+    units = random_units(len(LENGTHS), 90, len(token_list), seed=5)
+    lines = [
+        f"utt{i} " + " ".join(token_list[int(x)] for x in units[i, :n])
+        for i, n in enumerate(LENGTHS)
+    ]
+    (tmp_path / "units").write_text("\n".join(lines) + "\n")
+    write_ctms(tmp_path, [(f"utt{i}", n) for i, n in enumerate(LENGTHS)], -0.01)
+    base = [
+        "--units",
+        str(tmp_path / "units"),
+        "--lm_train_config",
+        str(lm_files[0]),
+        "--lm_file",
+        str(lm_files[1]),
+        "--word_ctm",
+        str(tmp_path / "word.ctm"),
+        "--phone_ctm",
+        str(tmp_path / "phone.ctm"),
+        "--target_rates",
+        "15",
+        "--methods",
+        "fixed",
+        "--tolerance",
+        "0.005",
+        "--lm_window",
+        "32",
+    ]
+    precision = {}
+    for feature in ("whisper", "hubert"):
+        out = tmp_path / feature
+        assert main(base + ["--feature", feature, "--out", str(out)]) == 0
+        (row,) = json.loads((out / "results.json").read_text())["rows"]
+        precision[feature] = row["phone"]["precision"]
+    assert precision == {"whisper": 1.0, "hubert": 0.0}
+    # neither the extractor nor an explicit offset: a clear error
+    assert main(base + ["--out", str(tmp_path / "none")]) == 2

@@ -2,7 +2,7 @@ import numpy as np
 import soundfile as sf
 
 from conftest import random_units
-from espnet2_ext.bin.plot_entropy import main
+from espnet2_ext.bin.plot_entropy import main, plot_times
 
 
 def test_plot_entropy_writes_png(tmp_path, lm_files, token_list):
@@ -35,6 +35,8 @@ def test_plot_entropy_writes_png(tmp_path, lm_files, token_list):
             "2.9",
             "--max_len",
             "10",
+            "--feature",
+            "whisper",
             "--lm_window",
             "32",
             "--lm_overlap",
@@ -65,6 +67,8 @@ def test_plot_entropy_with_true_word_boundaries(tmp_path, lm_files, token_list, 
         str(tmp_path / "units"),
         "--threshold",
         "2.9",
+        "--feature",
+        "hubert",
         "--word_ctm",
         str(tmp_path / "word.ctm"),
         "--lm_window",
@@ -75,3 +79,15 @@ def test_plot_entropy_with_true_word_boundaries(tmp_path, lm_files, token_list, 
     (tmp_path / "word.ctm").write_text("other 1 0.10 0.40 THE\n")
     assert main(args + ["--out", str(tmp_path / "w2.png")]) == 0
     assert "no word boundaries drawn" in caplog.text
+
+
+def test_plot_times_follow_the_extractors_frame_centres():
+    """Issue 23, item 3: Whisper frame t is centred at 0.02 t s (MFCC/HuBERT: 0.02 t +
+    12.5 ms); a segment start before unit t is drawn midway between two centres."""
+    starts = np.array([1, 0, 0, 1, 0, 1], dtype=bool)
+    x, b = plot_times(6, starts, 50.0, 0.0)  # whisper
+    assert np.allclose(x, [0.0, 0.02, 0.04, 0.06, 0.08, 0.10])
+    assert np.allclose(b, [0.05, 0.09])
+    x, b = plot_times(6, starts, 50.0, 0.0125)  # hubert, mfcc
+    assert np.allclose(x[:2], [0.0125, 0.0325])
+    assert np.allclose(b, [0.0625, 0.1025])

@@ -20,12 +20,14 @@ For each target rate R (segments/s) every method is run on the evaluated units:
   over the units can find (compare ``random``/``fixed_frac`` at a similar rate)
 
 Boundary times, the reference boundary sets and the matching are those of
-``espnet2_ext.metrics.boundaries`` (unit t -> ``0.02 t + 0.0025`` s, utterance starts
-not counted, one-to-one matching within ``--tolerance``). With ``--region speech``
-(default) only boundaries in ``(speech start + tolerance, speech end + tolerance]``
-count, speech start/end being the first word's start and the last word's end: the
-boundaries that rules and ``max_len`` put into the leading/trailing silence are
-neither hits nor false alarms. ``--region all`` counts every boundary.
+``espnet2_ext.metrics.boundaries`` (unit t -> ``0.02 t + offset`` s, midway between
+frame centres, ``offset`` from ``--feature``: 0.0025 s for MFCC/HuBERT frames, -0.01
+s for Whisper frames; utterance starts not counted, one-to-one matching within
+``--tolerance``). With ``--region speech`` (default) only boundaries in ``(speech
+start + tolerance, speech end + tolerance]`` count, speech start/end being the first
+word's start and the last word's end: the boundaries that rules and ``max_len`` put
+into the leading/trailing silence are neither hits nor false alarms. ``--region all``
+counts every boundary.
 
 Outputs in ``--out``: ``results.json`` (everything), ``boundary_f1.md`` (table),
 ``boundary_f1.png`` (F1 against measured segments/s, word and phone panels).
@@ -38,7 +40,7 @@ Usage:
         --lm_file exp/unit_lm/valid.loss.ave.pth \\
         --word_ctm data/alignments/test/word.ctm \\
         --phone_ctm data/alignments/test/phone.ctm \\
-        --target_rates "25 15 8" --out exp/boundary_eval/test
+        --feature whisper --target_rates "25 15 8" --out exp/boundary_eval/test
 """
 
 import argparse
@@ -354,10 +356,16 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--tolerance", type=float, default=0.02, help="seconds")
     p.add_argument("--unit_rate", type=float, default=50.0, help="units per second")
     p.add_argument(
+        "--feature",
+        choices=["mfcc", "hubert", "whisper"],
+        help="the extractor the units come from; sets --boundary_offset from where "
+        "its frames are centred (mfcc, hubert: 0.0025 s; whisper: -0.01 s)",
+    )
+    p.add_argument(
         "--boundary_offset",
         type=float,
-        default=0.0025,
-        help="seconds added to t / unit_rate for a segment starting at unit t",
+        help="seconds added to t / unit_rate for a segment starting at unit t "
+        "(default: from --feature)",
     )
     p.add_argument("--region", default="speech", choices=["speech", "all"])
     p.add_argument("--max_utts", type=int, default=0, help="0: all utterances")
@@ -377,12 +385,14 @@ def main(argv=None) -> int:
     from espnet2_ext.entropy import CalibrationError
     from espnet2_ext.entropy.unit_lm import UnitLM
     from espnet2_ext.metrics.boundaries import (
+        boundary_offset,
         ctm_boundaries,
         pad_times,
         read_ctm,
         restrict_times,
         speech_region,
     )
+    from espnet2_ext.units.features import frame_centre
 
     t0 = time.time()
     ctm_paths = {
@@ -391,6 +401,19 @@ def main(argv=None) -> int:
     if not ctm_paths:
         logger.error("give --word_ctm and/or --phone_ctm")
         return 2
+    if args.boundary_offset is None:
+        if args.feature is None:
+            logger.error(
+                "give --feature (mfcc | hubert | whisper: where the unit frames are "
+                "centred) or --boundary_offset"
+            )
+            return 2
+        args.boundary_offset = boundary_offset(
+            frame_centre(args.feature), 1.0 / args.unit_rate
+        )
+    logger.info(
+        "boundary before unit t at t / %g + %g s", args.unit_rate, args.boundary_offset
+    )
     rates = [float(r) for r in args.target_rates.split()]
     methods = args.methods.split()
     for m in methods:

@@ -68,8 +68,12 @@ def extract(extractor, wavs: Dict[str, torch.Tensor]) -> Dict[str, np.ndarray]:
     return out
 
 
-def boundary_rows(units: Dict[str, np.ndarray], ctms: Dict, seed: int) -> Dict:
-    """unit_change / random / grid boundary scores (phone, word) at the change rate."""
+def boundary_rows(
+    units: Dict[str, np.ndarray], ctms: Dict, seed: int, offset: float
+) -> Dict:
+    """unit_change / random / grid boundary scores (phone, word) at the change rate;
+    ``offset``: seconds from ``0.02 t`` to the boundary before unit ``t``
+    (``espnet2_ext.metrics.boundaries.boundary_offset``)."""
     from espnet2_ext.bin.boundary_eval import (
         fixed_starts,
         random_starts,
@@ -77,7 +81,6 @@ def boundary_rows(units: Dict[str, np.ndarray], ctms: Dict, seed: int) -> Dict:
         unit_change_starts,
     )
     from espnet2_ext.metrics.boundaries import (
-        FRAME_BOUNDARY_OFFSET,
         FRAME_SHIFT,
         ctm_boundaries,
         pad_times,
@@ -112,7 +115,7 @@ def boundary_rows(units: Dict[str, np.ndarray], ctms: Dict, seed: int) -> Dict:
     }
     out: Dict = {"changes_per_s": round(rate, 2), "utterances": len(keys)}
     for name, s in starts.items():
-        sc = score_starts(s, refs, (low, high), FRAME_SHIFT, FRAME_BOUNDARY_OFFSET, tol)
+        sc = score_starts(s, refs, (low, high), FRAME_SHIFT, offset, tol)
         out[name] = {t: round(100 * sc[t]["f1"], 1) for t in sc}
     return out
 
@@ -232,9 +235,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     )
     import yaml
 
-    from espnet2_ext.metrics.boundaries import read_ctm
+    from espnet2_ext.metrics.boundaries import boundary_offset, read_ctm
     from espnet2_ext.metrics.units import unit_phone_scores, utterance_labels
-    from espnet2_ext.units.features import build_feature_extractor
+    from espnet2_ext.units.features import build_feature_extractor, frame_centre
     from espnet2_ext.units.kmeans import fit_kmeans
 
     conf = yaml.safe_load(args.feature_conf) or {}
@@ -300,11 +303,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         ev_units = {k: units[k] for k in fev}
         row: Dict = {}
         if "phone" in ctms:
-            u, p, missing = utterance_labels(ev_units, ctms["phone"])
+            u, p, missing = utterance_labels(
+                ev_units, ctms["phone"], frame_centre(args.feature)
+            )
             row["units"] = unit_phone_scores(u, p).as_dict()
             row["units"]["utterances_without_ctm"] = len(missing)
         if ctms:
-            row["boundaries"] = boundary_rows(ev_units, ctms, args.seed)
+            row["boundaries"] = boundary_rows(
+                ev_units, ctms, args.seed, boundary_offset(frame_centre(args.feature))
+            )
         if mels_tr is not None:
             row["mel_table_l1"] = mel_table_l1(
                 units, {**mels_tr, **mels_ev}, list(ftr), list(fev), args.n_clusters

@@ -10,7 +10,7 @@ From audio (needs the recipe's ``exp/kmeans/units.yaml`` to turn it into units):
         --calibration exp/unit_lm/calib/rate15.yaml --out entropy.png
 From a unit dump line (no spectrogram unless --audio is also given):
     python -m espnet2_ext.bin.plot_entropy --units_text dump/units/test/units \
-        --utt <id> ...
+        --utt <id> --feature whisper ...
 
 The threshold comes from ``--threshold`` or from a calibration YAML (stage 7).
 """
@@ -51,6 +51,22 @@ def units_from_audio(audio: str, units_config: Path):
     return wav.numpy(), units
 
 
+def plot_times(
+    T: int, starts: np.ndarray, unit_rate: float, frame_centre: float
+) -> tuple:
+    """Where the figure puts things, in seconds: the entropy of each unit (T,) at its
+    frame centre, and each segment start after the first (its boundary) midway
+    between the centres of the frames before and after it."""
+    from espnet2_ext.metrics.boundaries import boundary_offset
+
+    b = np.nonzero(starts)[0]
+    b = b[b > 0]
+    return (
+        np.arange(T) / unit_rate + frame_centre,
+        b / unit_rate + boundary_offset(frame_centre, 1.0 / unit_rate),
+    )
+
+
 def plot(
     out: Path,
     entropy: np.ndarray,
@@ -61,16 +77,21 @@ def plot(
     unit_rate: float = 50.0,
     title: str = "",
     words: Optional[list] = None,
+    frame_centre: float = 0.0125,
 ) -> None:
     """Write the figure. entropy, starts: (T,); labels: T unit strings;
-    words: optional true word intervals ``[(start_s, end_s, word)]`` (a CTM)."""
+    words: optional true word intervals ``[(start_s, end_s, word)]`` (a CTM);
+    frame_centre: seconds from ``t / unit_rate`` to the centre of frame ``t``
+    (``espnet2_ext.units.features.frame_centre``): the entropy of unit ``t`` is drawn
+    there, a segment start before unit ``t`` midway between two frame centres."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     T = len(entropy)
-    t = np.arange(T) / unit_rate
+    t, b_times = plot_times(T, starts, unit_rate, frame_centre)
+    n_seg = int(np.count_nonzero(starts))
     rows = 2 if wav is not None else 1
     fig, axes = plt.subplots(
         rows, 1, figsize=(max(8.0, T / 25), 3.2 * rows), sharex=True, squeeze=False
@@ -90,11 +111,10 @@ def plot(
             lw=1,
             label=f"threshold {threshold:.2f}",
         )
-    b = np.nonzero(starts)[0]
-    for i, k in enumerate(b):
+    for i, x_b in enumerate(b_times):
         for a in axes:
             a.axvline(
-                k / unit_rate,
+                x_b,
                 color="white" if (wav is not None and a is axes[0]) else "gray",
                 lw=0.6,
                 alpha=0.8,
@@ -139,7 +159,7 @@ def plot(
             )
         ax.set_ylim(bottom=ymin - 0.15 * (float(entropy.max()) - ymin + 1e-6))
     ax.set_xlabel(
-        f"time (s); {T} units, {len(b)} segments ({len(b) / (T / unit_rate):.1f}/s)"
+        f"time (s); {T} units, {n_seg} segments ({n_seg / (T / unit_rate):.1f}/s)"
     )
     ax.set_ylabel("nats")
     ax.legend(loc="upper right", fontsize=7)
@@ -171,6 +191,12 @@ def get_parser() -> argparse.ArgumentParser:
         "--max_len", type=int, default=None, help="default: from --calibration, else 10"
     )
     p.add_argument("--unit_rate", type=float, default=50.0)
+    p.add_argument(
+        "--feature",
+        choices=["mfcc", "hubert", "whisper"],
+        help="the extractor the units come from (where its frames are centred); "
+        "default: from --units_config, required without it",
+    )
     add_lm_window_options(p)
     p.add_argument(
         "--word_ctm",
@@ -196,8 +222,18 @@ def main(argv=None) -> int:
     threshold = args.threshold if args.threshold is not None else fconf.get("threshold")
     rel = fconf.get("rel_threshold")
     max_len = args.max_len if args.max_len is not None else fconf.get("max_len", 10)
+    min_len = fconf.get("min_len", 1)
     if threshold is None and rule != "relative":
         raise SystemExit("give --threshold or --calibration")
+    feature = args.feature
+    if feature is None and args.units_config:
+        feature = yaml.safe_load(args.units_config.read_text())["feature"]
+    if feature is None:
+        raise SystemExit(
+            "give --feature (mfcc | hubert | whisper: where the unit frames are "
+            "centred) or --units_config"
+        )
+    from espnet2_ext.units.features import frame_centre
 
     lm = UnitLM.from_files(
         args.lm_train_config,
@@ -237,6 +273,7 @@ def main(argv=None) -> int:
         threshold=threshold,
         rel_threshold=rel,
         max_len=max_len,
+        min_len=min_len,
         warn=False,
     )
     words = None
@@ -258,6 +295,7 @@ def main(argv=None) -> int:
         args.unit_rate,
         title,
         words,
+        frame_centre(feature),
     )
     logger.info(
         "wrote %s (%d units, %d segments)", args.out, ids.size(1), int(seg.counts[0])

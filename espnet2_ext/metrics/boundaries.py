@@ -3,13 +3,19 @@
 Conventions
 -----------
 
-Unit times. Unit (frame) ``t`` covers samples ``[320 t, 320 t + 400)`` at 16 kHz, so
-frames ``t - 1`` and ``t`` overlap on ``[320 t, 320 t + 80)``. A segment that starts at
-unit ``t`` puts its boundary in the middle of that overlap, which is also midway
-between the two frame centres: ``t * frame_shift + offset`` with ``frame_shift =
-0.02`` s and ``offset = 0.0025`` s (:data:`FRAME_BOUNDARY_OFFSET`; pass ``offset=0``
-for the plain ``0.02 t``). The segment start at ``t = 0`` is forced by every rule and
-is never counted.
+Unit times. A segment that starts at unit ``t`` puts its boundary midway between the
+centres of frames ``t - 1`` and ``t``: ``t * frame_shift + offset`` with ``frame_shift
+= 0.02`` s and ``offset = centre - frame_shift / 2`` (:func:`boundary_offset`), where
+``centre`` is where frame ``t = 0`` is centred, which depends on the extractor
+(``espnet2_ext.units.features.frame_centre``):
+
+* MFCC and HuBERT frames cover samples ``[320 t, 320 t + 400)`` at 16 kHz, centred at
+  ``0.02 t + 0.0125`` s: ``offset = 0.0025`` s (:data:`FRAME_BOUNDARY_OFFSET`, the
+  default); the boundary is also the middle of the two frames' 5 ms overlap;
+* Whisper encoder frames are centred at ``0.02 t`` s: ``offset = -0.01`` s.
+
+Scoring Whisper units with the MFCC/HuBERT offset puts every boundary 12.5 ms late.
+The segment start at ``t = 0`` is forced by every rule and is never counted.
 
 Reference times. The boundaries of a tier (words or phones) are the distinct start
 and end times of its tokens (two times closer than ``merge``, default 1 ms, are one
@@ -42,7 +48,7 @@ import numpy as np
 import torch
 
 FRAME_SHIFT = 0.02
-FRAME_BOUNDARY_OFFSET = 0.0025
+FRAME_BOUNDARY_OFFSET = 0.0025  # boundary_offset(0.0125): MFCC and HuBERT frames
 DEFAULT_TOLERANCE = 0.02
 
 CtmEntry = Tuple[float, float, str]  # (start s, end s, token)
@@ -112,6 +118,13 @@ def pack_left(
     order = torch.where(keep, pos, torch.full_like(pos, T)).sort(dim=1).values[:, :N]
     packed = values.gather(1, order.clamp(max=max(T - 1, 0)))
     return packed.masked_fill(~_valid(lengths, N), 0.0), lengths
+
+
+def boundary_offset(frame_centre: float, frame_shift: float = FRAME_SHIFT) -> float:
+    """Seconds from ``t * frame_shift`` to the boundary before unit ``t``: midway
+    between the centres of frames ``t - 1`` and ``t``, i.e. ``frame_centre -
+    frame_shift / 2`` (``frame_centre``: where frame 0 is centred, seconds)."""
+    return frame_centre - frame_shift / 2
 
 
 def starts_to_times(

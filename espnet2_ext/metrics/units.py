@@ -112,9 +112,11 @@ def unit_phone_scores(units: np.ndarray, phones: np.ndarray) -> UnitPhoneScores:
 def utterance_labels(
     units: Dict[str, np.ndarray],
     ctm: Dict[str, List[CtmEntry]],
+    centre_offset: float = FRAME_CENTRE_OFFSET,
 ) -> Tuple[np.ndarray, np.ndarray, List[str]]:
     """Concatenated (units, phone labels) of the utterances in both, and the keys of
-    those missing from the CTM (skipped)."""
+    those missing from the CTM (skipped). ``centre_offset``: where frame 0 is centred
+    (``espnet2_ext.units.features.frame_centre``: 0.0125 s MFCC/HuBERT, 0 Whisper)."""
     vocab: Dict[str, int] = {}
     us, ps, missing = [], [], []
     for k in sorted(units):
@@ -122,7 +124,9 @@ def utterance_labels(
             missing.append(k)
             continue
         us.append(np.asarray(units[k], dtype=np.int64))
-        ps.append(frame_labels(ctm[k], len(units[k]), vocab))
+        ps.append(
+            frame_labels(ctm[k], len(units[k]), vocab, centre_offset=centre_offset)
+        )
     if not us:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), missing
     return np.concatenate(us), np.concatenate(ps), missing

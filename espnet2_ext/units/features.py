@@ -64,6 +64,10 @@ class AbsFeatureExtractor(torch.nn.Module, ABC):
 
     frame_rate: float = 50.0
     sample_rate: int = SAMPLE_RATE
+    #: seconds from ``t / frame_rate`` to the centre of frame ``t``: 0.0125 for frames
+    #: covering samples ``[320 t, 320 t + 400)`` (MFCC, HuBERT's conv stack); Whisper
+    #: overrides it (its frames are centred at ``320 t``)
+    frame_centre: float = 0.0125
     #: longest utterance (seconds) the extractor encodes in one piece; None: no limit
     #: of its own (memory still grows with the length). Loaders refuse longer audio
     #: from its header, before decoding it (``AudioError`` ``too_long``).
@@ -392,6 +396,9 @@ class WhisperExtractor(AbsFeatureExtractor):
     Frames: the encoder's 2x convolution gives ``ceil(floor(N/160)/2)`` frames, centred
     at samples ``320 t``; the project's formula gives that or one less (frame ``t``
     centred at ``320 t + 200``), so the last encoder frame is dropped when it is extra.
+    The count agrees, the timing does not: ``frame_centre = 0``, Whisper frame ``t``
+    is centred at ``0.02 t`` s (a stride-2 convolution over 10 ms mel frames centred
+    at ``0.01 m``), 12.5 ms earlier than an MFCC or HuBERT frame of the same index.
     Whisper's positional table limits an utterance to 30 s (1500 frames): longer
     input raises ``ValueError``.
 
@@ -409,6 +416,8 @@ class WhisperExtractor(AbsFeatureExtractor):
         device: ``cpu``, ``cuda`` or ``auto`` (cuda when CTranslate2 sees a GPU).
         num_threads: CTranslate2 intra-op threads (0: torch's current thread count).
     """
+
+    frame_centre: float = 0.0
 
     MAX_FRAMES = 1500
     max_input_seconds = 2 * MAX_FRAMES * 160 / SAMPLE_RATE  # 30 s
@@ -538,3 +547,14 @@ def build_feature_extractor(name: str, **conf: Any) -> AbsFeatureExtractor:
 
 def feature_extractor_choices() -> Dict[str, type]:
     return dict(_EXTRACTORS)
+
+
+def frame_centre(name: str) -> float:
+    """Seconds from ``t / 50`` to the centre of unit ``t`` for extractor ``name``
+    (``mfcc``, ``hubert``: 0.0125; ``whisper``: 0)."""
+    key = name.lower()
+    if key not in _EXTRACTORS:
+        raise ValueError(
+            f"unknown feature extractor {name!r}; choose from {sorted(_EXTRACTORS)}"
+        )
+    return _EXTRACTORS[key].frame_centre

@@ -41,11 +41,72 @@ def test_vectorised_equals_per_segment_reference(k, pool, layers):
         assert bool((out[b, int(out_len[b]) :] == 0).all())
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [
+        dict(duration_embed=True),
+        dict(scale_position=True),
+        dict(context_layers=1, context_window=2),
+        dict(context_layers=2, context_window=4, duration_embed=True, local_layers=1),
+    ],
+)
+def test_durations_position_scale_and_context_equal_the_reference(extra):
+    torch.manual_seed(0)
+    V = 23
+    units, lengths, seg = _batch(V, seed=2)
+    comp = CrossAttentionCompressor(V, **{"local_layers": 0, **extra}, **SMALL).eval()
+    out, out_len, dur = comp(units, lengths, seg.seg_ids, seg.counts)
+    ref, ref_len, _ = reference_compress(comp, units, lengths, seg.seg_ids, seg.counts)
+    assert (out - ref).abs().max() < 1e-5
+    assert out_len.tolist() == ref_len.tolist()
+
+
+def test_duration_embedding_tells_segment_lengths_apart():
+    """Two segments of the same unit id, 1 and 4 units long: mean pooling and a
+    cross-attention over identical states give the same vector unless the length
+    enters (duration_embed) or the in-segment positions are visible."""
+    V = 5
+    units = torch.full((1, 5), 2)
+    lengths = torch.tensor([5])
+    seg_ids = torch.tensor([[0, 1, 1, 1, 1]])
+    counts = torch.tensor([2])
+    for dur, expect_equal in ((False, True), (True, False)):
+        torch.manual_seed(0)
+        comp = CrossAttentionCompressor(
+            V, local_layers=0, duration_embed=dur, **SMALL
+        ).eval()
+        with torch.no_grad():
+            comp.pos_embed.weight.zero_()  # no position signal
+            out, _, _ = comp(units, lengths, seg_ids, counts)
+        assert torch.allclose(out[0, 0], out[0, 1], atol=1e-5) == expect_equal
+
+
+def test_context_layers_see_beyond_the_segment():
+    """With a context window, a one-unit segment's vector depends on its neighbours'
+    ids; without, it does not."""
+    V = 9
+    seg_ids = torch.tensor([[0, 0, 1, 2, 2]])
+    lengths, counts = torch.tensor([5]), torch.tensor([3])
+    a = torch.tensor([[1, 2, 3, 4, 5]])
+    b = torch.tensor([[6, 7, 3, 8, 1]])  # same middle unit, other neighbours
+    for layers, expect_equal in ((0, True), (1, False)):
+        torch.manual_seed(0)
+        comp = CrossAttentionCompressor(
+            V, local_layers=0, context_layers=layers, context_window=2, **SMALL
+        ).eval()
+        with torch.no_grad():
+            oa, _, _ = comp(a, lengths, seg_ids, counts)
+            ob, _, _ = comp(b, lengths, seg_ids, counts)
+        assert torch.allclose(oa[0, 1], ob[0, 1], atol=1e-5) == expect_equal
+
+
 def test_padding_never_changes_an_utterance():
     torch.manual_seed(0)
     V = 23
     units, lengths, seg = _batch(V, seed=1)
-    comp = CrossAttentionCompressor(V, local_layers=2, **SMALL).eval()
+    comp = CrossAttentionCompressor(
+        V, local_layers=2, context_layers=1, duration_embed=True, **SMALL
+    ).eval()
     out, out_len, _ = comp(units, lengths, seg.seg_ids, seg.counts)
     for b in range(4):
         n = int(lengths[b])

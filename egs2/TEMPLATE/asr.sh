@@ -26,7 +26,10 @@
 # Experiments (--asr_exps): dense | dense_conv2x | dedup | dedup_bpe | fixed_pool<N> |
 # entropy_rate<R> | entropy_<variant>_rate<R> [...], each optionally with _seed<N>
 # (trained with --seed N, e.g. dense_seed2), where <R> is one of --target_rates
-# (calibrated in stage 7) and <N> a pool size in units (may be fractional: fixed_pool3.333 is 15/s). dense_conv2x: dense with the
+# (calibrated in stage 7) and <N> a pool size in units (may be fractional: fixed_pool3.333 is 15/s);
+# fixed_pool<N>_<variant> merges conf/frontend/fixed_pool_<variant>.yaml, oracle_<variant>
+# is the oracle_pool frontend (a control: segments at given starts) with
+# conf/frontend/oracle_pool_<variant>.yaml. dense_conv2x: dense with the
 # encoder's 2x convolutional subsampling; dedup: consecutive repeats removed on the fly
 # (frontend: dedup); dedup_bpe: sentencepiece (--dedup_nbpe) over deduplicated units,
 # as ESPnet's discrete ASR recipes do; entropy_<variant>_rate<R>: the entropy frontend
@@ -138,7 +141,7 @@ exp_configs() {
     [ "${variant}" = - ] && variant=""
     case "${tag}" in dense_conv2x|dedup_bpe|transcript) kind=dense ;; esac
     if [ "${kind}" = - ]; then
-        log "unknown experiment tag '${tag}' (dense | dense_conv2x | dedup | dedup_bpe | fixed_pool<N> | entropy_rate<R> | entropy_<variant>_rate<R> | transcript)"; return 1
+        log "unknown experiment tag '${tag}' (dense | dense_conv2x | dedup | dedup_bpe | fixed_pool<N>[_<variant>] | oracle_<variant> | entropy_rate<R> | entropy_<variant>_rate<R> | transcript)"; return 1
     fi
     local f d
     local shared=("${REPO}/conf/asr.yaml")
@@ -150,10 +153,10 @@ exp_configs() {
     done
     if [ -n "${variant}" ]; then
         local found=false
-        for f in "${REPO}/conf/frontend/entropy_${variant}.yaml" $(for d in ${asr_conf_dirs}; do echo "${d}/frontend/entropy_${variant}.yaml"; done); do
+        for f in "${REPO}/conf/frontend/${kind}_${variant}.yaml" $(for d in ${asr_conf_dirs}; do echo "${d}/frontend/${kind}_${variant}.yaml"; done); do
             [ -f "${f}" ] && { echo "${f}"; found=true; }
         done
-        ${found} || { log "experiment ${tag}: no conf/frontend/entropy_${variant}.yaml"; return 1; }
+        ${found} || { log "experiment ${tag}: no conf/frontend/${kind}_${variant}.yaml"; return 1; }
     fi
     if [ "${kind}" = entropy ]; then
         local calib=${expdir}/unit_lm/calib/${calib_name}.yaml

@@ -9,6 +9,8 @@ followed by the unit ids, padded -- and return (B, S, D) segment vectors and S:
 * :class:`FixedPoolFrontend` (``frontend: fixed_pool``): the same fusion over
   non-overlapping windows of ``pool_size`` units, so that the only difference is where
   the boundaries fall.
+* :class:`OraclePoolFrontend` (``frontend: oracle_pool``): a control, the same fusion
+  over segments that start at given positions (e.g. true phone starts).
 
 The unit LM is held outside the module tree: its weights are not trained, not in the
 optimizer, not re-initialised by ``--init`` and not saved in the model checkpoint (it
@@ -24,11 +26,64 @@ from typeguard import typechecked
 
 from espnet2_ext.compat import AbsFrontend
 from espnet2_ext.compress.fusion import CrossAttentionCompressor
-from espnet2_ext.entropy.boundaries import check_lengths, check_rule, segment
+from espnet2_ext.entropy.boundaries import (
+    Segmentation,
+    check_lengths,
+    check_rule,
+    segment,
+    split_long,
+)
 from espnet2_ext.entropy.cache import EntropyCache
 from espnet2_ext.entropy.unit_lm import UnitLM, UnitLMError, read_token_list
 
 logger = logging.getLogger(__name__)
+
+
+def shuffle_segment_lengths(
+    units: torch.Tensor, lengths: torch.Tensor, seg: Segmentation
+) -> Segmentation:
+    """The same segment lengths per utterance in another order (a control).
+
+    The order is the ascending order of a pseudo-random key per segment, derived from
+    the segment index and a hash of the utterance's unit ids, so an utterance gets the
+    same permutation whenever it is seen (training epochs, inference).
+
+    Args:
+        units: (B, T) unit ids (padding ignored).
+        lengths: (B,) valid lengths.
+        seg: the segmentation to permute.
+
+    Returns:
+        A :class:`Segmentation` with the same counts and multiset of lengths per
+        utterance (``no_boundary`` copied).
+    """
+    B, T = units.shape
+    dev = units.device
+    valid = torch.arange(T, device=dev)[None, :] < lengths[:, None]
+    S = int(seg.counts.max())
+    dur = torch.zeros(B, S, dtype=torch.long, device=dev)
+    dur.scatter_add_(1, seg.seg_ids.clamp(min=0), valid.long())
+    # a hash of the utterance: ids weighted by their (1-based) position, mod a prime
+    w = torch.arange(1, T + 1, device=dev, dtype=torch.float64)
+    h = ((units.double() + 1) * w * valid).sum(1) % 10007.0  # (B,)
+    s_idx = torch.arange(1, S + 1, device=dev, dtype=torch.float64)
+    key = torch.frac(
+        torch.sin(s_idx[None, :] * 12.9898 + h[:, None] * 78.233) * 43758.5
+    )
+    has = torch.arange(S, device=dev)[None, :] < seg.counts[:, None]
+    key = key.masked_fill(~has, float("inf"))  # empty slots stay last
+    new = dur.gather(1, key.argsort(dim=1))
+    start_pos = (new.cumsum(1) - new).masked_fill(~has, T)  # (B, S); T: none
+    starts = torch.zeros(B, T + 1, dtype=torch.bool, device=dev)
+    starts.scatter_(1, start_pos, True)
+    starts = starts[:, :T] & valid
+    seg_ids = (starts.long().cumsum(1) - 1).masked_fill(~valid, -1)
+    return Segmentation(
+        seg_ids=seg_ids,
+        counts=starts.sum(1),
+        starts=starts,
+        no_boundary=seg.no_boundary,
+    )
 
 
 class _CompressFrontendBase(AbsFrontend):
@@ -117,9 +172,14 @@ class EntropyCompressFrontend(_CompressFrontendBase):
             reuse them in later epochs instead of running the frozen LM again
             (:class:`~espnet2_ext.entropy.cache.EntropyCache`); results are identical.
         entropy_cache_max_units: bound of the cache in units (0: unlimited).
+        shuffle_lengths: a control, not a method: each utterance keeps the lengths of
+            its entropy segments in an order permuted by a hash of its units (the
+            same at training and inference), so the cut positions are lost and only
+            the length distribution stays (:func:`shuffle_segment_lengths`).
         strip_sos: drop the ``<sos/eos>`` the MT model prepends.
         d_model, num_heads, local_layers, local_ffn, ffn, num_queries, pool,
-        max_position, dropout: see ``CrossAttentionCompressor``.
+        max_position, dropout, scale_position, duration_embed, context_layers,
+        context_window: see ``CrossAttentionCompressor``.
     """
 
     @typechecked
@@ -146,9 +206,14 @@ class EntropyCompressFrontend(_CompressFrontendBase):
         pool: str = "mean",
         max_position: int = 64,
         dropout: float = 0.1,
+        scale_position: bool = False,
+        duration_embed: bool = False,
+        context_layers: int = 0,
+        context_window: int = 4,
         lm_dtype: str = "float32",
         entropy_cache: bool = False,
         entropy_cache_max_units: int = 0,
+        shuffle_lengths: bool = False,
     ):
         check_rule(rule, threshold, rel_threshold)
         check_lengths(min_len, max_len)
@@ -165,6 +230,10 @@ class EntropyCompressFrontend(_CompressFrontendBase):
                 pool=pool,
                 max_position=max_position,
                 dropout=dropout,
+                scale_position=scale_position,
+                duration_embed=duration_embed,
+                context_layers=context_layers,
+                context_window=context_window,
             ),
         )
         lm = UnitLM.from_files(
@@ -189,6 +258,7 @@ class EntropyCompressFrontend(_CompressFrontendBase):
         self._lm = [lm]  # a list: keeps the frozen LM out of the module tree
         self.rule, self.threshold, self.rel_threshold = rule, threshold, rel_threshold
         self.max_len, self.min_len = max_len, min_len
+        self.shuffle_lengths = shuffle_lengths
         self.entropy_cache = (
             EntropyCache(entropy_cache_max_units) if entropy_cache else None
         )
@@ -226,6 +296,8 @@ class EntropyCompressFrontend(_CompressFrontendBase):
             max_len=self.max_len,
             min_len=self.min_len,
         )
+        if self.shuffle_lengths:
+            seg = shuffle_segment_lengths(units, lengths, seg)
         return h, seg
 
     def forward(
@@ -269,6 +341,10 @@ class FixedPoolFrontend(_CompressFrontendBase):
         pool: str = "mean",
         max_position: int = 64,
         dropout: float = 0.1,
+        scale_position: bool = False,
+        duration_embed: bool = False,
+        context_layers: int = 0,
+        context_window: int = 4,
     ):
         if pool_size < 1:
             raise ValueError(f"pool_size must be >= 1, got {pool_size}")
@@ -285,6 +361,10 @@ class FixedPoolFrontend(_CompressFrontendBase):
                 pool=pool,
                 max_position=max_position,
                 dropout=dropout,
+                scale_position=scale_position,
+                duration_embed=duration_embed,
+                context_layers=context_layers,
+                context_window=context_window,
             ),
         )
         self.pool_size = pool_size
@@ -311,3 +391,142 @@ class FixedPoolFrontend(_CompressFrontendBase):
             lengths > 0, self._window(lengths - 1) + 1, torch.zeros_like(lengths)
         )
         return self._compress(units, lengths, seg_ids, counts)
+
+
+class OraclePoolFrontend(_CompressFrontendBase):
+    """Cross-attention fusion over segments that start at given unit positions.
+
+    A control, not a method: the starts come from outside the units, e.g. the true
+    phone or word starts of a forced alignment converted to unit positions
+    (``local/oracle_starts.py`` of the mini_synth recipe), so that a model trained on
+    them bounds what any boundary rule over the same units can reach. ESPnet hands the
+    frontend unit ids without utterance ids, so utterances are recognised by their
+    content (the hash of :class:`~espnet2_ext.entropy.cache.EntropyCache`): every
+    utterance the frontend will see must be in ``units_files`` and ``starts_file``.
+
+    Args:
+        input_size: source vocabulary size (given by the task).
+        starts_file: Kaldi-style text ``utt t1 t2 ...``: the unit positions (> 0)
+            where a segment starts; position 0 always starts one.
+        units_files: unit dumps (``utt tok tok ...``) of every set the model sees.
+        token_list: the source token list (file or list; filled in by the task).
+        max_len: longest segment in units (None: unlimited); longer ones are split
+            into near-equal pieces as the entropy rules do.
+        other args: see ``CrossAttentionCompressor``.
+    """
+
+    @typechecked
+    def __init__(
+        self,
+        input_size: int,
+        starts_file: Union[str, Path],
+        units_files: List[str],
+        token_list: Union[str, Path, List[str], None] = None,
+        max_len: Optional[int] = None,
+        strip_sos: bool = True,
+        d_model: int = 256,
+        num_heads: int = 4,
+        local_layers: int = 1,
+        local_ffn: int = 1024,
+        ffn: int = 1024,
+        num_queries: int = 1,
+        pool: str = "mean",
+        max_position: int = 64,
+        dropout: float = 0.1,
+        scale_position: bool = False,
+        duration_embed: bool = False,
+        context_layers: int = 0,
+        context_window: int = 4,
+    ):
+        check_lengths(1, max_len)
+        if token_list is None:
+            raise ValueError("oracle_pool needs the source token_list")
+        super().__init__(
+            input_size,
+            strip_sos,
+            dict(
+                d_model=d_model,
+                num_heads=num_heads,
+                local_layers=local_layers,
+                local_ffn=local_ffn,
+                ffn=ffn,
+                num_queries=num_queries,
+                pool=pool,
+                max_position=max_position,
+                dropout=dropout,
+                scale_position=scale_position,
+                duration_embed=duration_embed,
+                context_layers=context_layers,
+                context_window=context_window,
+            ),
+        )
+        self.max_len = max_len
+        self._hash = EntropyCache()
+        self._starts = self._read(starts_file, units_files, read_token_list(token_list))
+
+    def _read(self, starts_file, units_files, tokens: List[str]) -> dict:
+        index = {t: i for i, t in enumerate(tokens)}
+        starts = {}
+        for line in Path(starts_file).read_text(encoding="utf-8").splitlines():
+            parts = line.split()
+            if parts:
+                starts[parts[0]] = [int(x) for x in parts[1:]]
+        table, missing = {}, 0
+        for f in units_files:
+            for line in Path(f).read_text(encoding="utf-8").splitlines():
+                parts = line.split()
+                if not parts:
+                    continue
+                if parts[0] not in starts:
+                    missing += 1
+                    continue
+                unk = index.get("<unk>", 1)
+                ids = torch.tensor([[index.get(u, unk) for u in parts[1:]]])
+                (key,) = self._hash.keys(ids, torch.tensor([ids.size(1)]))
+                table[key] = starts[parts[0]]
+        logger.info(
+            "oracle_pool: %d utterances with starts (%s); %d in the unit dumps have "
+            "none and cannot be used",
+            len(table),
+            starts_file,
+            missing,
+        )
+        return table
+
+    def segmentation(self, units: torch.Tensor, lengths: torch.Tensor):
+        """Units (B, T) -> :class:`Segmentation` from the given starts."""
+        B, T = units.shape
+        keys = self._hash.keys(units, lengths)
+        rows, cols = [], []
+        for b, k in enumerate(keys):  # a dictionary look-up per utterance
+            st = self._starts.get(k)
+            if st is None:
+                raise ValueError(
+                    f"oracle_pool: batch index {b} ({int(lengths[b])} units) is in "
+                    "none of units_files; every utterance needs its starts"
+                )
+            rows += [b] * len(st)
+            cols += st
+        valid = torch.arange(T, device=units.device)[None, :] < lengths[:, None]
+        starts = torch.zeros(B, T, dtype=torch.bool, device=units.device)
+        if rows:
+            starts[torch.tensor(rows), torch.tensor(cols).clamp(max=T - 1)] = True
+        starts[:, 0] = True
+        starts = starts & valid
+        if self.max_len is not None:
+            starts = split_long(starts, valid, self.max_len)
+        seg_ids = (starts.long().cumsum(1) - 1).masked_fill(~valid, -1)
+        return Segmentation(
+            seg_ids=seg_ids,
+            counts=starts.sum(1),
+            starts=starts,
+            no_boundary=torch.zeros(B, dtype=torch.bool, device=units.device),
+        )
+
+    def forward(
+        self, input: torch.Tensor, input_lengths: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Unit ids (B, T) with lengths (B,) -> segment vectors (B, S*k, D) and (B,)."""
+        units, lengths = self._units(input, input_lengths)
+        seg = self.segmentation(units, lengths)
+        return self._compress(units, lengths, seg.seg_ids, seg.counts)

@@ -71,6 +71,20 @@ class _Attention(torch.nn.Module):
         o = self._core(qh, k, v, pack.valid)
         return self.out(o.transpose(1, 2).reshape(N, Lq, D))
 
+    def forward_dense(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Self-attention over (B, T, D) with a (B, T, T) bool mask (True: attend)."""
+        B, T, D = x.shape
+        q = self.q(x).view(B, T, self.h, self.dk).transpose(1, 2)
+        k, v = self.kv(x).view(B, T, 2, self.h, self.dk).permute(2, 0, 3, 1, 4)
+        o = F.scaled_dot_product_attention(
+            q,
+            k,
+            v,
+            attn_mask=mask[:, None],
+            dropout_p=self.dropout if self.training else 0.0,
+        )
+        return self.out(o.transpose(1, 2).reshape(B, T, D))
+
 
 class _Packing:
     """Positions of M flat tokens in N segments padded to L: (row, col) per token."""
@@ -117,15 +131,41 @@ class _SelfAttentionBlock(torch.nn.Module):
         return x + self.drop(self.ff(self.norm2(x)))
 
 
+class _BandSelfAttentionBlock(_SelfAttentionBlock):
+    """Pre-LN Transformer layer over the whole utterance, each unit attending to the
+    units at most ``window`` positions away (BLT's sliding-window local encoder): the
+    unit states see past their segment's edges."""
+
+    def __init__(self, d_model, num_heads, d_ff, dropout, window: int):
+        super().__init__(d_model, num_heads, d_ff, dropout)
+        self.window = window
+
+    def forward_dense(self, x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """x: (B, T, D), valid: (B, T) -> (B, T, D)."""
+        T = x.size(1)
+        pos = torch.arange(T, device=x.device)
+        band = (pos[None, :] - pos[:, None]).abs() <= self.window  # (T, T)
+        # padded queries attend to themselves only (their output is discarded)
+        mask = (band[None] & valid[:, None, :]) | torch.eye(
+            T, dtype=torch.bool, device=x.device
+        )[None]
+        x = x + self.drop(self.att.forward_dense(self.norm1(x), mask))
+        return x + self.drop(self.ff(self.norm2(x)))
+
+
 class CrossAttentionCompressor(torch.nn.Module):
     """Fuse each segment of units into ``num_queries`` vectors by cross-attention.
 
-    unit ids -> embedding + position-in-segment embedding -> ``local_layers``
-    Transformer layers whose attention is restricted to the segment -> per segment,
+    unit ids -> embedding + position-in-segment embedding -> ``context_layers``
+    Transformer layers over the whole utterance with a band mask of +-
+    ``context_window`` units (BLT's local encoder: context beyond the segment) ->
+    ``local_layers`` Transformer layers whose attention is restricted to the segment ->
+    per segment,
     ``num_queries`` queries initialised from the pooled (mean or max) token states
     through a learned projection (plus a learned per-query offset) -> multi-head
     cross-attention whose keys/values are the token states of that segment only ->
-    residual + feed-forward -> LayerNorm.
+    residual + feed-forward -> LayerNorm (-> + an embedding of the segment's length in
+    units, ``duration_embed``).
 
     Args:
         vocab_size: number of unit token ids.
@@ -136,8 +176,17 @@ class CrossAttentionCompressor(torch.nn.Module):
         ffn: feed-forward size after the cross-attention.
         num_queries: vectors per segment (k); the output has S * k vectors.
         pool: ``mean`` or ``max`` query initialisation.
-        max_position: positions in a segment beyond this share the last embedding.
+        max_position: positions in a segment beyond this share the last embedding
+            (also the longest distinct segment length of ``duration_embed``).
         dropout: dropout rate.
+        scale_position: scale the position-in-segment embedding by sqrt(d_model)
+            like the unit embedding (False: it starts about sqrt(d_model) times
+            weaker than the unit embedding).
+        duration_embed: add a learned embedding of each segment's length (units) to
+            its output vector, so that the encoder knows how long each segment is.
+        context_layers: band-masked Transformer layers over the whole utterance
+            before the segment-restricted layers (0: none).
+        context_window: units each side that a context layer attends to.
     """
 
     @typechecked
@@ -153,8 +202,14 @@ class CrossAttentionCompressor(torch.nn.Module):
         pool: str = "mean",
         max_position: int = 64,
         dropout: float = 0.1,
+        scale_position: bool = False,
+        duration_embed: bool = False,
+        context_layers: int = 0,
+        context_window: int = 4,
     ):
         super().__init__()
+        if context_window < 1:
+            raise ValueError(f"context_window must be >= 1, got {context_window}")
         if pool not in ("mean", "max"):
             raise ValueError(f"pool must be 'mean' or 'max', got {pool!r}")
         if num_queries < 1:
@@ -164,6 +219,18 @@ class CrossAttentionCompressor(torch.nn.Module):
         self.embed = torch.nn.Embedding(vocab_size, d_model)
         self.pos_embed = torch.nn.Embedding(max_position, d_model)
         self.embed_drop = torch.nn.Dropout(dropout)
+        self.pos_scale = math.sqrt(d_model) if scale_position else 1.0
+        self.context = torch.nn.ModuleList(
+            [
+                _BandSelfAttentionBlock(
+                    d_model, num_heads, local_ffn, dropout, context_window
+                )
+                for _ in range(context_layers)
+            ]
+        )
+        self.dur_embed = (
+            torch.nn.Embedding(max_position, d_model) if duration_embed else None
+        )
         self.local = torch.nn.ModuleList(
             [
                 _SelfAttentionBlock(d_model, num_heads, local_ffn, dropout)
@@ -187,8 +254,20 @@ class CrossAttentionCompressor(torch.nn.Module):
     def _embed(self, ids: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
         pos = offset.clamp(max=self.max_position - 1)
         return self.embed_drop(
-            self.embed(ids) * math.sqrt(self.d_model) + self.pos_embed(pos)
+            self.embed(ids) * math.sqrt(self.d_model)
+            + self.pos_embed(pos) * self.pos_scale
         )
+
+    def _context(self, x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """The band-masked context layers on flat tokens: (M, D) -> (M, D), ``valid``
+        (B, T) saying where the M tokens sit."""
+        if not len(self.context):
+            return x
+        dense = x.new_zeros(*valid.shape, x.size(-1))
+        dense[valid] = x
+        for layer in self.context:
+            dense = layer.forward_dense(dense, valid)
+        return dense[valid]
 
     def forward(
         self,
@@ -232,9 +311,8 @@ class CrossAttentionCompressor(torch.nn.Module):
         compact = torch.cumsum(has_seg.long(), 0) - 1  # row among existing segments
         row = compact[(torch.arange(B, device=ids.device)[:, None] * S + sid)[valid]]
         pack = _Packing(row, offset[valid], int(has_seg.sum()), L)
-        vec = self.segments_to_vectors(
-            self._embed(ids[valid], offset[valid]), pack
-        )  # (N, k, D)
+        x = self._context(self._embed(ids[valid], offset[valid]), valid)
+        vec = self.segments_to_vectors(x, pack)  # (N, k, D)
         out = vec.new_zeros(B * S, self.num_queries, self.d_model)
         out = out.index_put((torch.nonzero(has_seg).flatten(),), vec)
         out = out.view(B, S * self.num_queries, self.d_model)
@@ -267,7 +345,11 @@ class CrossAttentionCompressor(torch.nn.Module):
         )
         q = q + self.drop(self.cross.forward_flat(self.q_norm(q), x, pack))
         q = q + self.drop(self.ff(self.ff_norm(q)))
-        return self.out_norm(q)
+        q = self.out_norm(q)
+        if self.dur_embed is not None:
+            dur = pack.valid.sum(1).clamp(max=self.max_position - 1)  # (N,)
+            q = q + self.dur_embed(dur)[:, None, :]
+        return q
 
 
 def reference_compress(
@@ -288,12 +370,20 @@ def reference_compress(
     durations = torch.zeros(B, S, dtype=torch.long)
     for b in range(B):
         n = int(lengths[b])
+        sid = seg_ids[b, :n]
+        offsets = torch.zeros(n, dtype=torch.long)
         for s in range(int(counts[b])):
-            idx = torch.nonzero(seg_ids[b, :n] == s).flatten()
+            idx = torch.nonzero(sid == s).flatten()
+            offsets[idx] = torch.arange(len(idx))
+        x = comp._embed(ids[b, :n], offsets)
+        if len(comp.context):
+            x = x[None]
+            for layer in comp.context:
+                x = layer.forward_dense(x, torch.ones(1, n, dtype=torch.bool))
+            x = x[0]
+        for s in range(int(counts[b])):
+            idx = torch.nonzero(sid == s).flatten()
             durations[b, s] = len(idx)
-            offset = torch.arange(len(idx))
-            one = _Packing(torch.zeros_like(idx), offset, 1, len(idx))  # one segment
-            out[b, s * k : (s + 1) * k] = comp.segments_to_vectors(
-                comp._embed(ids[b, idx], offset), one
-            )[0]
+            one = _Packing(torch.zeros_like(idx), torch.arange(len(idx)), 1, len(idx))
+            out[b, s * k : (s + 1) * k] = comp.segments_to_vectors(x[idx], one)[0]
     return out, counts * k, durations

@@ -161,7 +161,7 @@ def segment(
     if min_len > 1:
         starts = _merge_short(starts, valid, min_len)
     if max_len is not None:
-        starts = _split_long(starts, valid, max_len)
+        starts = split_long(starts, valid, max_len)
     seg_ids = torch.cumsum(starts.long(), dim=1) - 1
     seg_ids = seg_ids.masked_fill(~valid, -1)
     counts = starts.sum(1)
@@ -240,9 +240,7 @@ def _merge_short(
     return kept
 
 
-def _split_long(
-    starts: torch.Tensor, valid: torch.Tensor, max_len: int
-) -> torch.Tensor:
+def split_long(starts: torch.Tensor, valid: torch.Tensor, max_len: int) -> torch.Tensor:
     """Split each segment longer than max_len into near-equal pieces.
 
     A segment of length n > max_len becomes ceil(n/max_len) pieces.

@@ -12,12 +12,17 @@ from espnet2_ext.compat import mt_frontend_choices as frontend_choices
 from espnet2_ext.compat import mt_model_choices as model_choices
 from espnet2_ext.compat import mt_specaug_choices as specaug_choices
 from espnet2_ext.compress.dedup import DedupEmbedFrontend
-from espnet2_ext.compress.frontend import EntropyCompressFrontend, FixedPoolFrontend
+from espnet2_ext.compress.frontend import (
+    EntropyCompressFrontend,
+    FixedPoolFrontend,
+    OraclePoolFrontend,
+)
 from espnet2_ext.st.discrete_st_model import DiscreteSTModel
 
 OUR_FRONTENDS = {
     "entropy_compress": EntropyCompressFrontend,
     "fixed_pool": FixedPoolFrontend,
+    "oracle_pool": OraclePoolFrontend,
     "dedup": DedupEmbedFrontend,
 }
 for _name, _cls in OUR_FRONTENDS.items():
@@ -118,7 +123,8 @@ class CompressMTTask(MTTask):
                 conf["src_transcript_token_list"] = list(tl)  # portable config
             args.model_conf = conf
         if (
-            getattr(args, "frontend", None) in ("entropy_compress", "fixed_pool")
+            getattr(args, "frontend", None)
+            in ("entropy_compress", "fixed_pool", "oracle_pool")
             and args.frontend_conf.get("token_list") is None
             and getattr(args, "src_token_list", None) is not None
         ):

@@ -16,9 +16,12 @@
 #                           set -- "${args[@]+"${args[@]}"}")
 #   base_tag TAG            TAG without a trailing _seed<N>
 #   tag_frontend TAG        "<kind> <calib_name> <variant>" of an experiment tag:
-#                           dense | dedup | fixed_pool<N> | entropy_rate<R> |
+#                           dense | dedup | fixed_pool<N>[_<variant>] |
+#                           oracle_<variant> (kind oracle_pool) | entropy_rate<R> |
 #                           entropy_<variant>_rate<R> (calib_name, variant: "-" if none;
-#                           other tags: kind "-"; the caller decides what they are)
+#                           other tags: kind "-"; the caller decides what they are).
+#                           A variant's config is conf/frontend/<kind>_<variant>.yaml
+#                           (fixed_pool_ctx.yaml, oracle_pool_phone.yaml, ...)
 #   stamp_of FILE|STRING... sha256 over the files' contents and the other strings
 #   rotate_log FILE         FILE -> FILE.<n> (first free n) when it exists
 #   run_jobs N FN TAG...    FN TAG for every TAG, N at a time; the failed tags are left
@@ -51,7 +54,9 @@ tag_frontend() {
     case "${tag}" in
         dense) echo "dense - -" ;;
         dedup) echo "dedup - -" ;;
+        fixed_pool*_*) echo "fixed_pool - ${tag#fixed_pool*_}" ;;
         fixed_pool*) echo "fixed_pool - -" ;;
+        oracle_*) echo "oracle_pool - ${tag#oracle_}" ;;
         entropy_rate*) echo "entropy rate${tag#entropy_rate} -" ;;
         entropy_*_rate*) variant=${tag#entropy_}; variant=${variant%_rate*}
                          echo "entropy ${variant}_rate${tag##*_rate} ${variant}" ;;
@@ -122,7 +127,7 @@ tag_sets() {
     done
     [[ "$1" =~ _seed([0-9]+)$ ]] && echo "--set seed=${BASH_REMATCH[1]}"
     case "${tag}" in
-        fixed_pool*) echo "--set ${fkey}.pool_size=${tag#fixed_pool}" ;;
+        fixed_pool*) local n=${tag#fixed_pool}; echo "--set ${fkey}.pool_size=${n%%_*}" ;;
     esac
     return 0
 }

@@ -4,7 +4,8 @@
 # then timed side by side and collected into one table.
 #
 #   stage 1: ./run.sh stages 1-8 (data, units, unit LM, calibration of --target_rates
-#            and --entropy_variants, BPE, the dedup + BPE input)
+#            and --entropy_variants, BPE, the dedup + BPE input); with an oracle_<variant>
+#            method also --oracle_cmd (the control's segment starts)
 #   stage 2: ./run.sh stages 9-11 for every method: training (--train_jobs at a time),
 #            decoding, scoring; configs: <repo>/conf, conf/, then --bench_conf_dir;
 #            experiments in <expdir>/<bench_prefix>_<tag>. With --archive_dir, each
@@ -61,6 +62,8 @@ outdir=benchmark
 curve_methods=""           # methods whose learning curves are plotted (all their runs)
 align_dir=data/align       # reference word/phone CTMs for stage 4: <align_dir>/<set>/*.ctm
 align_cmd=""               # command that writes them when missing (e.g. a forced aligner)
+oracle_cmd=""              # stage 1, when a method is oracle_<variant>: the command that
+                           # writes the oracle_pool starts files its config names
 boundary_rates=""          # segments/s for stage 4 (default: --target_rates)
 docs_dir=""                # where stage 5 copies the PNGs (empty: nowhere)
 run_opts=""                # more options for ./run.sh (asr.sh / units.sh options)
@@ -95,6 +98,14 @@ if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
     ./run.sh --stop_stage 8 --expdir "${expdir}" --dumpdir "${dumpdir}" --train_set "${train_set}" \
         --target_rates "${target_rates}" --entropy_variants "${entropy_variants}" \
         --asr_exps "${tags}" ${run_opts}
+    # the oracle_pool control's starts files (made once; the command decides what to redo)
+    if [[ " ${tags} " == *" oracle_"* ]]; then
+        if [ -z "${oracle_cmd}" ]; then
+            log "an oracle_<variant> method needs --oracle_cmd (the command that writes its starts file)"; exit 1
+        fi
+        log "oracle segment starts: ${oracle_cmd}"
+        eval "${oracle_cmd}"
+    fi
 fi
 
 # The results of one experiment that the report needs (no checkpoint: they are small).

@@ -300,6 +300,10 @@ class EntropyCompressFrontend(_CompressFrontendBase):
             seg = shuffle_segment_lengths(units, lengths, seg)
         return h, seg
 
+    def segmentation(self, units: torch.Tensor, lengths: torch.Tensor) -> Segmentation:
+        """Units (B, T) -> :class:`Segmentation` (what :meth:`segment` gives)."""
+        return self.segment(units, lengths)[1]
+
     def forward(
         self, input: torch.Tensor, input_lengths: torch.Tensor
     ) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -381,7 +385,12 @@ class FixedPoolFrontend(_CompressFrontendBase):
     ) -> Tuple[torch.Tensor, torch.Tensor]:
         """Unit ids (B, T) with lengths (B,) -> segment vectors (B, S*k, D) and (B,)."""
         units, lengths = self._units(input, input_lengths)
-        T = units.size(1)
+        seg = self.segmentation(units, lengths)
+        return self._compress(units, lengths, seg.seg_ids, seg.counts)
+
+    def segmentation(self, units: torch.Tensor, lengths: torch.Tensor) -> Segmentation:
+        """Units (B, T) -> :class:`Segmentation` of the windows."""
+        B, T = units.shape
         t = torch.arange(T, device=units.device)
         seg_ids = self._window(t).expand_as(units)
         valid = t[None, :] < lengths[:, None]
@@ -390,7 +399,15 @@ class FixedPoolFrontend(_CompressFrontendBase):
         counts = torch.where(
             lengths > 0, self._window(lengths - 1) + 1, torch.zeros_like(lengths)
         )
-        return self._compress(units, lengths, seg_ids, counts)
+        starts = torch.zeros_like(valid)
+        starts[:, 0] = True
+        starts[:, 1:] = seg_ids[:, 1:] != seg_ids[:, :-1]
+        return Segmentation(
+            seg_ids=seg_ids,
+            counts=counts,
+            starts=starts & valid,
+            no_boundary=torch.zeros(B, dtype=torch.bool, device=units.device),
+        )
 
 
 class OraclePoolFrontend(_CompressFrontendBase):

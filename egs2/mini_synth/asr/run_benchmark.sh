@@ -4,6 +4,12 @@
 # (pool sizes 2, 3.333 and 6.25 units), entropy at 25 / 15 / 8 segments/s (global rule,
 # calibrated on train), the combined rule and a local layer before the fusion at 15/s;
 # dense, fixed_pool_15 and entropy_15 three times each (seeds 0, 1, 2: mean and sd).
+# Issue 23's ablation at 15/s, one seed each (conf/frontend/entropy_<variant>.yaml,
+# fixed_pool_<variant>.yaml): max_len 4, min_len 2, the shuffled-lengths control, the
+# phone oracle (segments at espeak-ng's true phone starts; --oracle_cmd aligns every
+# split and writes dump/oracle/phone/starts), segment durations + position scale (dur)
+# and a +-4-unit context layer over the utterance (ctx, with dur), the last two also for
+# fixed pooling.
 # All into the same encoder-decoder with the same budget (conf/benchmark/: the demo's
 # 8 epochs; dedup + BPE with 1,000 pieces over the K=500 deduplicated units:
 # sentencepiece needs more pieces than units). Also the boundary F1 of every rule against espeak-ng's word and phone times
@@ -38,12 +44,20 @@ dense=dense_seed2 entropy_15=entropy_rate15_seed2 fixed_pool_15=fixed_pool3.333_
 dense_conv2x=dense_conv2x dedup=dedup dedup_bpe=dedup_bpe \
 fixed_pool_25=fixed_pool2 fixed_pool_8=fixed_pool6.25 \
 entropy_25=entropy_rate25 entropy_8=entropy_rate8 \
-entropy_combined_15=entropy_combined_rate15 entropy_local_15=entropy_local_rate15" \
+entropy_combined_15=entropy_combined_rate15 entropy_local_15=entropy_local_rate15 \
+entropy_maxlen4_15=entropy_maxlen4_rate15 entropy_min2_15=entropy_min2_rate15 \
+entropy_shuffled_15=entropy_shuffled_rate15 oracle_phone=oracle_phone \
+entropy_dur_15=entropy_dur_rate15 fixed_pool_dur_15=fixed_pool3.333_dur \
+entropy_ctx_15=entropy_ctx_rate15 fixed_pool_ctx_15=fixed_pool3.333_ctx" \
     --main entropy_15 \
     --target_rates "25 15 8" \
-    --entropy_variants "combined local" \
+    --entropy_variants "combined local maxlen4 min2 shuffled dur ctx" \
     --curve_methods "dense fixed_pool_15 entropy_15" \
     --align_cmd "python ../../../local/espeak_align.py --corpus downloads/mini_synth --out data/align --splits test --nj 2" \
+    --oracle_cmd "[ -s dump/oracle/phone/starts ] || { python ../../../local/espeak_align.py --corpus downloads/mini_synth \
+--out data/align --splits 'train dev test test_unseen_voices' --nj 2 && python local/oracle_starts.py --tier phone \
+--feature whisper --ctm data/align/{train,dev,test,test_unseen_voices}/phone.ctm \
+--units dump/units/{train,dev,test,test_unseen_voices}/units --out dump/oracle/phone/starts; }" \
     --docs_dir ../../../docs \
     --run_opts "--dedup_nbpe 1000" \
     --archive_dir benchmark/runs \

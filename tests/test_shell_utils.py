@@ -563,11 +563,13 @@ def test_exp_helpers(tmp_path):
         . {UTILS}/log.sh
         . {UTILS}/exp.sh
         for t in dense dedup_seed2 fixed_pool3.333 entropy_rate15 \\
-                 entropy_local_rate8_seed3 nope; do
+                 entropy_local_rate8_seed3 nope fixed_pool3.333_ctx_seed1 \\
+                 oracle_phone; do
             echo "$t -> $(tag_frontend "$t")"
         done
         tag_sets fixed_pool2_seed4 "max_epoch=3" "fixed_pool2:lr=1 dense:lr=2" \\
             tts_conf.frontend_conf
+        tag_sets fixed_pool3.333_dur "" ""
         [ "$(stamp_of /dev/null a)" = "$(stamp_of /dev/null a)" ]
         [ "$(stamp_of a)" != "$(stamp_of b)" ]
         job() {{ sleep 0.$((RANDOM % 3)); [ "$1" != bad ]; }}
@@ -580,21 +582,24 @@ def test_exp_helpers(tmp_path):
     r = run([script])
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[:6] == [
+    assert lines[:8] == [
         "dense -> dense - -",
         "dedup_seed2 -> dedup - -",
         "fixed_pool3.333 -> fixed_pool - -",
         "entropy_rate15 -> entropy rate15 -",
         "entropy_local_rate8_seed3 -> entropy local_rate8 local",
         "nope -> - - -",
+        "fixed_pool3.333_ctx_seed1 -> fixed_pool - ctx",
+        "oracle_phone -> oracle_pool - phone",
     ]
-    assert lines[6:10] == [
+    assert lines[8:13] == [
         "--set max_epoch=3",
         "--set lr=1",
         "--set seed=4",
         "--set tts_conf.frontend_conf.pool_size=2",
+        "--set frontend_conf.pool_size=3.333",
     ]
-    assert lines[10] == "failed: bad"
+    assert lines[13] == "failed: bad"
     assert "other training job(s) running" in r.stderr
     assert (tmp_path / "t.log.1").is_file() and not (tmp_path / "t.log").exists()
 

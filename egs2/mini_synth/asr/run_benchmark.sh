@@ -6,8 +6,9 @@
 # dense, fixed_pool_15 and entropy_15 three times each (seeds 0, 1, 2: mean and sd).
 # Issue 23's ablation at 15/s, one seed each (conf/frontend/entropy_<variant>.yaml,
 # fixed_pool_<variant>.yaml): max_len 4, min_len 2, the shuffled-lengths control, the
-# phone oracle (segments at espeak-ng's true phone starts; --oracle_cmd aligns every
-# split and writes dump/oracle/phone/starts), segment durations + position scale (dur)
+# phone oracle (segments at espeak-ng's true phone boundaries, 12.18/s; --oracle_cmd
+# aligns every split and writes dump/oracle/phone/starts) against fixed pooling at that
+# rate (pool 4.105), segment durations + position scale (dur)
 # and a +-4-unit context layer over the utterance (ctx, with dur), the last two also for
 # fixed pooling.
 # All into the same encoder-decoder with the same budget (conf/benchmark/: the demo's
@@ -46,7 +47,7 @@ fixed_pool_25=fixed_pool2 fixed_pool_8=fixed_pool6.25 \
 entropy_25=entropy_rate25 entropy_8=entropy_rate8 \
 entropy_combined_15=entropy_combined_rate15 entropy_local_15=entropy_local_rate15 \
 entropy_maxlen4_15=entropy_maxlen4_rate15 entropy_min2_15=entropy_min2_rate15 \
-entropy_shuffled_15=entropy_shuffled_rate15 oracle_phone=oracle_phone \
+entropy_shuffled_15=entropy_shuffled_rate15 oracle_phone=oracle_phone fixed_pool_12=fixed_pool4.105 \
 entropy_dur_15=entropy_dur_rate15 fixed_pool_dur_15=fixed_pool3.333_dur \
 entropy_ctx_15=entropy_ctx_rate15 fixed_pool_ctx_15=fixed_pool3.333_ctx" \
     --main entropy_15 \

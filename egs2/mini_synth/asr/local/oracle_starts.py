@@ -5,9 +5,11 @@ starts of a CTM (``local/espeak_align.py``) as unit positions.
 A boundary at time ``tau`` becomes the start of the unit ``t`` whose boundary time
 ``0.02 t + offset`` is nearest (``offset`` from the units' extractor, see
 ``espnet2_ext.metrics.boundaries.boundary_offset``: -0.01 s for Whisper frames,
-0.0025 s for MFCC/HuBERT). Starts at or before unit 0 and at or past the last unit are
-dropped; starts that round to the same unit are one. ``--tier word`` uses word starts,
-``--tier phone`` phone starts (phones begin every word too).
+0.0025 s for MFCC/HuBERT). The boundaries are every token's start and end (the
+reference boundaries the boundary F1 is scored against, plus the first token's start),
+so a pause or the trailing silence is a segment of its own. Boundaries at or before
+unit 0 and at or past the last unit are dropped; those that round to the same unit
+are one. ``--tier word``: words, ``--tier phone``: phones (every word starts with one).
 
 Writes ``utt t1 t2 ...`` for every utterance of the unit dumps that the CTM has, and
 reports how many went in, came out and were skipped (no CTM entry).
@@ -30,10 +32,11 @@ logger = logging.getLogger("oracle_starts")
 
 
 def unit_starts(entries, num_units: int, offset: float, shift: float = 0.02):
-    """Sorted distinct unit positions in (0, num_units) of the CTM entries' starts."""
+    """Sorted distinct unit positions in (0, num_units) of the CTM entries' starts and
+    ends."""
     out = set()
-    for start, _, _ in entries:
-        t = round((start - offset) / shift)
+    for time in [a for a, _, _ in entries] + [b for _, b, _ in entries]:
+        t = round((time - offset) / shift)
         if 0 < t < num_units:
             out.add(t)
     return sorted(out)

@@ -263,3 +263,23 @@ def test_every_segment_within_min_len_and_max_len(min_len, max_len, rule):
             else:
                 assert min(segs) >= min_len, (theta, n, segs)
                 assert max_len is None or max(segs) <= max_len, (theta, n, segs)
+
+
+def test_snap_to_unit_start_moves_starts_to_the_first_frame_of_their_run():
+    units = torch.tensor([[4, 4, 7, 7, 7, 2, 2, 9, 9, 9]])
+    # the rule fires one frame after each new unit (the raw-unit entropy peak) and
+    # twice inside the run of 9s
+    h = torch.tensor([[0.0, 0.0, 0.0, 5.0, 0.0, 0.0, 5.0, 0.0, 5.0, 5.0]])
+    s = segment(h, torch.tensor([10]), threshold=1.0, max_len=None)
+    assert ids(s) == [0, 0, 0, 1, 1, 1, 2, 2, 3, 4]
+    s = segment(
+        h,
+        torch.tensor([10]),
+        threshold=1.0,
+        max_len=None,
+        units=units,
+        snap_to_unit_start=True,
+    )
+    assert ids(s) == [0, 0, 1, 1, 1, 2, 2, 3, 3, 3]
+    with pytest.raises(ValueError, match="needs the unit ids"):
+        segment(h, torch.tensor([10]), threshold=1.0, snap_to_unit_start=True)

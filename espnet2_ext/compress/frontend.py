@@ -176,6 +176,8 @@ class EntropyCompressFrontend(_CompressFrontendBase):
             its entropy segments in an order permuted by a hash of its units (the
             same at training and inference), so the cut positions are lost and only
             the length distribution stays (:func:`shuffle_segment_lengths`).
+        snap_to_unit_start: move each start of the rule back to the first frame of
+            the run of equal units it falls in (``segment``); calibration ignores it.
         strip_sos: drop the ``<sos/eos>`` the MT model prepends.
         d_model, num_heads, local_layers, local_ffn, ffn, num_queries, pool,
         max_position, dropout, scale_position, duration_embed, context_layers,
@@ -214,6 +216,7 @@ class EntropyCompressFrontend(_CompressFrontendBase):
         entropy_cache: bool = False,
         entropy_cache_max_units: int = 0,
         shuffle_lengths: bool = False,
+        snap_to_unit_start: bool = False,
     ):
         check_rule(rule, threshold, rel_threshold)
         check_lengths(min_len, max_len)
@@ -259,6 +262,7 @@ class EntropyCompressFrontend(_CompressFrontendBase):
         self.rule, self.threshold, self.rel_threshold = rule, threshold, rel_threshold
         self.max_len, self.min_len = max_len, min_len
         self.shuffle_lengths = shuffle_lengths
+        self.snap_to_unit_start = snap_to_unit_start
         self.entropy_cache = (
             EntropyCache(entropy_cache_max_units) if entropy_cache else None
         )
@@ -295,6 +299,8 @@ class EntropyCompressFrontend(_CompressFrontendBase):
             rel_threshold=self.rel_threshold,
             max_len=self.max_len,
             min_len=self.min_len,
+            units=units,
+            snap_to_unit_start=self.snap_to_unit_start,
         )
         if self.shuffle_lengths:
             seg = shuffle_segment_lengths(units, lengths, seg)

@@ -120,6 +120,8 @@ def segment(
     max_len: Optional[int] = 10,
     min_len: int = 1,
     warn: bool = True,
+    units: Optional[torch.Tensor] = None,
+    snap_to_unit_start: bool = False,
 ) -> Segmentation:
     """Apply a boundary rule, then ``min_len`` merging and ``max_len`` splitting.
 
@@ -133,6 +135,10 @@ def segment(
         min_len: shortest segment in units (1: no merging).
         warn: emit :class:`NoBoundaryWarning` when the rule fires nowhere in an
             utterance longer than one unit.
+        units: (B, T) unit ids; needed by ``snap_to_unit_start``.
+        snap_to_unit_start: move each start of the rule back to the first frame of
+            the run of equal units it falls in (on raw 50 Hz units the entropy peaks
+            a frame after a new unit begins); before ``min_len`` and ``max_len``.
 
     Returns:
         :class:`Segmentation`.
@@ -158,6 +164,10 @@ def segment(
             NoBoundaryWarning,
             stacklevel=2,
         )
+    if snap_to_unit_start:
+        if units is None:
+            raise ValueError("snap_to_unit_start needs the unit ids (units=...)")
+        starts = snap_to_run_start(starts, units, valid)
     if min_len > 1:
         starts = _merge_short(starts, valid, min_len)
     if max_len is not None:
@@ -168,6 +178,32 @@ def segment(
     return Segmentation(
         seg_ids=seg_ids, counts=counts, starts=starts, no_boundary=no_boundary
     )
+
+
+def snap_to_run_start(
+    starts: torch.Tensor, units: torch.Tensor, valid: torch.Tensor
+) -> torch.Tensor:
+    """Move every start to the first frame of the run of equal units it is in.
+
+    Args:
+        starts: (B, T) bool.
+        units: (B, T) unit ids.
+        valid: (B, T) bool.
+
+    Returns:
+        (B, T) bool; starts that land on the same frame are one, t = 0 stays.
+    """
+    B, T = starts.shape
+    pos = torch.arange(T, device=starts.device).expand(B, T)
+    change = torch.ones_like(valid)
+    change[:, 1:] = units[:, 1:] != units[:, :-1]
+    run_start = torch.where(change, pos, torch.zeros_like(pos)).cummax(1).values
+    target = torch.where(starts & valid, run_start, torch.full_like(pos, T))
+    out = torch.zeros(B, T + 1, dtype=torch.bool, device=starts.device)
+    out.scatter_(1, target, True)
+    out = out[:, :T] & valid
+    out[:, 0] = valid[:, 0]
+    return out
 
 
 def segment_lengths_per_position(starts: torch.Tensor, valid: torch.Tensor):

@@ -10,7 +10,7 @@
 # aligns every split and writes dump/oracle/phone/starts) against fixed pooling at that
 # rate (pool 4.105), segment durations + position scale (dur)
 # and a +-4-unit context layer over the utterance (ctx, with dur), the last two also for
-# fixed pooling.
+# fixed pooling, and starts moved to the first frame of their unit run (snap).
 # All into the same encoder-decoder with the same budget (conf/benchmark/: the demo's
 # 8 epochs; dedup + BPE with 1,000 pieces over the K=500 deduplicated units:
 # sentencepiece needs more pieces than units). Also the boundary F1 of every rule against espeak-ng's word and phone times
@@ -47,12 +47,12 @@ fixed_pool_25=fixed_pool2 fixed_pool_8=fixed_pool6.25 \
 entropy_25=entropy_rate25 entropy_8=entropy_rate8 \
 entropy_combined_15=entropy_combined_rate15 entropy_local_15=entropy_local_rate15 \
 entropy_shuffled_15=entropy_shuffled_rate15 oracle_phone=oracle_phone fixed_pool_12=fixed_pool4.105 \
-entropy_dur_15=entropy_dur_rate15 fixed_pool_dur_15=fixed_pool3.333_dur \
+entropy_dur_15=entropy_dur_rate15 fixed_pool_dur_15=fixed_pool3.333_dur entropy_snap_15=entropy_snap_rate15 \
 entropy_ctx_15=entropy_ctx_rate15 fixed_pool_ctx_15=fixed_pool3.333_ctx \
 entropy_maxlen4_15=entropy_maxlen4_rate15 entropy_min2_15=entropy_min2_rate15" \
     --main entropy_15 \
     --target_rates "25 15 8" \
-    --entropy_variants "combined local maxlen4 min2 shuffled dur ctx" \
+    --entropy_variants "combined local maxlen4 min2 shuffled dur ctx snap" \
     --curve_methods "dense fixed_pool_15 entropy_15" \
     --align_cmd "python ../../../local/espeak_align.py --corpus downloads/mini_synth --out data/align --splits test --nj 2" \
     --oracle_cmd "[ -s dump/oracle/phone/starts ] || { python ../../../local/espeak_align.py --corpus downloads/mini_synth \

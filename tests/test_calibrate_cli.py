@@ -111,3 +111,6 @@ def test_calibration_file_carries_every_shared_option(tmp_path, lm_files, token_
     # an option given on the command line too must agree with the config
     assert main(base + ["--frontend_config", str(fconf), "--min_len", "3"]) == 2
     assert main(base + ["--frontend_config", str(fconf), "--min_len", "2"]) == 0
+    # a rate the rule cannot give (max_len 8 never goes below 50 / 8 = 6.25/s): exit 3
+    low = [a if a != "7" else "3" for a in base]
+    assert main(low + ["--frontend_config", str(fconf)]) == 3

@@ -266,6 +266,25 @@ def test_variant_calibration_dedup_bpe_and_parallel_training(recipe):
         "combined_rate15" in out
         and (recipe / "exp/unit_lm/calib/rate15.yaml").is_file()
     )
+    # again, with a variant that cannot reach 15/s (max_len 2: at least 25/s): the
+    # finished calibrations are kept, the unreachable one is a logged skip
+    (conf / "frontend/entropy_short.yaml").write_text("frontend_conf: {max_len: 2}\n")
+    out = _run_script(
+        recipe,
+        "units.sh",
+        "--stage",
+        "7",
+        "--stop_stage",
+        "7",
+        *common,
+        "--target_rates",
+        "15",
+        "--entropy_variants",
+        "combined short",
+    )
+    assert "combined_rate15: calibrated before with the same inputs: kept" in out
+    assert "variant short at 15/s: skipped, out of reach (outside what" in out
+    assert not (recipe / "exp/unit_lm/calib/short_rate15.yaml").exists()
 
     tags = "dedup_bpe_seed3 entropy_combined_rate15"  # _seed<N>: the same tag, --seed N
     out = _run_script(

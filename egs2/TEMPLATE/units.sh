@@ -166,14 +166,35 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
             --fold_length 500 --use_tensorboard false --use_matplotlib false ${unit_lm_args}
 fi
 
-calibrate() {  # name rate args...
-    local name=$1 rate=$2; shift 2
+# calibrate NAME RATE FRONTEND_CONFIG: calib/NAME.yaml, kept while its stamp (the frontend
+# config, the LM, the training units, the rate, the options) is unchanged. Returns 3 when
+# the rule cannot give RATE on this data (calibrate_threshold's exit status for that).
+calibrate() {
+    local name=$1 rate=$2 fconf=$3 stamp rc=0
+    local out=${lm_exp}/calib/${name}.yaml
+    stamp=$(calib_stamp "${fconf}" "${rate}")
+    if [ "${force}" != true ] && [ -f "${out}" ] && [ "$(cat "${out%.yaml}.stamp" 2>/dev/null)" = "${stamp}" ]; then
+        log "${name}: calibrated before with the same inputs: kept"
+        return 0
+    fi
+    rm -f "${out}" "${out%.yaml}.stamp"
     ${train_cmd} "${lm_exp}/calib/${name}.log" \
         ${python} -m espnet2_ext.bin.calibrate_threshold \
             --lm_train_config "${lm_exp}/config.yaml" --lm_file "${lm_exp}/valid.loss.ave.pth" \
             --units "${unitdir}/${train_set}/units" --target_rate "${rate}" --unit_rate "${unit_rate}" \
-            --max_utts "${calib_max_utts}" --out "${lm_exp}/calib/${name}.yaml" "$@"
-    log "${name}: $(grep -E 'threshold|achieved_rate' "${lm_exp}/calib/${name}.yaml" | tr -s ' ' | paste -sd' ')"
+            --max_utts "${calib_max_utts}" --out "${out}" --frontend_config "${fconf}" || rc=$?
+    if [ "${rc}" -ne 0 ]; then
+        if grep -q "is outside what" "${lm_exp}/calib/${name}.log"; then return 3; fi
+        log "${name}: calibration failed (exit ${rc}); see ${lm_exp}/calib/${name}.log"; exit "${rc}"
+    fi
+    echo "${stamp}" > "${out%.yaml}.stamp"
+    log "${name}: $(grep -E 'threshold|achieved_rate' "${out}" | tr -s ' ' | paste -sd' ')"
+}
+calib_stamp() {  # FRONTEND_CONFIG RATE: what a calibration depends on
+    {
+        cat "$1" "${lm_exp}/valid.loss.ave.pth" "${unitdir}/${train_set}/units" | sha256sum
+        echo "$2 ${unit_rate} ${calib_max_utts}"
+    } | sha256sum | cut -c1-16
 }
 
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
@@ -190,7 +211,16 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ]; then
         fi
         ${python} -m espnet2_ext.bin.merge_config "${vconfs[@]}" --out "${lm_exp}/calib/frontend${v:+_${v}}.yaml"
         for rate in ${target_rates}; do
-            calibrate "${v:+${v}_}rate${rate}" "${rate}" --frontend_config "${lm_exp}/calib/frontend${v:+_${v}}.yaml"
+            rc=0
+            calibrate "${v:+${v}_}rate${rate}" "${rate}" "${lm_exp}/calib/frontend${v:+_${v}}.yaml" || rc=$?
+            [ "${rc}" -eq 0 ] && continue
+            if [ -z "${v}" ]; then
+                log "rate ${rate}: out of reach of conf/frontend/entropy.yaml's rule on this data ($(grep -o 'outside what.*' "${lm_exp}/calib/rate${rate}.log" | head -1)); change --target_rates"
+                exit 1
+            fi
+            # a variant that cannot reach one of the rates (e.g. max_len 4 never gives 8/s):
+            # a logged skip; an experiment that asks for it stops on the missing file
+            log "variant ${v} at ${rate}/s: skipped, out of reach ($(grep -o 'outside what.*' "${lm_exp}/calib/${v}_rate${rate}.log" | head -1))"
         done
     done
 fi

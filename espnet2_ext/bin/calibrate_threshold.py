@@ -159,12 +159,20 @@ def get_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: exit status when the target rate is outside what the rule can give on the data
+UNREACHABLE = 3
+
+
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s"
     )
-    from espnet2_ext.entropy.calibration import calibrate_threshold, pad_entropies
+    from espnet2_ext.entropy.calibration import (
+        CalibrationError,
+        calibrate_threshold,
+        pad_entropies,
+    )
     from espnet2_ext.entropy.unit_lm import UnitLM
 
     try:
@@ -196,16 +204,20 @@ def main(argv=None) -> int:
         ents += [h[j, : int(lengths[j])] for j in range(len(seqs))]
     h, lengths = pad_entropies(ents)
     rule = opts["rule"]
-    res = calibrate_threshold(
-        h,
-        lengths,
-        args.target_rate,
-        unit_rate=args.unit_rate,
-        rule=rule,
-        rel_threshold=opts["rel_threshold"],
-        max_len=opts["max_len"],
-        min_len=opts["min_len"],
-    )
+    try:
+        res = calibrate_threshold(
+            h,
+            lengths,
+            args.target_rate,
+            unit_rate=args.unit_rate,
+            rule=rule,
+            rel_threshold=opts["rel_threshold"],
+            max_len=opts["max_len"],
+            min_len=opts["min_len"],
+        )
+    except CalibrationError as e:  # an unreachable rate: its own exit status
+        logger.error("%s", e)
+        return UNREACHABLE
     conf = {"rule": rule, "max_len": opts["max_len"], "min_len": opts["min_len"]}
     if rule == "relative":
         conf["rel_threshold"] = round(res.threshold, 6)

@@ -47,9 +47,9 @@ fixed_pool_25=fixed_pool2 fixed_pool_8=fixed_pool6.25 \
 entropy_25=entropy_rate25 entropy_8=entropy_rate8 \
 entropy_combined_15=entropy_combined_rate15 entropy_local_15=entropy_local_rate15 \
 entropy_shuffled_15=entropy_shuffled_rate15 oracle_phone=oracle_phone fixed_pool_12=fixed_pool4.105 \
-entropy_dur_15=entropy_dur_rate15 fixed_pool_dur_15=fixed_pool3.333_dur entropy_snap_15=entropy_snap_rate15 \
+entropy_dur_15=entropy_dur_rate15 fixed_pool_dur_15=fixed_pool3.333_dur entropy_min2_15=entropy_min2_rate15 \
 entropy_ctx_15=entropy_ctx_rate15 fixed_pool_ctx_15=fixed_pool3.333_ctx \
-entropy_maxlen4_15=entropy_maxlen4_rate15 entropy_min2_15=entropy_min2_rate15" \
+entropy_snap_15=entropy_snap_rate15 entropy_maxlen4_15=entropy_maxlen4_rate15" \
     --main entropy_15 \
     --target_rates "25 15 8" \
     --entropy_variants "combined local maxlen4 min2 shuffled dur ctx snap" \

@@ -12,7 +12,7 @@ makes the comparison conservative for the LM).
 
     python ../../TEMPLATE/pyscripts/unit_ngram.py --train dump/units/train/units \\
         --valid dump/units/dev/units --token_list dump/token_list/units/tokens.txt \\
-        --lm_log exp/unit_lm/train.log --out exp/unit_lm/ngram.json
+        --lm_log exp/unit_lm/train.log* --out exp/unit_lm/ngram.json
 """
 
 import argparse
@@ -54,7 +54,12 @@ def main(argv=None) -> int:
     p.add_argument("--train", type=Path, required=True)
     p.add_argument("--valid", type=Path, required=True)
     p.add_argument("--token_list", type=Path, required=True)
-    p.add_argument("--lm_log", type=Path, help="the unit LM's train.log")
+    p.add_argument(
+        "--lm_log",
+        type=Path,
+        nargs="+",
+        help="the unit LM's train.log (and the earlier pieces of a resumed training)",
+    )
     p.add_argument("--lambdas", default="0.5 0.8 0.9 0.95 0.98 0.99 0.995 0.999")
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args(argv)
@@ -93,7 +98,8 @@ def main(argv=None) -> int:
     # how much of it is "the unit repeats": the share of next units equal to the last
     res["repeat_share"] = round(float((vp == vn).mean()), 4)
     if args.lm_log:
-        res["unit_lm_valid_loss"] = lm_valid_loss(args.lm_log)
+        losses = [v for v in map(lm_valid_loss, args.lm_log) if v is not None]
+        res["unit_lm_valid_loss"] = min(losses) if losses else None
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=1) + "\n")
     logger.info("%s", res)

@@ -13,7 +13,8 @@ Run here, for every README (the top-level one and ``egs2/**/README.md``):
 Commands that need a trained model or a finished recipe are run by the recipe tests:
 
 * ``./run.sh`` of each recipe, every stage: ``tests/test_recipe_units.py`` and
-  ``tests/test_integration.py`` (mini_synth ASR stages), ``tests/test_librispeech_recipe.py``,
+  ``tests/test_integration.py`` (mini_synth ASR stages),
+  ``tests/test_librispeech_recipe.py``,
   ``tests/test_st_recipe.py`` (covost2 and mini_synth ST), ``tests/test_vc_recipe.py``
   (vctk and mini_synth VC);
 * ``run_benchmark.sh`` / ``make benchmark`` stages: ``tests/test_bench_report.py``,
@@ -96,7 +97,6 @@ def run_help(target: str, script: bool = False) -> str:
                 runpy.run_path(target, run_name="__main__")
             else:
                 runpy.run_module(target, run_name="__main__", alter_sys=True)
-        code = 0  # returned without exiting: --help is not an option
         pytest.fail(f"{target} --help did not exit")
     except SystemExit as e:
         code = e.code or 0
@@ -130,9 +130,7 @@ def test_script_help(readme, rel, path):
 
 
 RUN_SCRIPTS = sorted(
-    p
-    for p in (ROOT / "egs2").glob("*/*/run*.sh")
-    if p.parent.parent.name != "TEMPLATE"
+    p for p in (ROOT / "egs2").glob("*/*/run*.sh") if p.parent.parent.name != "TEMPLATE"
 )
 
 

@@ -32,7 +32,6 @@ import soundfile as sf
 import torch
 import torch.nn.functional as F
 
-
 VARIANTS = (
     "predicted",
     "real",

@@ -460,6 +460,9 @@ def update_results_md(path: Path, outdir: Path, command: Optional[str]) -> None:
         "",
         "## Benchmark",
         "",
+        # the table's numbers are results.csv's (tests/test_readme_numbers.py)
+        f"<!-- numbers: {rel(outdir / 'results.csv')} -->",
+        "",
         f"`{rel(outdir / 'results.csv')}`, `{rel(outdir / 'results.md')}` and "
         f"`{rel(outdir / 'results.png')}`"
         + (f", produced by `{command}`" if command else "")

@@ -1,5 +1,6 @@
-"""Every results table of the recipe READMEs (``egs2/*/*/README.md``) is backed by a
-committed artefact written by the project's scripts, or marked as not reproducible.
+"""Every results table of the recipe READMEs (``egs2/*/*/README.md`` and those of their
+subdirectories, e.g. ``boundaries/``, ``tuning/``) is backed by a committed artefact
+written by the project's scripts, or marked as not reproducible.
 
 Each table with numbers (and each results block, ESPnet's RESULTS written by stage 12)
 carries a provenance comment: the nearest one above the table in its section (for a
@@ -33,7 +34,9 @@ from typing import Iterator, List, NamedTuple, Optional
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-READMES = sorted(ROOT.glob("egs2/*/*/README.md"))
+READMES = sorted(ROOT.glob("egs2/*/*/README.md")) + sorted(
+    ROOT.glob("egs2/*/*/*/README.md")
+)
 BEGIN, END = "<!-- RESULTS:", "<!-- end of RESULTS -->"
 MARKER = re.compile(r"^\s*<!--\s*numbers:\s*(.*?)\s*-->\s*$")
 NOT_REPRODUCIBLE = "not reproducible"

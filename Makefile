@@ -29,8 +29,12 @@ TEST_JOBS ?= 2
 test: setup style  ## the code style, then the test suite (what CI runs)
 	$(PY) -m pytest -q -n $(TEST_JOBS) --dist loadfile
 
+# BENCH_ARGS: options of bench_compressor, e.g. a toy size for a quick check:
+# make bench BENCH_ARGS="--batch 2 --length 200 --repeat 1"
+BENCH_ARGS ?=
+
 bench: setup  ## compressor benchmark (32 x 1000 units on this CPU)
-	$(PY) -m espnet2_ext.bin.bench_compressor
+	$(PY) -m espnet2_ext.bin.bench_compressor $(BENCH_ARGS)
 
 demo: setup  ## the embedded default recipe, end to end
 	cd egs2/mini_synth/asr && ./run.sh

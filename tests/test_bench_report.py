@@ -333,6 +333,18 @@ def test_partial_report_and_pieces(tmp_path):
     assert "**Partial report** (2 item(s) missing" in md
     assert "not_yet: not scored yet" in md and "- late: speed not measured yet" in md
     assert "- 2026-12-01T10:00Z, git abc1234, python 3.12.1: bench_ent" in md
+    # each piece's command beside its provenance (--piece_command), and the command
+    # line says it wrote the report, not every run
+    piece = "./run_benchmark.sh --only_tags 'entropy_rate15'"
+    extra = ["--piece_command", f"2026-12-01T10:00Z={piece}", "--command", "./rb.sh"]
+    assert bench_report.main(args + extra) == 0
+    md = (tmp_path / "o/results.md").read_text()
+    assert (
+        "- 2026-12-01T10:00Z, git abc1234, python 3.12.1: bench_ent; command: "
+        f"`{piece}`" in md
+    )
+    assert "Report written by: `./rb.sh`; the runs were made in the pieces" in md
+    assert "Produced by" not in md
     assert "Speed measured in 2 pieces" in md
     assert "training step entropy_15 / dense = 0.35 (target <= 0.5): met" in md
     # a speed file without the reference cannot give side-by-side ratios

@@ -114,3 +114,16 @@ def test_calibration_file_carries_every_shared_option(tmp_path, lm_files, token_
     # a rate the rule cannot give (max_len 8 never goes below 50 / 8 = 6.25/s): exit 3
     low = [a if a != "7" else "3" for a in base]
     assert main(low + ["--frontend_config", str(fconf)]) == 3
+
+
+def test_missing_lm_window_names_the_option(tmp_path, lm_files, caplog):
+    """An LM whose config names no training shape file (lm_files is such a one): the
+    error says which option or config key gives the window."""
+    (tmp_path / "units").write_text("utt1 3 4 5\n")
+    rc = main(
+        ["--lm_train_config", str(lm_files[0]), "--lm_file", str(lm_files[1])]
+        + ["--units", str(tmp_path / "units"), "--target_rate", "20"]
+        + ["--out", str(tmp_path / "calib.yaml")]
+    )
+    assert rc == 1
+    assert "--lm_window, or lm_window under frontend_conf" in caplog.text

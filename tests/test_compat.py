@@ -78,3 +78,39 @@ def test_importing_the_package_does_not_import_espnet():
         cwd=ROOT,
     ).stdout.strip()
     assert out == "[]"
+
+
+# `python -m <module>` in the shell stages (also `${python} -m`, `bash -c "... -m`)
+SHELL_MODULE = re.compile(r"-m\s+(espnet2(?:_ext)?(?:\.\w+)+)")
+
+
+def shell_modules():
+    """(script, module) of every ``-m espnet2.*`` / ``-m espnet2_ext.*`` a shell
+    script of the recipes, the tools or the Makefile runs."""
+    found = set()
+    scripts = sorted((ROOT / "egs2").rglob("*.sh")) + sorted(
+        (ROOT / "tools").rglob("*.sh")
+    )
+    for path in scripts + [ROOT / "Makefile"]:
+        if path.is_symlink():  # the recipes' links to TEMPLATE: read once there
+            continue
+        for m in SHELL_MODULE.finditer(path.read_text(encoding="utf-8")):
+            found.add((str(path.relative_to(ROOT)), m.group(1)))
+    return sorted(found)
+
+
+def test_shell_stages_call_espnet_entry_points():
+    mods = {m for _, m in shell_modules()}
+    assert {"espnet2.bin.lm_train", "espnet2.bin.tokenize_text"} <= mods
+    assert "espnet2_ext.bin.mt_train" in mods
+
+
+@pytest.mark.parametrize("script,module", shell_modules())
+def test_every_module_a_shell_stage_runs_resolves(script, module):
+    """``python -m`` of each module the stages call finds it in the installed ESPnet
+    (or in this package), and it is runnable (a module with code, not a package)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(module)
+    assert spec is not None, f"{script}: python -m {module}: no such module"
+    assert spec.origin and spec.origin.endswith(".py"), (script, module, spec)

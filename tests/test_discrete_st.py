@@ -85,6 +85,58 @@ def test_source_ctc_trains_the_encoder_and_weights_the_loss(tmp_path):
     assert all(p.grad is None for p in model.decoder.parameters())
 
 
+def _padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """x with -1 after each row's length, as ESPnet's collate pads token ids."""
+    x = x.clone()
+    x[torch.arange(x.shape[1])[None] >= lengths[:, None]] = -1
+    return x
+
+
+def test_loss_computed_independently(tmp_path):
+    """The loss equals one computed here from the encoder output with plain PyTorch:
+    (1 - w) x the decoder's cross entropy (no label smoothing, summed over tokens,
+    divided by the batch size) + w x the CTC loss on the source transcript (summed,
+    divided by the batch size), w = 0.4."""
+    import torch.nn.functional as F
+
+    args = _args(tmp_path, "src_ctc_weight=0.4")
+    torch.manual_seed(0)
+    model = CompressMTTask.build_model(args).eval()
+    batch = _batch()
+    batch["text"] = _padded(batch["text"], batch["text_lengths"])
+    batch["src_transcript"] = _padded(
+        batch["src_transcript"], batch["src_transcript_lengths"]
+    )
+    with torch.no_grad():
+        loss, _, _ = model(**batch)
+        enc, enc_lens = model.encode(batch["src_text"], batch["src_text_lengths"])
+        B, sos = enc.shape[0], len(TGT) - 1
+        text, lens = batch["text"], batch["text_lengths"]
+        ys_in = torch.full((B, int(lens.max()) + 1), sos)  # <sos> y, <eos> padded
+        ys_out = torch.full((B, int(lens.max()) + 1), -100)  # y <eos>, ignored pad
+        for b in range(B):
+            y = text[b, : lens[b]]
+            ys_in[b, 1 : lens[b] + 1] = y
+            ys_out[b, : lens[b]] = y
+            ys_out[b, lens[b]] = sos
+        logits, _ = model.decoder(enc, enc_lens, ys_in, lens + 1)
+        ce = F.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), ys_out.reshape(-1), reduction="sum"
+        )
+        log_probs = model.src_ctc.ctc_lo(enc).log_softmax(-1).transpose(0, 1)
+        ctc = F.ctc_loss(
+            log_probs,
+            batch["src_transcript"].clamp_min(0),
+            enc_lens,
+            batch["src_transcript_lengths"],
+            blank=0,
+            reduction="sum",
+            zero_infinity=True,
+        )
+    want = 0.6 * ce / B + 0.4 * ctc / B
+    assert float(loss) == pytest.approx(float(want), rel=1e-4)
+
+
 def test_without_source_ctc_the_loss_is_the_decoders(tmp_path):
     args = _args(tmp_path, "src_ctc_weight=0.0")
     model = CompressMTTask.build_model(args).eval()

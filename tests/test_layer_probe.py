@@ -122,3 +122,21 @@ def test_layer_probe_refuses(tiny_set, tmp_path, caplog):
     other.write_text("x 1 0.1 0.2 a\n")
     assert layer_probe.main(base + ["--phone_ctm", str(other)]) == 1
     assert "none of the 8 evaluated utterances is in the CTM" in caplog.text
+
+
+def test_mel_table_l1_by_hand():
+    """The unit -> mean mel table fitted on ``train``, its L1 on ``evaluated`` (mean
+    over mel bins, then over the evaluated frames), unit t paired with frame t + off."""
+    from espnet2_ext.bin.layer_probe import mel_table_l1
+
+    units = {"a": np.array([0, 0, 1]), "b": np.array([0, 1])}
+    mels = {
+        "a": np.array([[1.0, 0.0], [3.0, 0.0], [5.0, 2.0]]),
+        "b": np.array([[2.0, 1.0], [4.0, 4.0]]),
+    }
+    got = mel_table_l1(units, mels, ["a"], ["b"], n_clusters=2, offsets=(0, 1))
+    # offset 0: table 0 -> (1+3)/2, 0 = [2, 0]; 1 -> [5, 2]
+    #   b: |[2,0]-[2,1]| -> 0.5, |[5,2]-[4,4]| -> 1.5; mean 1.0
+    # offset 1: a pairs units [0, 0] with frames 1, 2: table 0 -> [4, 1]
+    #   b pairs unit 0 with frame 1: |[4,1]-[4,4]| -> 1.5
+    assert got == {"offset0": 1.0, "offset1": 1.5}

@@ -568,7 +568,9 @@ def test_variant_calibration_dedup_bpe_and_parallel_training(recipe):
     arch = recipe / "arch/t_entropy_combined_rate15"
     edir = recipe / "exp/t_entropy_combined_rate15"
     assert "entropy_combined_rate15: results archived in arch/" in out
-    assert ", git " in (arch / "archived").read_text()
+    made = (arch / "archived").read_text()
+    # when, at which commit and by which command (bench_report lists the pieces)
+    assert ", git " in made and ", command: " in made and "benchmark.sh" in made
     kept = sorted(str(p.relative_to(arch)) for p in arch.rglob("*") if p.is_file())
     for f in (
         "archived",

@@ -159,6 +159,8 @@ def test_covost2_recipe_all_stages_and_translate(tmp_path):
     readme = (rec / "README.md").read_text()
     assert "## st_entropy_rate15" in readme and "### BLEU" in readme
     assert "|decode_test_en_de|" in readme and "### WER" not in readme
+    # the BLEU table's score is this score.json's BLEU, in the table's format
+    assert f"|decode_test_en_de|{score['bleu']:.1f}|" in readme
     assert (d / "packed.zip").is_file()
 
     # the upper bound: the same model on the source transcript's words, no source CTC

@@ -181,6 +181,11 @@ def test_mini_synth_vc_recipe_all_stages(tmp_path):
     assert "## Environments" in readme and "kept text" in readme
     for name in ["ref_target", "ref_resynth", "ref_source"] + EXPS:
         assert f"|{name}|6|" in readme, name
+        # the row's similarity and MCD cells are this score.json's, in their format
+        m = scores[name]
+        row = next(ln for ln in readme.splitlines() if ln.startswith(f"|{name}|6|"))
+        cells = f"|{m['spk_cos_target']:.3f}|{m['spk_cos_source']:.3f}|"
+        assert cells + f"{m['mcd_dtw']:.2f}|" in row, (name, row)
     assert (rec / "vc_results.png").stat().st_size > 1000
 
     # stage 13: every experiment packed, entropy with its unit LM (under ESPnet's TTS

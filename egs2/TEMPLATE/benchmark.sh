@@ -168,7 +168,7 @@ if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
             --train_jobs "${train_jobs}" --train_threads "${train_threads}" ${run_opts}
     fi
     if [ -n "${archive_dir}" ] && [ -n "${todo}" ]; then
-        made=$(provenance)
+        made="$(provenance), command: ${report_command:-${cmdline}}"
         for tag in ${todo}; do
             dir=${expdir}/${bench_prefix}_${tag}
             arch=${archive_dir}/${bench_prefix}_${tag}

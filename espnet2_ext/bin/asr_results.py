@@ -5,7 +5,8 @@
 The block (between ``BEGIN`` and ``END`` markers) holds ``# RESULTS``, the
 ``## Environments`` list ESPnet recipes give (date, Python, ESPnet and PyTorch
 versions, git hash and commit date), a summary table (encoder input rate, compression,
-trainable and frozen parameters, WER or BLEU per test set, training and decoding time),
+trainable and frozen parameters, WER or BLEU per test set, training and decoding time;
+tokens/s over all the test sets: total encoder vectors / total seconds),
 then per experiment ESPnet's ``### WER`` and ``### CER`` tables (Snt, Wrd, Corr, Sub,
 Del, Ins, Err, S.Err) for ASR (``--metric wer``), or for ST (``--metric bleu``) the
 ``### BLEU`` table of ESPnet's ST recipes (score and sacreBLEU's verbose score) with
@@ -26,7 +27,7 @@ import platform
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 # a README from this line on belongs to bench_report (the benchmark section)
 KEEP_MARKER = "<!-- benchmark: written by espnet2_ext.bin.bench_report -->"
@@ -145,6 +146,24 @@ def bleu_table(rows: Dict[str, dict]) -> List[str]:
     return out
 
 
+def encoder_rate(scores: Dict[str, dict]) -> Tuple[float, float]:
+    """tokens/s into the encoder and compression against the 50 Hz units over all the
+    given test sets, weighted by their length: total encoder vectors / total seconds,
+    total units / total encoder vectors (``bench_report``'s definition too). Score
+    files without the counts (older ones) give the first set's own values."""
+    vals = list(scores.values())
+    if all(k in s for s in vals for k in ("encoder_tokens", "audio_seconds", "units")):
+        tokens = sum(s["encoder_tokens"] for s in vals)
+        return (
+            tokens / sum(s["audio_seconds"] for s in vals),
+            sum(s["units"] for s in vals) / max(tokens, 1),
+        )
+    return (
+        vals[0].get("tokens_per_sec", float("nan")),
+        vals[0].get("compression", float("nan")),
+    )
+
+
 def write_block(path: Path, block: List[str], writer: Optional[str] = None) -> None:
     """Replace the results block of ``path`` (or put it at the top), keep the rest.
     ``writer`` names the tool in the block's first line (default: asr_results)."""
@@ -194,10 +213,11 @@ def main(argv=None) -> int:
             else "-"
         )
         dec = sum(s.get("decode_seconds", 0.0) for s in scores.values())
+        rate, compression = encoder_rate(scores)
         row = [
             tag,
-            f"{first.get('tokens_per_sec', float('nan')):.1f}",
-            f"{first.get('compression', float('nan')):.2f}x",
+            f"{rate:.1f}",
+            f"{compression:.2f}x",
             f"{first.get('params', 0) / 1e6:.2f} M",
             (
                 f"{first['frozen_params'] / 1e6:.2f} M"
@@ -248,12 +268,13 @@ def main(argv=None) -> int:
         + (f", after `{args.command}`" if args.command else "")
         + ".",
         "",
-        "tokens/s and compression are measured on the first test set by running "
-        "each model's",
-        "own frontend (the <sos/eos> ESPnet prepends is not counted); times are "
-        "wall-clock on",
-        "the machine that ran the recipe (training: the epochs' train and valid "
-        "phases).",
+        "tokens/s and compression are measured over all the test sets of the "
+        "table (total",
+        "encoder input vectors / total seconds) by running each model's own "
+        "frontend (the",
+        "<sos/eos> ESPnet prepends is not counted); times are wall-clock on the "
+        "machine that",
+        "ran the recipe (training: the epochs' train and valid phases).",
         "",
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),

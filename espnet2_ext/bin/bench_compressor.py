@@ -13,7 +13,13 @@ Models are randomly initialised with the shapes of the shipped configs; the thre
 is calibrated to ``--target_rate`` on the batch's own entropies so that the segment
 structure is that of a real operating point. Inference mode (no gradients).
 
+The throw-away unit LM has no training shape file, so its window is given here:
+``--lm_window`` (default ``--length`` + 1, the whole utterance with its ``<sos>``, as
+the recipes' LM scores utterances up to the longest one it was trained on).
+
 Usage: python -m espnet2_ext.bin.bench_compressor [--batch 32 --length 1000]
+(``make bench``; ``make bench BENCH_ARGS="--batch 2 --length 200 --repeat 1"`` for a
+quick check that it runs)
 """
 
 import argparse
@@ -50,6 +56,12 @@ def get_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--max_len", type=int, default=10)
     p.add_argument("--lm_config", default=str(REPO / "conf" / "unit_lm.yaml"))
+    p.add_argument(
+        "--lm_window",
+        type=int,
+        default=None,
+        help="unit LM context in tokens (default: --length + 1, whole utterances)",
+    )
     p.add_argument("--d_model", type=int, default=256)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--reference_repeat", type=int, default=1)
@@ -100,6 +112,7 @@ def main(argv=None) -> None:
             token_list=token_list,
             threshold=0.0,
             max_len=args.max_len,
+            lm_window=args.lm_window or T + 1,
             d_model=args.d_model,
         ).eval()
         h = fe.unit_lm.entropy(units, lengths)

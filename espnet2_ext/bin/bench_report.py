@@ -303,11 +303,18 @@ def write_markdown(
     missing: Sequence[str] = (),
     made: Optional[Dict[str, List[str]]] = None,
     n_speed_files: int = 1,
+    piece_commands: Optional[Dict[str, str]] = None,
 ) -> None:
     ratio_cols = ("train_step_ratio", "decode_rtf_ratio", "speed_runs")
     cols = [c for c in rows[0].keys() if not c.endswith("_sd") and c not in ratio_cols]
     lines = []
-    if command:
+    if command and made:
+        lines += [
+            f"Report written by: `{command}`; the runs were made in the pieces "
+            "listed below.",
+            "",
+        ]
+    elif command:
         lines += [f"Produced by: `{command}`", ""]
     if missing:
         lines += [
@@ -325,6 +332,7 @@ def write_markdown(
         ]
         lines += [
             f"- {how}: {', '.join(Path(d).name for d in dirs)}"
+            + piece_command(how, piece_commands or {})
             for how, dirs in made.items()
         ] + [""]
     if n_speed_files > 1:
@@ -427,6 +435,15 @@ def plot(rows: List[dict], path: Path, test_sets: List[str]) -> None:
     plt.close(fig)
 
 
+def piece_command(how: str, commands: Dict[str, str]) -> str:
+    """``; command: ...`` for a piece's provenance line that contains a key of
+    ``commands`` (``--piece_command``), unless the line names its command itself."""
+    hits = [c for key, c in commands.items() if key in how]
+    if len(hits) > 1:
+        raise ValueError(f"more than one --piece_command matches {how!r}")
+    return f"; command: `{hits[0]}`" if hits and "command:" not in how else ""
+
+
 def update_results_md(path: Path, outdir: Path, command: Optional[str]) -> None:
     """Replace (or append) the benchmark section of a recipe's README.md (RESULTS)."""
     from espnet2_ext.bin.asr_results import KEEP_MARKER
@@ -442,6 +459,9 @@ def update_results_md(path: Path, outdir: Path, command: Optional[str]) -> None:
         KEEP_MARKER,
         "",
         "## Benchmark",
+        "",
+        # the table's numbers are results.csv's (tests/test_readme_numbers.py)
+        f"<!-- numbers: {rel(outdir / 'results.csv')} -->",
         "",
         f"`{rel(outdir / 'results.csv')}`, `{rel(outdir / 'results.md')}` and "
         f"`{rel(outdir / 'results.png')}`"
@@ -480,6 +500,16 @@ def get_parser() -> argparse.ArgumentParser:
         "--main", default="entropy_15", help="method whose targets are checked"
     )
     p.add_argument("--command", default=None, help="the command that produced the run")
+    p.add_argument(
+        "--piece_command",
+        action="append",
+        default=[],
+        metavar="MATCH=COMMAND",
+        help="for a benchmark made in pieces: the command of the piece whose archived "
+        "provenance line contains MATCH (e.g. its time, 2026-12-05T20:47Z), written "
+        "beside it in results.md (archives made since record their command "
+        "themselves)",
+    )
     p.add_argument("--outdir", type=Path, required=True)
     p.add_argument(
         "--results_md",
@@ -524,6 +554,7 @@ def main(argv=None) -> int:
         missing=missing,
         made=made,
         n_speed_files=len(speed_files),
+        piece_commands=dict(pc.split("=", 1) for pc in args.piece_command),
     )
     plot(rows, args.outdir / "results.png", args.test_sets)
     if args.results_md is not None:

@@ -173,20 +173,31 @@ def main(argv=None) -> int:
         calibrate_threshold,
         pad_entropies,
     )
-    from espnet2_ext.entropy.unit_lm import UnitLM
+    from espnet2_ext.entropy.unit_lm import UnitLM, UnitLMError
 
     try:
         opts = resolve_options(args)
     except ValueError as e:
         logger.error("%s", e)
         return 2
-    lm = UnitLM.from_files(
-        args.lm_train_config,
-        args.lm_file,
-        window=opts["lm_window"],
-        overlap=opts["lm_overlap"],
-        dtype=opts["lm_dtype"],
-    )
+    try:
+        lm = UnitLM.from_files(
+            args.lm_train_config,
+            args.lm_file,
+            window=opts["lm_window"],
+            overlap=opts["lm_overlap"],
+            dtype=opts["lm_dtype"],
+        )
+    except UnitLMError as e:
+        if opts["lm_window"] is not None or "lm_window" not in str(e):
+            raise
+        # say where this tool takes the window from
+        logger.error(
+            "%s (here: --lm_window, or lm_window under frontend_conf of "
+            "--frontend_config)",
+            e,
+        )
+        return 1
     units = read_units(args.units, lm.token_list)
     if not units:
         logger.error("no utterances in %s", args.units)

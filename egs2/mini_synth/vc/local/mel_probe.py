@@ -32,11 +32,68 @@ import soundfile as sf
 import torch
 import torch.nn.functional as F
 
+VARIANTS = (
+    "predicted",
+    "real",
+    "predicted, variance x1.3",
+    "predicted, variance x1.6",
+    "predicted, oracle variance",
+    "real envelope only",
+    "real envelope + predicted fine structure",
+    "predicted envelope + real fine structure",
+)
+
 
 def envelope(mel: torch.Tensor, bins: int) -> torch.Tensor:
-    """(T, n_mels) log-mel -> its mean over ``bins`` neighbouring mel bins."""
-    x = F.pad(mel.T[None], (bins // 2, bins // 2), mode="replicate")
-    return F.avg_pool1d(x, bins, 1)[0].T
+    """(T, n_mels) log-mel -> its mean over ``bins`` neighbouring mel bins (along
+    frequency, in each frame; the edge bins repeated). ``bins`` is odd."""
+    if bins < 1 or bins % 2 == 0:
+        raise ValueError(f"envelope_bins must be odd and >= 1, got {bins}")
+    # (1, T, n_mels): the frames are the channels, the pooling runs over the bins
+    x = F.pad(mel[None], (bins // 2, bins // 2), mode="replicate")
+    return F.avg_pool1d(x, bins, 1)[0]
+
+
+def mel_stats(pred: torch.Tensor, real: torch.Tensor) -> Dict[str, float]:
+    """The probe's numbers for one utterance's (T, n_mels) predicted and real mel:
+    L1, the real / predicted per-bin standard deviation over time (mean over bins),
+    and predicted / real mean absolute change from frame to frame and from bin to
+    bin."""
+    ratio = real.std(0) / pred.std(0).clamp_min(1e-4)
+    return dict(
+        l1=(pred - real).abs().mean().item(),
+        std_ratio=ratio.mean().item(),
+        time_delta=(
+            pred.diff(dim=0).abs().mean() / real.diff(dim=0).abs().mean()
+        ).item(),
+        bin_delta=(
+            pred.diff(dim=1).abs().mean() / real.diff(dim=1).abs().mean()
+        ).item(),
+    )
+
+
+def mel_variants(
+    pred: torch.Tensor, real: torch.Tensor, bins: int
+) -> Dict[str, torch.Tensor]:
+    """The mels given to the vocoder (:data:`VARIANTS`): the prediction, the real mel,
+    the prediction's deviations from its mean over time scaled by 1.3, 1.6 and by the
+    real / predicted standard deviation of each bin (oracle variance), and envelope
+    (:func:`envelope`) and fine structure (the rest) swapped between the two."""
+    mu = pred.mean(0, keepdim=True)
+    ratio = real.std(0, keepdim=True) / pred.std(0, keepdim=True).clamp_min(1e-4)
+    env_p, env_r = envelope(pred, bins), envelope(real, bins)
+    out = {
+        "predicted": pred,
+        "real": real,
+        "predicted, variance x1.3": mu + (pred - mu) * 1.3,
+        "predicted, variance x1.6": mu + (pred - mu) * 1.6,
+        "predicted, oracle variance": mu + (pred - mu) * ratio,
+        "real envelope only": env_r,
+        "real envelope + predicted fine structure": env_r + pred - env_p,
+        "predicted envelope + real fine structure": env_p + real - env_r,
+    }
+    assert tuple(out) == VARIANTS
+    return out
 
 
 def main(argv: List[str] = None) -> int:
@@ -71,19 +128,7 @@ def main(argv: List[str] = None) -> int:
     )
     asr = metrics.WhisperASR()
 
-    variants: Dict[str, List[torch.Tensor]] = {
-        k: []
-        for k in (
-            "predicted",
-            "real",
-            "predicted, variance x1.3",
-            "predicted, variance x1.6",
-            "predicted, oracle variance",
-            "real envelope only",
-            "real envelope + predicted fine structure",
-            "predicted envelope + real fine structure",
-        )
-    }
+    variants: Dict[str, List[torch.Tensor]] = {k: [] for k in VARIANTS}
     stats = {k: [] for k in ("l1", "std_ratio", "time_delta", "bin_delta")}
     refs = []
     for utt in targets:
@@ -99,36 +144,16 @@ def main(argv: List[str] = None) -> int:
         n = min(pred.shape[0], real.shape[1])
         pred, real = pred[:n].float(), real[0, :n].float()
         refs.append(texts[utt])
-        mu = pred.mean(0, keepdim=True)
-        ratio = real.std(0, keepdim=True) / pred.std(0, keepdim=True).clamp_min(1e-4)
-        env_p, env_r = envelope(pred, args.envelope_bins), envelope(
-            real, args.envelope_bins
-        )
-        stats["l1"].append((pred - real).abs().mean().item())
-        stats["std_ratio"].append(ratio.mean().item())
-        stats["time_delta"].append(
-            (pred.diff(dim=0).abs().mean() / real.diff(dim=0).abs().mean()).item()
-        )
-        stats["bin_delta"].append(
-            (pred.diff(dim=1).abs().mean() / real.diff(dim=1).abs().mean()).item()
-        )
-        variants["predicted"].append(pred)
-        variants["real"].append(real)
-        variants["predicted, variance x1.3"].append(mu + (pred - mu) * 1.3)
-        variants["predicted, variance x1.6"].append(mu + (pred - mu) * 1.6)
-        variants["predicted, oracle variance"].append(mu + (pred - mu) * ratio)
-        variants["real envelope only"].append(env_r)
-        variants["real envelope + predicted fine structure"].append(
-            env_r + pred - env_p
-        )
-        variants["predicted envelope + real fine structure"].append(
-            env_p + real - env_r
-        )
+        for k, v in mel_stats(pred, real).items():
+            stats[k].append(v)
+        for k, v in mel_variants(pred, real, args.envelope_bins).items():
+            variants[k].append(v)
 
     result = dict(
         model=args.model,
         utterances=len(targets),
         envelope_bins=args.envelope_bins,
+        envelope_over="mel bins",  # the files before this key: over frames (a bug)
         mel=dict(
             l1_log10=float(np.mean(stats["l1"])),
             std_ratio_real_over_predicted=float(np.mean(stats["std_ratio"])),

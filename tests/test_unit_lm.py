@@ -178,5 +178,7 @@ def test_window_defaults_to_the_longest_training_sequence_and_chunking_is_exact(
     # no shape file and no window: a clear error
     del cfg["train_shape_file"]
     cfg_path.write_text(yaml.safe_dump(cfg))
-    with pytest.raises(UnitLMError, match="give lm_window"):
+    with pytest.raises(
+        UnitLMError, match="give lm_window; set lm_window .*--lm_window"
+    ):
         UnitLM.from_files(cfg_path, lm_files[1])

@@ -48,6 +48,12 @@ def add_lm_window_options(parser) -> None:
     )
 
 
+_HOW = (
+    "set lm_window (tokens): frontend_conf.lm_window in the training config, or "
+    "--lm_window of calibrate_threshold, plot_entropy or boundary_eval"
+)
+
+
 def longest_training_sequence(args, cfg: Path) -> int:
     """The longest sequence an ESPnet LM was trained on, plus its ``<sos>``: the max of
     its ``train_shape_file`` (read relative to the working directory, as the recipe
@@ -68,12 +74,12 @@ def longest_training_sequence(args, cfg: Path) -> int:
     except OSError as e:
         raise UnitLMError(
             "lm_window not given and the LM's training shape file is not readable "
-            f"({e}); give lm_window (tokens) for the LM of {cfg}"
+            f"({e}) for the LM of {cfg}: give lm_window; " + _HOW
         ) from e
     if longest == 0:
         raise UnitLMError(
             f"lm_window not given and {cfg} names no training shape file: give "
-            "lm_window"
+            "lm_window; " + _HOW
         )
     return longest + 1
 

@@ -380,6 +380,44 @@ class WorldVocoder:
                 f"expected a coded envelope (T, {self.feats.num_coded}), got "
                 f"shape {csp.shape}"
             )
+        log_sp = np.zeros((0, self.feats.fft_size // 2 + 1))
+        if csp.shape[0] > 0:
+            log_sp = np.log(
+                pw.decode_spectral_envelope(
+                    np.ascontiguousarray(csp), self.fs, self.feats.fft_size
+                )
+            )
+        return self.synthesize_envelope(
+            log_sp, source, target_f0_stats, offset=offset, length=length
+        )
+
+    def synthesize_envelope(
+        self,
+        log_sp: np.ndarray,
+        source: Dict[str, Any],
+        target_f0_stats: Optional[Tuple[float, float]] = None,
+        offset: int = 0,
+        length: Optional[int] = None,
+    ) -> torch.Tensor:
+        """A spectral envelope on the 20 ms grid + the source's F0 and aperiodicity
+        -> waveform; what :meth:`__call__` does after decoding the coded envelope.
+
+        Args:
+            log_sp: (T, fft_size // 2 + 1) natural log of a power spectral envelope
+                (WORLD's ``sp``), frame t at the source's 20 ms frame t + ``offset``;
+                it is interpolated (in the log domain) to the 5 ms frames.
+            source, target_f0_stats, offset, length: as :meth:`__call__`.
+
+        Returns:
+            (N,) float32 waveform at ``fs``.
+        """
+        pw = _pyworld()
+        log_sp = _as_f64(log_sp)
+        bins = self.feats.fft_size // 2 + 1
+        if log_sp.ndim != 2 or log_sp.shape[1] != bins:
+            raise ValueError(
+                f"expected a log envelope (T, {bins}), got shape {log_sp.shape}"
+            )
         f0 = _as_f64(source["f0"])
         ap = _as_f64(source["ap"])
         if target_f0_stats is not None and bool((f0 > 0).any()):
@@ -387,18 +425,13 @@ class WorldVocoder:
         T5 = f0.shape[0]
         if length is None:
             length = int(round(T5 * self.feats.frame_period * self.fs / 1000.0))
-        if csp.shape[0] == 0 or T5 == 0:
+        if log_sp.shape[0] == 0 or T5 == 0:
             return torch.zeros(length)
-        # the prediction on the source's 20 ms grid: the first `offset` frames take
-        # the first predicted frame, frames past the prediction the last one
+        # the envelope on the source's 20 ms grid: the first `offset` frames take the
+        # first given frame, frames past the given ones the last one
         T20 = (T5 - 1) // self.step + 1
-        idx = np.clip(np.arange(T20) - offset, 0, csp.shape[0] - 1)
-        log_sp = np.log(
-            pw.decode_spectral_envelope(
-                np.ascontiguousarray(csp[idx]), self.fs, self.feats.fft_size
-            )
-        )
-        sp = np.exp(upsample_frames(log_sp, self.step, T5))
+        idx = np.clip(np.arange(T20) - offset, 0, log_sp.shape[0] - 1)
+        sp = np.exp(upsample_frames(log_sp[idx], self.step, T5))
         wav = pw.synthesize(
             np.ascontiguousarray(f0),
             np.ascontiguousarray(sp),

@@ -440,6 +440,14 @@ def test_world_model_picks_the_world_vocoder(recipe, tmp_path, monkeypatch):
     assert len(mapped) == 1 and len(kept) == len(wav)
     with pytest.raises(ModelLoadError, match="WORLD"):
         VoiceConverter(model=packed, vocoder_file=tmp_path / "x.pkl")
+    # the model card says what it predicts and how it is vocoded
+    from espnet2_ext.bin.upload_model import main as upload_main
+
+    assert upload_main(["--model", str(packed), "--outdir", str(tmp_path / "hf")]) == 0
+    card = (tmp_path / "hf/README.md").read_text()
+    assert "d-vector -> WORLD envelope" in card
+    assert "coded WORLD spectral envelope (fs=16000, hop_length=320" in card
+    assert "| vocoder | WORLD with the source's F0" in card and "Griffin" not in card
 
     # the recipe's conversion of parallel pairs (vc.sh stage 10)
     d_dir = tmp_path / "data"

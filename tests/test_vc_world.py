@@ -237,7 +237,7 @@ def espeak(text: str, voice: str, path) -> None:
     sf.write(path, x, SR)
 
 
-def test_vc_score_world_resynthesis(tmp_path):
+def test_vc_score_world_resynthesis(tmp_path, monkeypatch):
     """``vc_score --system ref_resynth --resynth world``: the target reading through
     WORLD (its own envelope, F0 and aperiodicity) is close to it, closer than the
     other voice's reading."""
@@ -259,12 +259,21 @@ def test_vc_score_world_resynthesis(tmp_path):
         str(tmp_path / "wav.scp"),
     ]
     common += ["--text", str(tmp_path / "text"), "--metrics", "mcd"]
+    built = []
+    orig = WorldVocoder.from_feats_extract_conf.__func__
+    monkeypatch.setattr(
+        WorldVocoder,
+        "from_feats_extract_conf",
+        classmethod(lambda cls, conf: built.append(conf) or orig(cls, conf)),
+    )
     mcd = {}
-    for system, resynth in (("ref_resynth", "world"), ("ref_source", "world")):
+    for system, conf in (("ref_resynth", '{"num_coded": 30}'), ("ref_source", "{}")):
         out = tmp_path / f"{system}.json"
-        args = ["--system", system, "--resynth", resynth, "--out", str(out)]
+        args = ["--system", system, "--resynth", "world", "--resynth_conf", conf]
+        args += ["--out", str(out)]
         assert vc_score.main(common + args) == 0
         score = json.loads(out.read_text())
         assert score["scored"] == 1
         mcd[system] = score["metrics"]["mcd_dtw"]
     assert 0.0 < mcd["ref_resynth"] < 0.6 * mcd["ref_source"]
+    assert len(built) == 1 and built[0]["num_coded"] == 30  # the models' settings

@@ -397,16 +397,17 @@ score_one() {   # name system out [vc_score args]: score.json unless its stamp i
 if [ "${stage}" -le 11 ] && [ "${stop_stage}" -ge 11 ]; then
     # ref_resynth goes through the vocoder of the models' features (vc.yaml)
     mapfile -t base <<< "$(vc_configs base dense)"
-    resynth=griffin_lim
+    resynth_args=(--resynth griffin_lim)
     if [ "$(${python} -m espnet2_ext.bin.merge_config "${base[@]}" --get feats_extract)" = '"world"' ]; then
-        resynth=world
+        resynth_args=(--resynth world --resynth_conf
+            "$(${python} -m espnet2_ext.bin.merge_config "${base[@]}" --get feats_extract_conf)")
     fi
-    for ref in ref_target ref_resynth ref_source; do
-        stage_banner 11 "evaluating the reference ${ref} on ${pairs}"
-        # shellcheck disable=SC2046
-        score_one "${ref}" "${ref}" "${expdir}/${vc_exp_prefix}_${ref}/eval" \
-            $([ "${ref}" = ref_resynth ] && echo "--resynth ${resynth}")
-    done
+    stage_banner 11 "evaluating the reference ref_target on ${pairs}"
+    score_one ref_target ref_target "${expdir}/${vc_exp_prefix}_ref_target/eval"
+    stage_banner 11 "evaluating the reference ref_resynth on ${pairs} (${resynth_args[1]})"
+    score_one ref_resynth ref_resynth "${expdir}/${vc_exp_prefix}_ref_resynth/eval" "${resynth_args[@]}"
+    stage_banner 11 "evaluating the reference ref_source on ${pairs}"
+    score_one ref_source ref_source "${expdir}/${vc_exp_prefix}_ref_source/eval"
     for tag in ${vc_exps}; do
         dir=${expdir}/${vc_exp_prefix}_${tag}
         stage_banner 11 "evaluating ${tag} on ${pairs}"

@@ -178,7 +178,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         ids = torch.tensor(
             [tok2id.get(u, unk) for u in units[src].split()], dtype=torch.long
         )
-        spemb = torch.from_numpy(np.asarray(spk_vec[utt2spk[tgt]], dtype=np.float32))
+        spemb = torch.from_numpy(np.array(spk_vec[utt2spk[tgt]], dtype=np.float32))
         with torch.no_grad():
             out = model.inference(
                 text=ids.to(args.device),

@@ -87,6 +87,12 @@ def get_parser() -> argparse.ArgumentParser:
         choices=("griffin_lim", "world"),
         help="ref_resynth: the vocoder (and features) of the VC models scored",
     )
+    p.add_argument(
+        "--resynth_conf",
+        default=None,
+        help="--resynth world: the models' feats_extract_conf as JSON (default: "
+        "espnet2_ext.vc.world.WORLD_DEFAULTS)",
+    )
     p.add_argument("--out", required=True)
     return p
 
@@ -120,7 +126,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.system == "ref_resynth" and args.resynth == "world":
         from espnet2_ext.vc.world import WORLD_DEFAULTS, WorldVocoder
 
-        world = WorldVocoder(**WORLD_DEFAULTS)
+        conf = json.loads(args.resynth_conf) if args.resynth_conf else {}
+        world = WorldVocoder.from_feats_extract_conf(dict(WORLD_DEFAULTS, **conf))
 
         def _world_resynth(x: np.ndarray) -> np.ndarray:
             ana = world.analyse_source(x)

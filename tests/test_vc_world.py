@@ -13,6 +13,7 @@ from espnet2_ext.vc.world import (
     map_f0,
     upsample_frames,
     world_analysis,
+    world_f0,
 )
 
 SR = 16000
@@ -277,3 +278,20 @@ def test_vc_score_world_resynthesis(tmp_path, monkeypatch):
         mcd[system] = score["metrics"]["mcd_dtw"]
     assert 0.0 < mcd["ref_resynth"] < 0.6 * mcd["ref_source"]
     assert len(built) == 1 and built[0]["num_coded"] == 30  # the models' settings
+
+
+def test_harvest_f0_method():
+    x = vowel(150.0, 0.6)
+    f0, t = world_f0(x, method="harvest")
+    assert f0.shape == t.shape == (len(x) // 80 + 1,)
+    assert abs(np.median(f0[f0 > 0]) - 150.0) < 5.0
+    out = world_analysis(x, aperiodicity=False, f0_method="harvest")
+    assert out["coded_sp"].shape == (len(x) // 320 + 1, 40)
+    voc = WorldVocoder.from_feats_extract_conf(dict(f0_method="harvest"))
+    assert voc.feats.get_parameters()["f0_method"] == "harvest"
+    mu, _ = voc.f0_stats([vowel(200.0, 0.5)])
+    assert abs(mu - np.log(200.0)) < 0.05
+    with pytest.raises(ValueError, match="F0 method"):
+        world_f0(x, method="yin")
+    with pytest.raises(ValueError, match="f0_method"):
+        WorldFeats(f0_method="yin")

@@ -84,6 +84,8 @@ vocoder_file=""            # stage 10: a HiFi-GAN checkpoint trained on the mode
                            # (ParallelWaveGAN checkpoint-*.pkl or ESPnet GAN-TTS .pth);
                            # empty: Griffin-Lim
 vocoder_config=""          # its config (default: config.yml / config.yaml next to it)
+world_f0_method=""         # stage 10, WORLD models: dio | harvest for the sources' and
+                           # targets' F0 (default: the model's feats_extract_conf)
 eval_metrics="whisper pocketsphinx similarity mcd dnsmos"
 dnsmos_mode=fast           # fast: a short clip repeated to one 9 s window; full: doubled
 eval_max_pairs=0           # 0: every pair
@@ -347,6 +349,7 @@ if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
         cstamp=$(stamp_of "${dir}/${inference_model}" "${pairs}" "${unitdir}/${parallel_set}/units" \
             "${spk_dvec}" "griffin_lim_iters=${griffin_lim_iters}" \
             "${wavdir}/${parallel_set}/wav.scp" "${wavdir}/${target_dvector_set}/wav.scp" \
+            "f0_method=${world_f0_method}" \
             "vocoder=$([ -n "${vocoder_file}" ] && stamp_of "${vocoder_file}" ${vocoder_config:+"${vocoder_config}"})")
         if [ -f "${out}/wav.scp" ] && [ "${force}" != true ]; then
             if [ "$(cat "${out}/convert.stamp" 2>/dev/null)" = "${cstamp}" ]; then
@@ -366,6 +369,7 @@ if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
                 --source_wav_scp "${wavdir}/${parallel_set}/wav.scp" \
                 --target_wav_scp "${wavdir}/${target_dvector_set}/wav.scp" \
                 --target_utt2spk "data/${target_dvector_set}/utt2spk" \
+                ${world_f0_method:+--f0_method "${world_f0_method}"} \
                 ${vocoder_file:+--vocoder_file "${vocoder_file}"} \
                 ${vocoder_config:+--vocoder_config "${vocoder_config}"}
         count_report "converted ${tag}" "${pairs}" "${out}/wav.scp"

@@ -90,6 +90,13 @@ def get_parser() -> argparse.ArgumentParser:
         default=None,
         help="speakers of --target_wav_scp (default: --utt2spk)",
     )
+    p.add_argument(
+        "--f0_method",
+        default=None,
+        choices=("dio", "harvest"),
+        help="WORLD models: the sources' and targets' F0 by this method instead of "
+        "the model's feats_extract_conf (harvest: slower, sturdier on breathy voices)",
+    )
     p.add_argument("--device", default="cpu")
     return p
 
@@ -111,10 +118,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     unk = tok2id.get("<unk>", 1)
     # settings the config leaves out: the recipe's fbank (VC_FBANK)
     kind = vocoder_kind(train_args.feats_extract, args.vocoder_file)
+    feats_conf = dict(train_args.feats_extract_conf or {})
+    if kind == "world" and args.f0_method is not None:
+        feats_conf["f0_method"] = args.f0_method
     vocoder = build_vocoder(
         args.vocoder_file,
         args.vocoder_config,
-        feats_extract_conf=train_args.feats_extract_conf or {},
+        feats_extract_conf=feats_conf,
         n_iter=args.griffin_lim_iters,
         device=args.device,
         feats_extract=train_args.feats_extract,

@@ -3,7 +3,9 @@
 The "text" of the TTS task is the sequence of 50 Hz unit ids (the task's token list is
 the unit token list, ``--token_type word``); the target "speech" is the waveform, from
 which the task's ``feats_extract: fbank`` (fs 16000, hop 320) computes the 80-bin
-log-mel, so that one unit is one mel frame::
+log-mel, so that one unit is one mel frame (with ``feats_extract: world``,
+:class:`espnet2_ext.vc.world.WorldFeats`, the target is the coded WORLD spectral
+envelope on the same 20 ms frame grid instead, and "mel" below stands for it)::
 
     unit ids (B, T)
       -> frontend: dense | dedup | fixed_pool | entropy  -> segments (B, S, D)
@@ -321,7 +323,7 @@ class UnitVC(AbsTTS):
                 f"this model needs spembs (B, {self.spk_embed_dim}): a speaker "
                 "embedding (d-vector) per utterance"
             )
-        spembs = spembs.reshape(B, -1).float()
+        spembs = spembs.reshape(B, -1).to(self.spk_proj.weight.dtype)
         if spembs.size(1) != self.spk_embed_dim:
             raise ValueError(
                 f"spembs has {spembs.size(1)} dims, the model {self.spk_embed_dim}"

@@ -42,7 +42,9 @@ WORLD_DEFAULTS = dict(
     fft_size=1024,
     f0_floor=71.0,
     f0_ceil=800.0,
+    f0_method="dio",
 )
+F0_METHODS = ("dio", "harvest")
 
 
 def _pyworld():
@@ -75,8 +77,11 @@ def world_f0(
     frame_period: float = 5.0,
     f0_floor: float = 71.0,
     f0_ceil: float = 800.0,
+    method: str = "dio",
 ) -> Tuple[np.ndarray, np.ndarray]:
-    """F0 of a waveform every ``frame_period`` ms (DIO refined by StoneMask).
+    """F0 of a waveform every ``frame_period`` ms: DIO refined by StoneMask (fast), or
+    Harvest (``method="harvest"``: about 10x slower, more robust on breathy or
+    creaky voices, where DIO can sit at ``f0_floor`` or jump octaves).
 
     Args:
         wav: (N,) samples.
@@ -85,9 +90,14 @@ def world_f0(
         f0 (T5,) in Hz (0: unvoiced), T5 = floor(N / (fs * frame_period / 1000)) + 1,
         and the frame times (T5,) in seconds (frame i at i * frame_period ms).
     """
+    if method not in F0_METHODS:
+        raise ValueError(f"F0 method must be one of {F0_METHODS}, got {method!r}")
     pw = _pyworld()
     x = _as_f64(wav).reshape(-1)
-    f0, t = pw.dio(x, fs, f0_floor=f0_floor, f0_ceil=f0_ceil, frame_period=frame_period)
+    kw = dict(f0_floor=f0_floor, f0_ceil=f0_ceil, frame_period=frame_period)
+    if method == "harvest":
+        return pw.harvest(x, fs, **kw)
+    f0, t = pw.dio(x, fs, **kw)
     return pw.stonemask(x, f0, t, fs), t
 
 
@@ -101,12 +111,14 @@ def world_analysis(
     f0_floor: float = 71.0,
     f0_ceil: float = 800.0,
     aperiodicity: bool = True,
+    f0_method: str = "dio",
 ) -> Dict[str, np.ndarray]:
     """WORLD analysis of one utterance on the ``hop_length`` grid (module docstring).
 
     Args:
         wav: (N,) samples at ``fs``.
         aperiodicity: also compute the aperiodicity (D4C) at the 5 ms frames.
+        f0_method: ``dio`` | ``harvest`` (:func:`world_f0`).
 
     Returns:
         ``coded_sp`` (T, num_coded) coded spectral envelope of the kept frames,
@@ -117,7 +129,7 @@ def world_analysis(
     pw = _pyworld()
     x = _as_f64(wav).reshape(-1)
     step = _subsample(fs, hop_length, frame_period)
-    f0, t = world_f0(x, fs, frame_period, f0_floor, f0_ceil)
+    f0, t = world_f0(x, fs, frame_period, f0_floor, f0_ceil, f0_method)
     f0_k = np.ascontiguousarray(f0[::step])
     t_k = np.ascontiguousarray(t[::step])
     sp = pw.cheaptrick(x, f0_k, t_k, fs, f0_floor=f0_floor, fft_size=fft_size)
@@ -204,6 +216,7 @@ class WorldFeats(AbsFeatsExtract):
         num_coded: coded envelope coefficients (the model's ``odim``).
         fft_size: CheapTrick FFT size (1024 at 16 kHz).
         f0_floor, f0_ceil: the F0 search range (Hz).
+        f0_method: ``dio`` | ``harvest`` (:func:`world_f0`).
         cache_size: utterances whose features are kept in memory, by a hash of their
             samples (0: no cache); WORLD costs about 2 % of real time per utterance,
             so a training run would otherwise analyse its data again every epoch.
@@ -219,6 +232,7 @@ class WorldFeats(AbsFeatsExtract):
         fft_size: int = 1024,
         f0_floor: float = 71.0,
         f0_ceil: float = 800.0,
+        f0_method: str = "dio",
         cache_size: int = 100000,
     ):
         super().__init__()
@@ -229,6 +243,9 @@ class WorldFeats(AbsFeatsExtract):
         _subsample(fs, hop_length, frame_period)
         if num_coded < 2:
             raise ValueError(f"num_coded must be >= 2, got {num_coded}")
+        if f0_method not in F0_METHODS:
+            raise ValueError(f"f0_method must be one of {F0_METHODS}: {f0_method!r}")
+        self.f0_method = f0_method
         self.fs, self.hop_length, self.frame_period = fs, hop_length, frame_period
         self.num_coded, self.fft_size = num_coded, fft_size
         self.f0_floor, self.f0_ceil = f0_floor, f0_ceil
@@ -247,6 +264,7 @@ class WorldFeats(AbsFeatsExtract):
             fft_size=self.fft_size,
             f0_floor=self.f0_floor,
             f0_ceil=self.f0_ceil,
+            f0_method=self.f0_method,
         )
 
     def analyse(self, wav: np.ndarray) -> np.ndarray:
@@ -312,6 +330,7 @@ class WorldVocoder:
         fft_size: int = 1024,
         f0_floor: float = 71.0,
         f0_ceil: float = 800.0,
+        f0_method: str = "dio",
     ):
         self.feats = WorldFeats(
             fs=fs,
@@ -321,6 +340,7 @@ class WorldVocoder:
             fft_size=fft_size,
             f0_floor=f0_floor,
             f0_ceil=f0_ceil,
+            f0_method=f0_method,
             cache_size=0,
         )
         self.fs, self.hop_length = self.feats.fs, hop_length
@@ -343,7 +363,14 @@ class WorldVocoder:
         p = self.feats.get_parameters()
         return log_f0_stats(
             [
-                world_f0(w, p["fs"], p["frame_period"], p["f0_floor"], p["f0_ceil"])[0]
+                world_f0(
+                    w,
+                    p["fs"],
+                    p["frame_period"],
+                    p["f0_floor"],
+                    p["f0_ceil"],
+                    p["f0_method"],
+                )[0]
                 for w in wavs
             ]
         )

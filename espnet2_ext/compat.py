@@ -38,6 +38,7 @@ _TABLE: Dict[str, Tuple[str, str]] = {
     "LMTask": ("espnet2.tasks.lm", "LMTask"),
     "TTSTask": ("espnet2.tasks.tts", "TTSTask"),
     "tts_choices": ("espnet2.tasks.tts", "tts_choices"),
+    "tts_feats_extractor_choices": ("espnet2.tasks.tts", "feats_extractor_choices"),
     # model parts
     "AbsFrontend": ("espnet2.asr.frontend.abs_frontend", "AbsFrontend"),
     "AbsSpecAug": ("espnet2.asr.specaug.abs_specaug", "AbsSpecAug"),
@@ -64,6 +65,10 @@ _TABLE: Dict[str, Tuple[str, str]] = {
         "ConformerEncoder",
     ),
     "AbsTTS": ("espnet2.tts.abs_tts", "AbsTTS"),
+    "AbsFeatsExtract": (
+        "espnet2.tts.feats_extract.abs_feats_extract",
+        "AbsFeatsExtract",
+    ),
     "LogMelFbank": ("espnet2.tts.feats_extract.log_mel_fbank", "LogMelFbank"),
     "HiFiGANGenerator": ("espnet2.gan_tts.hifigan", "HiFiGANGenerator"),
     "JointText2Wav": ("espnet2.gan_tts.joint", "JointText2Wav"),

@@ -23,9 +23,13 @@ The pipeline is the recipe's (vc.sh stages 8 and 10): source audio -> unit token
 by :class:`espnet2_ext.units.speech2units.Speech2Units` (the audio-to-units path every
 entry point shares; ``transcribe`` uses the same) -> with the target speaker's
 Resemblyzer d-vector (:meth:`espnet2_ext.metrics.vc.SpeakerSimilarity.embed`, what
-``espnet2_ext.bin.extract_dvectors`` computes for training) -> the model's log-mel,
-one frame per unit, with the durations it computes from the units itself (no teacher
-forcing) -> Griffin-Lim (:mod:`espnet2_ext.vc.vocoder`, the settings of the model's
+``espnet2_ext.bin.extract_dvectors`` computes for training) -> the model's features
+(log-mel or WORLD envelope), one frame per unit, with the durations it computes from
+the units itself (no teacher forcing) -> the vocoder the packed model's features take:
+for the WORLD envelope (``feats_extract: world``), WORLD synthesis with the source's
+F0 (mapped to the target's log-F0 mean and variance, from the target-speaker audio)
+and aperiodicity (:class:`espnet2_ext.vc.world.WorldVocoder`); for a log-mel model,
+Griffin-Lim (:mod:`espnet2_ext.vc.vocoder`, the settings of the model's
 ``feats_extract_conf``), or a HiFi-GAN (``vocoder_file``: a ParallelWaveGAN or ESPnet
 HiFi-GAN checkpoint trained on the same features, checked against the model's
 ``feats_extract_conf``; see :func:`espnet2_ext.vc.vocoder.load_hifigan`) -> a waveform
@@ -119,7 +123,7 @@ class VoiceConverter:
         import espnet2_ext.tasks.tts  # noqa: F401  (registers tts: unit_vc)
         from espnet2_ext.tasks.tts import UnitVCTTSTask
         from espnet2_ext.utils.checkpoint import build_model_from_file
-        from espnet2_ext.vc.vocoder import build_vocoder
+        from espnet2_ext.vc.vocoder import build_vocoder, vocoder_kind
 
         if device.startswith("cuda") and not torch.cuda.is_available():
             raise ValueError(f"device={device!r} but CUDA is not available")
@@ -149,11 +153,10 @@ class VoiceConverter:
                 f"the VC config has tts: {cfg.get('tts')!r}, not unit_vc (only the "
                 "unit-to-mel model converts units made from audio)"
             )
-        if cfg.get("feats_extract") != "fbank":
-            raise ModelLoadError(
-                f"feats_extract is {cfg.get('feats_extract')!r}: the vocoders "
-                "(Griffin-Lim, HiFi-GAN) take ESPnet's fbank log-mel only"
-            )
+        try:
+            self.vocoder_kind = vocoder_kind(cfg.get("feats_extract"), vocoder_file)
+        except ValueError as e:
+            raise ModelLoadError(str(e)) from e
         self.device = device
         self.min_duration = min_duration
         self.max_duration = max_duration
@@ -199,6 +202,7 @@ class VoiceConverter:
                 n_iter=griffin_lim_iters,
                 device=device,
                 trust_pickle=trust_pickle,
+                feats_extract=self.train_args.feats_extract,
             )
         except (OSError, ValueError) as e:
             raise ModelLoadError(f"cannot load the vocoder: {e}") from e
@@ -297,9 +301,49 @@ class VoiceConverter:
         out = self.model.inference(text=ids, use_teacher_forcing=False, **kwargs)
         return out.get("feat_gen_denorm", out["feat_gen"])
 
-    def vocode(self, mel: torch.Tensor) -> np.ndarray:
-        """Log-mel (T, n_mels) -> waveform (T * hop,) float32 in [-1, 1]."""
-        wav = self.vocoder(mel).numpy()
+    def target_f0_stats(
+        self,
+        audio: Union[AudioInput, Sequence[AudioInput]],
+        sample_rate: Optional[int] = None,
+    ) -> Tuple[float, float]:
+        """The log-F0 (mean, std) of target-speaker audio (one utterance or a list),
+        what the WORLD vocoder maps the source's F0 to."""
+        if self.vocoder_kind != "world":
+            raise ValueError(f"the {self.vocoder_kind} vocoder takes no F0")
+        items = list(audio) if isinstance(audio, (list, tuple)) else [audio]
+        wavs = [
+            load_waveform(a, sample_rate, self.min_duration, self.max_duration).numpy()
+            for a in items
+        ]
+        return self.vocoder.f0_stats(wavs)
+
+    def vocode(
+        self,
+        mel: torch.Tensor,
+        source: Optional[Any] = None,
+        target_f0_stats: Optional[Tuple[float, float]] = None,
+    ) -> np.ndarray:
+        """The model's features -> waveform float32 in [-1, 1].
+
+        Log-mel (T, n_mels) -> (T * hop,) by Griffin-Lim or HiFi-GAN. The WORLD
+        envelope (T, num_coded) also needs ``source``, the 16 kHz source waveform
+        (N,) whose F0 and aperiodicity are used (F0 mapped to ``target_f0_stats``,
+        the target's log-F0 mean and std, when given) -> (about N,).
+        """
+        if self.vocoder_kind == "world":
+            if source is None:
+                raise ValueError("the WORLD vocoder needs the source waveform")
+            if isinstance(source, torch.Tensor):
+                source = source.detach().cpu().numpy()
+            ana = self.vocoder.analyse_source(np.asarray(source, dtype=np.float32))
+            wav = self.vocoder(
+                mel,
+                ana,
+                target_f0_stats=target_f0_stats,
+                offset=self.tts.target_offset,
+            ).numpy()
+        else:
+            wav = self.vocoder(mel).numpy()
         return np.clip(wav, -1.0, 1.0).astype(np.float32, copy=False)
 
     # ------------------------------------------------------------------ API
@@ -312,6 +356,7 @@ class VoiceConverter:
         target_sample_rate: Optional[int] = None,
         dvector: Optional[Any] = None,
         sid: Optional[int] = None,
+        target_f0_stats: Optional[Tuple[float, float]] = None,
     ) -> Tuple[np.ndarray, int]:
         """Convert one utterance.
 
@@ -322,6 +367,9 @@ class VoiceConverter:
                 of ``spk_embed_dim`` numbers with no ``target_sample_rate``).
             dvector: the target speaker's d-vector (keyword form).
             sid: a speaker id, for a model with a speaker table (``spks``).
+            target_f0_stats: WORLD models: the target's log-F0 (mean, std) (default:
+                from the target-speaker audio; with only a d-vector, the source's F0
+                is kept).
 
         Returns:
             ``(waveform, sample_rate)``: (N,) float32 mono in [-1, 1] at the model's
@@ -349,8 +397,18 @@ class VoiceConverter:
                     "this VC model is not conditioned on a d-vector: give sid"
                 )
             dvector = self.speaker_embedding(target_speaker, target_sample_rate)
-        units = self.units(source, sample_rate)
-        return self.vocode(self.mel(units, dvector=dvector, sid=sid)), self.sample_rate
+        if self.vocoder_kind != "world":
+            units = self.units(source, sample_rate)
+            mel = self.mel(units, dvector=dvector, sid=sid)
+            return self.vocode(mel), self.sample_rate
+        wav = self.load_waveform(source, sample_rate)
+        units = self.units(wav.numpy(), SAMPLE_RATE)
+        if target_f0_stats is None and target_speaker is not None:
+            target_f0_stats = self.target_f0_stats(target_speaker, target_sample_rate)
+        elif target_f0_stats is None:
+            logger.warning("no target-speaker audio: the source's F0 is kept")
+        mel = self.mel(units, dvector=dvector, sid=sid)
+        return self.vocode(mel, wav, target_f0_stats), self.sample_rate
 
     @staticmethod
     def from_pretrained(

@@ -123,3 +123,28 @@ def test_get_prints_one_value_of_the_merged_config(tmp_path, capsys):
         main([str(a), "--get", "normalize", "--out", "-"])
     with pytest.raises(SystemExit):  # neither
         main([str(a)])
+
+
+def test_replace_marker_replaces_a_mapping_as_a_whole(tmp_path):
+    from espnet2_ext.bin.merge_config import merge
+
+    a, b, c = tmp_path / "a.yaml", tmp_path / "b.yaml", tmp_path / "c.yaml"
+    a.write_text(
+        "feats_extract: fbank\n"
+        "feats_extract_conf: {fs: 16000, n_fft: 1024, n_mels: 80}\n"
+        "tts_conf: {adim: 256, decoder_conf: {num_blocks: 6, heads: 4}}\n"
+    )
+    b.write_text(
+        "feats_extract: world\n"
+        "feats_extract_conf: {_replace_: true, fs: 16000, num_coded: 40}\n"
+        "tts_conf: {decoder_conf: {_replace_: true, num_blocks: 2}}\n"
+        "new: {_replace_: true, x: 1}\n"
+    )
+    c.write_text("feats_extract_conf: {num_coded: 30}\n")
+    out = merge([a, b, c])
+    assert out["feats_extract"] == "world"
+    assert out["feats_extract_conf"] == {"fs": 16000, "num_coded": 30}
+    assert out["tts_conf"] == {"adim": 256, "decoder_conf": {"num_blocks": 2}}
+    assert out["new"] == {"x": 1}
+    # without the marker, mappings merge
+    assert merge([a, c])["feats_extract_conf"]["n_mels"] == 80

@@ -7,6 +7,7 @@ on the synthetic sentences of ``test_pack_transcribe``, the random unit LM of
 untrained ``dense`` model written as ESPnet writes an experiment.
 """
 
+import json
 import shutil
 import zipfile
 from pathlib import Path
@@ -54,19 +55,25 @@ def _fit_kmeans(root: Path) -> None:
     )
 
 
-def _write_untrained(out: Path, root: Path, tts_conf: dict) -> None:
+def _write_untrained(
+    out: Path, root: Path, tts_conf: dict, feats_extract: str = "fbank"
+) -> None:
     """config.yaml + model.pth of an untrained unit_vc model, as tts_train lays out
     an experiment (the task turns the token list into a list, then the args are
-    saved)."""
+    saved); ``feats_extract``: ``fbank`` (80-bin log-mel) or ``world`` (24 coded
+    WORLD envelope coefficients)."""
     from espnet2_ext.tasks.tts import UnitVCTTSTask
 
     out.mkdir(parents=True)
     args = UnitVCTTSTask.get_parser().parse_args(
         ["--token_list", str(root / "tokens.txt"), "--token_type", "word"]
-        + ["--tts", "unit_vc", "--feats_extract", "fbank", "--output_dir", str(out)]
+        + ["--tts", "unit_vc", "--feats_extract", feats_extract]
+        + ["--output_dir", str(out)]
     )
     args.tts_conf = tts_conf
     args.feats_extract_conf = dict(fs=16000, n_fft=1024, hop_length=320, n_mels=80)
+    if feats_extract == "world":
+        args.feats_extract_conf = dict(fs=16000, hop_length=320, num_coded=24)
     args.normalize = None
     torch.manual_seed(0)
     model = UnitVCTTSTask.build_model(args)
@@ -379,3 +386,98 @@ def test_upload_vc_pack(recipe, packed, fake_hub, tmp_path):
     assert "| unit LM |" not in card2 and "calibrated" not in card2
     assert "<path to this directory>" in card2
     assert len(fake_hub.calls) == 2
+
+
+def test_world_model_picks_the_world_vocoder(recipe, tmp_path, monkeypatch):
+    """A model of the WORLD envelope converts with WORLD (source F0 mapped to the
+    target's), in ``VoiceConverter`` and in the recipe's ``vc_convert``; a HiFi-GAN
+    checkpoint is refused for it."""
+    import kaldiio
+
+    import espnet2_ext.vc.world as world
+    from espnet2_ext.bin import vc_convert
+    from espnet2_ext.vc.world import world_f0
+    from espnet2_ext.vc_inference import ModelLoadError, VoiceConverter
+    from test_vc_world import vowel
+
+    root = recipe["root"]
+    conf = dict(
+        frontend="dense",
+        adim=16,
+        decoder_conf=DECODER,
+        spk_embed_dim=SPK_DIM,
+        condition_norm=True,
+        target_offset=0,
+    )
+    _write_untrained(root / "exp/vc_world", root, conf, feats_extract="world")
+    exp = root / "exp/vc_world"
+    recipe = dict(recipe, world=(exp / "config.yaml", exp / "model.pth"))
+    packed = _pack(recipe, "world", tmp_path / "world.zip")
+    vc = VoiceConverter(model=packed)
+    assert vc.vocoder_kind == "world" and vc.sample_rate == 16000
+    src = vowel(120.0, 1.0, seed=1)
+    refs = [vowel(230.0, 0.6, seed=2), vowel(240.0, 0.6, seed=3)]
+    for i, x in enumerate([src] + refs):
+        sf.write(tmp_path / f"w{i}.wav", x, 16000, subtype="FLOAT")
+    stats = vc.target_f0_stats([tmp_path / "w1.wav", tmp_path / "w2.wav"])
+    assert np.log(220.0) < stats[0] < np.log(250.0)
+    # the F0 WORLD synthesises with (the output's own F0 is not measured: the
+    # untrained model's envelope can hide the fundamental)
+    mapped = []
+    real_map = world.map_f0
+    monkeypatch.setattr(
+        world, "map_f0", lambda *a: mapped.append(real_map(*a)) or mapped[-1]
+    )
+    wav, sr = vc(str(tmp_path / "w0.wav"), [tmp_path / "w1.wav", tmp_path / "w2.wav"])
+    assert sr == 16000 and abs(len(wav) - len(src)) <= 80
+    assert np.isfinite(wav).all() and float(np.abs(wav).max()) <= 1.0
+    assert len(mapped) == 1
+    f0 = mapped[0][mapped[0] > 0]
+    assert np.log(f0).mean() == pytest.approx(stats[0])  # the target's pitch
+    assert abs(np.median(world_f0(src)[0][world_f0(src)[0] > 0]) - 120.0) < 5.0
+    d = vc.speaker_embedding(tmp_path / "w1.wav")
+    kept, _ = vc(str(tmp_path / "w0.wav"), dvector=d)  # no audio: source F0 kept
+    assert len(mapped) == 1 and len(kept) == len(wav)
+    with pytest.raises(ModelLoadError, match="WORLD"):
+        VoiceConverter(model=packed, vocoder_file=tmp_path / "x.pkl")
+    # the model card says what it predicts and how it is vocoded
+    from espnet2_ext.bin.upload_model import main as upload_main
+
+    assert upload_main(["--model", str(packed), "--outdir", str(tmp_path / "hf")]) == 0
+    card = (tmp_path / "hf/README.md").read_text()
+    assert "d-vector -> WORLD envelope" in card
+    assert "coded WORLD spectral envelope (fs=16000, hop_length=320" in card
+    assert "| vocoder | WORLD with the source's F0" in card and "Griffin" not in card
+
+    # the recipe's conversion of parallel pairs (vc.sh stage 10)
+    d_dir = tmp_path / "data"
+    d_dir.mkdir()
+    units = " ".join(str(u) for u in vc.units(str(tmp_path / "w0.wav")))
+    (d_dir / "pairs").write_text("p1 src tgt1\np2 nosrc tgt1\n")
+    (d_dir / "units").write_text(f"src {units}\nnosrc {units}\n")
+    (d_dir / "utt2spk").write_text("tgt1 spkB\nref1 spkB\nref2 spkB\n")
+    (d_dir / "src.scp").write_text(f"src {tmp_path / 'w0.wav'}\n")
+    (d_dir / "tgt.scp").write_text(
+        f"ref1 {tmp_path / 'w1.wav'}\nref2 {tmp_path / 'w2.wav'}\n"
+    )
+    with kaldiio.WriteHelper(
+        f"ark,scp:{d_dir / 'spk.ark'},{d_dir / 'spk_xvector.scp'}"
+    ) as w:
+        w("spkB", d)
+    cfg, model = recipe["world"]
+    rc = vc_convert.main(
+        ["--train_config", str(cfg), "--model_file", str(model)]
+        + ["--pairs", str(d_dir / "pairs"), "--units", str(d_dir / "units")]
+        + ["--utt2spk", str(d_dir / "utt2spk")]
+        + ["--spk_xvector_scp", str(d_dir / "spk_xvector.scp")]
+        + ["--source_wav_scp", str(d_dir / "src.scp")]
+        + ["--target_wav_scp", str(d_dir / "tgt.scp")]
+        + ["--out_dir", str(tmp_path / "out")]
+    )
+    assert rc == 0
+    info = json.loads((tmp_path / "out/convert.json").read_text())
+    assert info["vocoder"] == "world" and info["out"] == 1
+    assert info["skipped_by_reason"] == {"no_source_audio": 1}
+    assert info["target_log_f0"]["spkB"][0] == pytest.approx(stats[0], abs=1e-6)
+    out, out_sr = sf.read(str(tmp_path / "out/wav/p1.wav"))
+    assert out_sr == 16000 and abs(len(out) - len(src)) <= 80

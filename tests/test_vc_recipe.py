@@ -1,10 +1,11 @@
 """Voice conversion end to end, mechanically: egs2/mini_synth/vc's own run.sh, stages
 1-13, on a tiny synthetic VCTK tree (4 espeak-ng voices, one held out as the target,
-a few sentences), MFCC units K=8, a tiny unit LM and VC model, one epoch, two
-experiments (dense, entropy_rate15). The point is that every stage runs and hands on
-what the next one reads -- the 16 kHz audio and d-vectors, the merged VC config with
-the calibration under tts_conf, the conversion of every pair, the scores, the results
-block and the plot -- not the numbers. A rerun skips what is up to date.
+a few sentences), MFCC units K=8, a tiny unit LM and VC model on the recipe's WORLD
+envelope, one epoch, two experiments (dense, entropy_rate15). The point is that every
+stage runs and hands on what the next one reads -- the 16 kHz audio and d-vectors, the
+merged VC config with the calibration under tts_conf, the conversion of every pair,
+the scores, the results block, the plots -- not the numbers. A rerun skips what is up
+to date.
 """
 
 import json
@@ -48,6 +49,8 @@ def test_mini_synth_vc_recipe_all_stages(tmp_path):
     (rec / "README.md").write_text("# mini_synth VC (test copy)\n\nkept text\n")
     conf = rec / "conf"
     (conf / "frontend").mkdir(parents=True)
+    # the recipe's acoustics (the WORLD envelope) with a tiny model
+    acoustics = yaml.safe_load((RECIPE / "conf" / "vc.yaml").read_text())
     (conf / "vc.yaml").write_text(
         yaml.safe_dump(
             dict(
@@ -55,6 +58,8 @@ def test_mini_synth_vc_recipe_all_stages(tmp_path):
                     adim=16,
                     decoder_conf=dict(num_blocks=1, attention_heads=2, linear_units=32),
                 ),
+                feats_extract=acoustics["feats_extract"],
+                feats_extract_conf=acoustics["feats_extract_conf"],
                 batch_bins=4000,
                 max_epoch=1,
                 num_workers=0,
@@ -122,6 +127,9 @@ def test_mini_synth_vc_recipe_all_stages(tmp_path):
         d = rec / f"exp/vc_{tag}"
         cfg = yaml.safe_load((d / "config.yaml").read_text())
         assert cfg["tts"] == "unit_vc" and cfg["tts_conf"]["adim"] == 16
+        assert cfg["feats_extract"] == "world" and cfg["tts_conf"]["condition_norm"]
+        assert cfg["feats_extract_conf"]["num_coded"] == 40
+        assert "n_mels" not in cfg["feats_extract_conf"]
         kind = tag.split("_rate")[0]
         assert cfg["tts_conf"]["frontend"] == kind
         assert cfg["tts_conf"]["frontend_conf"].get("d_model", 16) == 16
@@ -137,6 +145,8 @@ def test_mini_synth_vc_recipe_all_stages(tmp_path):
         c = rec / f"exp/vc_{tag}/convert_parallel"
         info = json.loads((c / "convert.json").read_text())
         assert info["in"] == 6 and info["out"] == 6 and info["skipped"] == 0
+        # WORLD with the source's F0 mapped to the held-out target's statistics
+        assert info["vocoder"] == "world" and list(info["target_log_f0"]) == ["p360"]
         rows = (c / "wav.scp").read_text().splitlines()
         assert sorted(r.split()[0] for r in rows) == sorted(p[0] for p in pairs)
         wav, sr = sf.read(rows[0].split()[1])
@@ -173,6 +183,7 @@ def test_mini_synth_vc_recipe_all_stages(tmp_path):
         scores[name] = s["metrics"]
     assert scores["ref_target"]["mcd_dtw"] == pytest.approx(0.0, abs=1e-6)
     assert scores["ref_target"]["spk_cos_target"] == pytest.approx(1.0, abs=1e-4)
+    assert "--resynth world" in (rec / "exp/vc_ref_resynth/eval/score.log").read_text()
     # the vocoder's floor lies below an untrained model's distortion
     assert scores["ref_resynth"]["mcd_dtw"] < scores["dense"]["mcd_dtw"]
 
@@ -187,6 +198,10 @@ def test_mini_synth_vc_recipe_all_stages(tmp_path):
         cells = f"|{m['spk_cos_target']:.3f}|{m['spk_cos_source']:.3f}|"
         assert cells + f"{m['mcd_dtw']:.2f}|" in row, (name, row)
     assert (rec / "vc_results.png").stat().st_size > 1000
+    assert (rec / "vc_spectrograms.png").stat().st_size > 1000
+    assert (
+        "entropy_rate15 conversion of" in readme and "(vc_spectrograms.png)" in readme
+    )
 
     # stage 13: every experiment packed, entropy with its unit LM (under ESPnet's TTS
     # names, task vc: what espnet2_ext.bin.convert loads)

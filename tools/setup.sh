@@ -106,8 +106,10 @@ pip_q() {  # pip install, quiet, without the noise of this machine's unused find
   rm -f "$log"
   return $rc
 }
-# setuptools within ESPnet 202611's own bounds (it requires >=77.0.3,<82).
-pip_q --upgrade pip "setuptools>=77.0.3,<82" wheel
+# setuptools within ESPnet 202611's own bounds (it requires >=77.0.3,<82), and below 81:
+# pyworld (the VC recipe's WORLD vocoder, setup.cfg) imports pkg_resources, which
+# setuptools 81 removed.
+pip_q --upgrade pip "setuptools>=77.0.3,<81" wheel
 # torch and torchaudio first, pinned as a pair from ESPnet 202611's supported set; the
 # same pins stand beside espnet in setup.cfg so that no later resolution moves torch.
 pip_q torch==2.14.1 torchaudio==2.11.0

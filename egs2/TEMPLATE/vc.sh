@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Shared staged script: any-to-any voice conversion from discrete units. The units of
 # a source utterance and a Resemblyzer d-vector of the target voice go through the
-# unit-to-mel model (espnet2_ext.vc.unit_vc, "tts: unit_vc" of ESPnet's TTS task) with
-# a dense, dedup, fixed-pool or entropy-segment frontend, then Griffin-Lim.
+# unit-to-acoustics model (espnet2_ext.vc.unit_vc, "tts: unit_vc" of ESPnet's TTS task)
+# with a dense, dedup, fixed-pool or entropy-segment frontend, then the vocoder its
+# features take (vc.yaml's feats_extract): "world" (the coded WORLD envelope, the CPU
+# path) -> WORLD synthesis with the source's F0 (mapped to the target speaker's log-F0
+# mean and variance) and aperiodicity; "fbank" (80-bin log-mel) -> Griffin-Lim or a
+# HiFi-GAN (--vocoder_file).
 #
 #   stages 1-7: units.sh (data, features, k-means, unit dumps, token list, unit LM,
 #               threshold calibration); options not listed here are passed on to it.
@@ -12,8 +16,9 @@
 #             Resemblyzer d-vectors (espnet2_ext.bin.extract_dvectors: xvector.scp and
 #             the speaker means spk_xvector.scp) of every set and of --dvector_sets;
 #             the training lists: utterances with units, audio and a d-vector; the
-#             mel statistics of the training list (ESPnet's collect_stats ->
-#             exp/vc_stats/train/feats_stats.npz) when vc.yaml says normalize: global_mvn
+#             feature (mel or WORLD envelope) statistics of the training list (ESPnet's
+#             collect_stats -> exp/vc_stats/train/feats_stats.npz) when vc.yaml says
+#             normalize: global_mvn
 #   stage 9:  training of every experiment in --vc_exps (espnet2_ext.bin.tts_train),
 #             --train_jobs at a time; config: <repo>/conf/vc.yaml, <dir>/vc.yaml of
 #             --vc_conf_dirs, then the frontend's <repo>/conf/frontend/<kind>.yaml,
@@ -22,18 +27,24 @@
 #             A finished model is kept only while its config and inputs are unchanged
 #             (train.stamp); otherwise the stage refuses until --force true
 #   stage 10: conversion of the pairs of data/<parallel_set>/pairs (source units + the
-#             target speaker's mean d-vector from --target_dvector_set -> mel ->
-#             Griffin-Lim wav, or --vocoder_file HiFi-GAN):
+#             target speaker's mean d-vector from --target_dvector_set -> features ->
+#             WORLD with the source's F0 mapped to the log-F0 statistics of the target
+#             speaker's --target_dvector_set audio; log-mel models: Griffin-Lim wav, or
+#             --vocoder_file HiFi-GAN):
 #             exp/vc_<tag>/convert_<parallel_set>/; done again when
 #             the model, the units or the d-vectors changed (convert.stamp)
 #   stage 11: evaluation per experiment and of three reference systems (target's real
-#             reading; Griffin-Lim of its own mel; the source passed through), with
+#             reading; its own features through the vocoder: WORLD of its own envelope,
+#             F0 and aperiodicity, or Griffin-Lim of its own mel; the source passed
+#             through), with
 #             --eval_metrics (Whisper and pocketsphinx WER, Resemblyzer cosine to the
 #             target and to the source, MCD-DTW, DNSMOS): exp/vc_<tag>/eval/score.json
 #             (espnet2_ext.bin.vc_score; a table is logged); done again when its
 #             input changed (score.stamp)
-#   stage 12: the results block of README.md (ESPnet's RESULTS format) and a plot of
-#             intelligibility and similarity against tokens/s (espnet2_ext.bin.vc_results)
+#   stage 12: the results block of README.md (ESPnet's RESULTS format), a plot of
+#             intelligibility and similarity against tokens/s and the spectrograms of
+#             one pair (source, target, dense and entropy conversions;
+#             --results_spectrogram) (espnet2_ext.bin.vc_results)
 #   stage 13: packing each experiment with the units' feature settings and k-means
 #             (and, for entropy, its unit LM) into exp/vc_<tag>/packed.zip
 #             (espnet2_ext.bin.pack_model --vc_train_config), which
@@ -73,10 +84,14 @@ vocoder_file=""            # stage 10: a HiFi-GAN checkpoint trained on the mode
                            # (ParallelWaveGAN checkpoint-*.pkl or ESPnet GAN-TTS .pth);
                            # empty: Griffin-Lim
 vocoder_config=""          # its config (default: config.yml / config.yaml next to it)
+world_f0_method=""         # stage 10, WORLD models: dio | harvest for the sources' and
+                           # targets' F0 (default: the model's feats_extract_conf)
 eval_metrics="whisper pocketsphinx similarity mcd dnsmos"
 dnsmos_mode=fast           # fast: a short clip repeated to one 9 s window; full: doubled
 eval_max_pairs=0           # 0: every pair
 results_plot=vc_results.png  # stage 12's plot, next to README.md
+results_spectrogram=vc_spectrograms.png  # stage 12: spectrograms of one pair (source,
+                           # target, dense and entropy conversions); empty: none
 force=false
 
 # shellcheck disable=SC2034  # read by utils/parse_options.sh
@@ -333,6 +348,8 @@ if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
         stage_banner 10 "converting ${pairs} with ${tag} -> ${out}"
         cstamp=$(stamp_of "${dir}/${inference_model}" "${pairs}" "${unitdir}/${parallel_set}/units" \
             "${spk_dvec}" "griffin_lim_iters=${griffin_lim_iters}" \
+            "${wavdir}/${parallel_set}/wav.scp" "${wavdir}/${target_dvector_set}/wav.scp" \
+            "f0_method=${world_f0_method}" \
             "vocoder=$([ -n "${vocoder_file}" ] && stamp_of "${vocoder_file}" ${vocoder_config:+"${vocoder_config}"})")
         if [ -f "${out}/wav.scp" ] && [ "${force}" != true ]; then
             if [ "$(cat "${out}/convert.stamp" 2>/dev/null)" = "${cstamp}" ]; then
@@ -349,6 +366,10 @@ if [ "${stage}" -le 10 ] && [ "${stop_stage}" -ge 10 ]; then
                 --pairs "${pairs}" --units "${unitdir}/${parallel_set}/units" \
                 --utt2spk "data/${parallel_set}/utt2spk" --spk_xvector_scp "${spk_dvec}" \
                 --griffin_lim_iters "${griffin_lim_iters}" --out_dir "${out}" \
+                --source_wav_scp "${wavdir}/${parallel_set}/wav.scp" \
+                --target_wav_scp "${wavdir}/${target_dvector_set}/wav.scp" \
+                --target_utt2spk "data/${target_dvector_set}/utt2spk" \
+                ${world_f0_method:+--f0_method "${world_f0_method}"} \
                 ${vocoder_file:+--vocoder_file "${vocoder_file}"} \
                 ${vocoder_config:+--vocoder_config "${vocoder_config}"}
         count_report "converted ${tag}" "${pairs}" "${out}/wav.scp"
@@ -378,10 +399,19 @@ score_one() {   # name system out [vc_score args]: score.json unless its stamp i
 }
 
 if [ "${stage}" -le 11 ] && [ "${stop_stage}" -ge 11 ]; then
-    for ref in ref_target ref_resynth ref_source; do
-        stage_banner 11 "evaluating the reference ${ref} on ${pairs}"
-        score_one "${ref}" "${ref}" "${expdir}/${vc_exp_prefix}_${ref}/eval"
-    done
+    # ref_resynth goes through the vocoder of the models' features (vc.yaml)
+    mapfile -t base <<< "$(vc_configs base dense)"
+    resynth_args=(--resynth griffin_lim)
+    if [ "$(${python} -m espnet2_ext.bin.merge_config "${base[@]}" --get feats_extract)" = '"world"' ]; then
+        resynth_args=(--resynth world --resynth_conf
+            "$(${python} -m espnet2_ext.bin.merge_config "${base[@]}" --get feats_extract_conf)")
+    fi
+    stage_banner 11 "evaluating the reference ref_target on ${pairs}"
+    score_one ref_target ref_target "${expdir}/${vc_exp_prefix}_ref_target/eval"
+    stage_banner 11 "evaluating the reference ref_resynth on ${pairs} (${resynth_args[1]})"
+    score_one ref_resynth ref_resynth "${expdir}/${vc_exp_prefix}_ref_resynth/eval" "${resynth_args[@]}"
+    stage_banner 11 "evaluating the reference ref_source on ${pairs}"
+    score_one ref_source ref_source "${expdir}/${vc_exp_prefix}_ref_source/eval"
     for tag in ${vc_exps}; do
         dir=${expdir}/${vc_exp_prefix}_${tag}
         stage_banner 11 "evaluating ${tag} on ${pairs}"
@@ -394,7 +424,9 @@ if [ "${stage}" -le 12 ] && [ "${stop_stage}" -ge 12 ]; then
     stage_banner 12 "results -> README.md, ${results_plot}"
     # shellcheck disable=SC2086
     ${python} -m espnet2_ext.bin.vc_results --expdir "${expdir}" --exps ${vc_exps} \
-        --exp_prefix "${vc_exp_prefix}" --out README.md --plot "${results_plot}" --command "${cmdline}"
+        --exp_prefix "${vc_exp_prefix}" --out README.md --plot "${results_plot}" --command "${cmdline}" \
+        ${results_spectrogram:+--spectrogram "${results_spectrogram}" --pairs "${pairs}"} \
+        ${results_spectrogram:+--wav_scp "data/${parallel_set}/wav.scp" --convert_dir "convert_${parallel_set}"}
 fi
 
 if [ "${stage}" -le 13 ] && [ "${stop_stage}" -ge 13 ]; then

@@ -6,9 +6,12 @@
 
 The source's units (as ``transcribe`` makes them) and the Resemblyzer d-vector of the
 target-speaker audio (several ``--target-speaker`` files are averaged, as the recipe's
-speaker means) -> the model's log-mel -> Griffin-Lim, or a HiFi-GAN trained on the
-same features (``--vocoder_file``: ParallelWaveGAN's ``checkpoint-*.pkl`` or an ESPnet
-GAN-TTS ``.pth``, with its ``config.yml`` / ``config.yaml`` next to it or
+speaker means) -> the model's features -> the vocoder they take: WORLD for a model of
+the WORLD envelope (``feats_extract: world``; the source's F0, mapped to the log-F0
+mean and variance of the ``--target-speaker`` audio, and its aperiodicity), else, for
+a log-mel model, Griffin-Lim, or a HiFi-GAN trained on the same features
+(``--vocoder_file``: ParallelWaveGAN's ``checkpoint-*.pkl`` or an ESPnet GAN-TTS
+``.pth``, with its ``config.yml`` / ``config.yaml`` next to it or
 ``--vocoder_config``; see :func:`espnet2_ext.vc.vocoder.load_hifigan`) -> ``--out``
 (16 kHz mono, 16-bit; the format follows the extension: .wav, .flac, ...). Any format
 libsndfile reads, any sample rate and channel count in. See
@@ -66,7 +69,7 @@ def get_parser() -> argparse.ArgumentParser:
         dest="griffin_lim_iters",
         type=int,
         default=32,
-        help="Griffin-Lim iterations",
+        help="Griffin-Lim iterations (log-mel models without --vocoder_file)",
     )
     p.add_argument(
         "--vocoder_file",

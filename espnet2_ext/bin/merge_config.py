@@ -2,7 +2,10 @@
 """Merge YAML configs: shared defaults, then per-corpus overrides, then generated ones.
 
 Later files win; mappings merge key by key (so a recipe's ``conf/`` holds only what
-differs), lists and scalars are replaced. ``--set key.sub=value`` edits come last.
+differs), lists and scalars are replaced. A mapping with the key ``_replace_: true``
+replaces the one before it as a whole instead (the key itself is dropped): e.g. a
+recipe's ``feats_extract: world`` with ``feats_extract_conf: {_replace_: true, ...}``,
+whose settings are not the shared fbank's. ``--set key.sub=value`` edits come last.
 A file may hold its keys under a top-level section (e.g. the calibration output keeps
 ``frontend_conf:``); ``--nest`` puts a whole file under one such section. ``--get key``
 prints one value of the merged config (JSON) instead of writing it, for shell scripts.
@@ -21,14 +24,33 @@ import sys
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
+
+REPLACE = "_replace_"
+
+
+def _drop_replaced(merged: DictConfig, new: DictConfig) -> None:
+    """Remove from ``merged`` every mapping that ``new`` replaces (one marked
+    ``_replace_: true``, at any depth) and the marker from ``new``."""
+    for key in list(new.keys()):
+        value = new[key]
+        if not isinstance(value, DictConfig):
+            continue
+        if value.get(REPLACE, False) is True:
+            del value[REPLACE]
+            if key in merged:
+                del merged[key]
+        elif key in merged and isinstance(merged[key], DictConfig):
+            _drop_replaced(merged[key], value)
+        else:  # nothing to replace below: only strip the markers
+            _drop_replaced(OmegaConf.create({}), value)
 
 
 def merge(
     paths: Sequence[Path], sets: Sequence[str] = (), drop: Sequence[str] = ()
 ) -> dict:
     """Merge YAML files in order and apply dotted ``key=value`` edits."""
-    confs = []
+    merged = OmegaConf.create({})
     for p in paths:
         if not Path(p).is_file():
             raise FileNotFoundError(f"config not found: {p}")
@@ -38,8 +60,8 @@ def merge(
         for key in drop:
             if key in c:
                 del c[key]
-        confs.append(c)
-    merged = OmegaConf.merge(*confs) if confs else OmegaConf.create({})
+        _drop_replaced(merged, c)
+        merged = OmegaConf.merge(merged, c)
     if sets:
         merged = OmegaConf.merge(merged, OmegaConf.from_dotlist(list(sets)))
     return OmegaConf.to_container(merged, resolve=True)

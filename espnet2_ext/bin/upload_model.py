@@ -419,6 +419,20 @@ def vc_model_card(
     dec_keys = ["num_blocks", "attention_heads", "linear_units", "cnn_module_kernel"]
     fbank = cfg.get("feats_extract_conf") or {}
     fbank_keys = ["fs", "n_fft", "hop_length", "n_mels", "fmin", "fmax"]
+    world = cfg.get("feats_extract") == "world"
+    if world:
+        fbank_keys = ["fs", "hop_length", "frame_period", "num_coded"]
+        feats_desc = f"coded WORLD spectral envelope ({_fmt(fbank, fbank_keys)})"
+        voc_desc = (
+            "WORLD with the source's F0 (mapped to the target speaker's log-F0 mean "
+            "and variance) and aperiodicity"
+        )
+    else:
+        feats_desc = f"{cfg.get('feats_extract')} log-mel ({_fmt(fbank, fbank_keys)})"
+        voc_desc = (
+            "Griffin-Lim (32 iterations) by default; a HiFi-GAN trained on these "
+            "features with `--vocoder_file` (ParallelWaveGAN or ESPnet checkpoint)"
+        )
     normalize = cfg.get("normalize")
     spk = tconf.get("spk_embed_dim")
     if spk:
@@ -430,8 +444,9 @@ def vc_model_card(
     rows += [
         (
             "task",
-            "voice conversion: discrete units + target-speaker d-vector -> log-mel "
-            f"(ESPnet TTS task, `tts: {cfg.get('tts')}`)",
+            "voice conversion: discrete units + target-speaker d-vector -> "
+            + ("WORLD envelope" if world else "log-mel")
+            + f" (ESPnet TTS task, `tts: {cfg.get('tts')}`)",
         ),
     ]
     rows += _units_rows(units, lm, front_desc)
@@ -448,15 +463,10 @@ def vc_model_card(
         ),
         (
             "features",
-            f"{cfg.get('feats_extract')} log-mel ({_fmt(fbank, fbank_keys)}), one "
-            "frame per unit"
+            f"{feats_desc}, one frame per unit"
             + (f"; normalize: {normalize}" if normalize else "; not normalised"),
         ),
-        (
-            "vocoder",
-            "Griffin-Lim (32 iterations) by default; a HiFi-GAN trained on these "
-            "features with `--vocoder_file` (ParallelWaveGAN or ESPnet checkpoint)",
-        ),
+        ("vocoder", voc_desc),
         ("source vocabulary", f"{n_tok} unit tokens"),
         (
             "parameters (w/o the frozen unit LM)",

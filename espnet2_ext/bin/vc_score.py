@@ -7,8 +7,11 @@ A system is a waveform per pair ``<pair-id> <source-utt> <target-utt>``:
 * ``ref_target``: the target speaker's real reading of the sentence (ground truth;
   its similarity to the target is 1 and its MCD 0 by construction, its WERs and
   DNSMOS are those of real speech);
-* ``ref_resynth``: Griffin-Lim of the target reading's own log-mel (the VC model's
-  fbank, the same vocoder): what a perfect mel predictor would give, the MCD floor;
+* ``ref_resynth``: the target reading through the VC model's features and vocoder:
+  Griffin-Lim of its own log-mel (``--resynth griffin_lim``, the fbank of log-mel
+  models) or WORLD of its own coded envelope with its own F0 and aperiodicity
+  (``--resynth world``, models of ``feats_extract: world``): what a perfect predictor
+  would give, the MCD floor;
 * ``ref_source``: the source utterance passed through unchanged (no conversion):
   the intelligibility ceiling and the similarity to the source's voice.
 
@@ -78,6 +81,18 @@ def get_parser() -> argparse.ArgumentParser:
         help="score this many pairs, evenly spread over the list (0: all); the "
         "others count as skipped",
     )
+    p.add_argument(
+        "--resynth",
+        default="griffin_lim",
+        choices=("griffin_lim", "world"),
+        help="ref_resynth: the vocoder (and features) of the VC models scored",
+    )
+    p.add_argument(
+        "--resynth_conf",
+        default=None,
+        help="--resynth world: the models' feats_extract_conf as JSON (default: "
+        "espnet2_ext.vc.world.WORLD_DEFAULTS)",
+    )
     p.add_argument("--out", required=True)
     return p
 
@@ -108,7 +123,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         return cache[entry]
 
     resynth: Optional[Callable[[np.ndarray], np.ndarray]] = None
-    if args.system == "ref_resynth":
+    if args.system == "ref_resynth" and args.resynth == "world":
+        from espnet2_ext.vc.world import WORLD_DEFAULTS, WorldVocoder
+
+        conf = json.loads(args.resynth_conf) if args.resynth_conf else {}
+        world = WorldVocoder.from_feats_extract_conf(dict(WORLD_DEFAULTS, **conf))
+
+        def _world_resynth(x: np.ndarray) -> np.ndarray:
+            ana = world.analyse_source(x)
+            return world(ana["coded_sp"], ana, length=x.shape[0]).numpy()
+
+        resynth = _world_resynth
+    elif args.system == "ref_resynth":
         import torch
 
         from espnet2_ext.compat import LogMelFbank

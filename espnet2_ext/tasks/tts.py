@@ -1,9 +1,11 @@
 """Registration of the unit-to-mel VC model in ESPnet's TTS task.
 
 Importing this module adds ``unit_vc`` (:class:`~espnet2_ext.vc.unit_vc.UnitVC`) to the
-TTS task's ``tts_choices``, so that ``--tts unit_vc`` parses, ``TTSTask.build_model``
-builds it and ``TTSTask.build_model_from_file`` (ESPnet's ``Text2Speech``) rebuilds it
-from a saved ``config.yaml``. The class-choice registry is read when the parser is made
+TTS task's ``tts_choices`` and ``world`` (:class:`~espnet2_ext.vc.world.WorldFeats`, the
+coded WORLD spectral envelope) to its ``feats_extract`` choices, so that ``--tts
+unit_vc`` parses, ``TTSTask.build_model`` builds it and
+``TTSTask.build_model_from_file`` (ESPnet's ``Text2Speech``) rebuilds it from a saved
+``config.yaml``. The class-choice registry is read when the parser is made
 and when a model is built, so adding to it before either is enough.
 
 :class:`UnitVCTTSTask` is ESPnet's TTS task unchanged except that the ``entropy``
@@ -16,12 +18,16 @@ after building the model: the experiment stays portable, and plain ``TTSTask`` (
 
 import argparse
 
-from espnet2_ext.compat import TTSTask, tts_choices
+from espnet2_ext.compat import TTSTask, tts_choices, tts_feats_extractor_choices
 from espnet2_ext.vc.unit_vc import UnitVC
+from espnet2_ext.vc.world import WorldFeats
 
 OUR_TTS = {"unit_vc": UnitVC}
 for _name, _cls in OUR_TTS.items():
     tts_choices.classes[_name] = _cls
+OUR_FEATS = {"world": WorldFeats}
+for _name, _cls in OUR_FEATS.items():
+    tts_feats_extractor_choices.classes[_name] = _cls
 
 
 class UnitVCTTSTask(TTSTask):

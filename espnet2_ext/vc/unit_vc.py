@@ -3,7 +3,9 @@
 The "text" of the TTS task is the sequence of 50 Hz unit ids (the task's token list is
 the unit token list, ``--token_type word``); the target "speech" is the waveform, from
 which the task's ``feats_extract: fbank`` (fs 16000, hop 320) computes the 80-bin
-log-mel, so that one unit is one mel frame::
+log-mel, so that one unit is one mel frame (with ``feats_extract: world``,
+:class:`espnet2_ext.vc.world.WorldFeats`, the target is the coded WORLD spectral
+envelope on the same 20 ms frame grid instead, and "mel" below stands for it)::
 
     unit ids (B, T)
       -> frontend: dense | dedup | fixed_pool | entropy  -> segments (B, S, D)
@@ -191,6 +193,14 @@ class UnitVC(AbsTTS):
             256); None: none. It is L2-normalised, then projected and added
             (``add``) or concatenated and projected (``concat``).
         spk_embed_integration_type: ``add`` | ``concat``.
+        condition_norm: put the speaker on the content's scale: a LayerNorm over the
+            frontend's output (every frontend alike) and, for ``add``, a LayerNorm
+            over the projected d-vector, so that both have norm about sqrt(adim);
+            for ``concat`` the unit d-vector is scaled by sqrt(D) before the
+            projection. Without it, ESPnet's dense embedding (scaled by sqrt(D),
+            plus positional encoding) has norm ~128 against ~0.6 for the projected
+            d-vector, and the compressing frontends (ending in a LayerNorm) ~11.
+            False keeps models trained before the option loadable.
         target_offset: leading mel frames dropped from the target (see the module
             docstring: 1 pairs unit t with ESPnet fbank frame t + 1).
         max_length_mismatch: largest tolerated |mel frames (after the offset) -
@@ -212,6 +222,7 @@ class UnitVC(AbsTTS):
         langs: Optional[int] = None,
         spk_embed_dim: Optional[int] = None,
         spk_embed_integration_type: str = "add",
+        condition_norm: bool = False,
         target_offset: int = 1,
         max_length_mismatch: Optional[int] = 4,
         l1_weight: float = 1.0,
@@ -252,10 +263,15 @@ class UnitVC(AbsTTS):
             self.lid_emb = torch.nn.Embedding(langs, D)
         self.spk_embed_dim = None
         self.spk_embed_integration_type = spk_embed_integration_type
+        self.condition_norm = condition_norm
+        self.content_norm = torch.nn.LayerNorm(D) if condition_norm else None
+        self.spk_norm = None
         if spk_embed_dim is not None and spk_embed_dim > 0:
             self.spk_embed_dim = spk_embed_dim
             concat = spk_embed_integration_type == "concat"
             self.spk_proj = torch.nn.Linear(spk_embed_dim + (D if concat else 0), D)
+            if condition_norm and not concat:
+                self.spk_norm = torch.nn.LayerNorm(D)
 
         conf = dict(_DECODER_DEFAULTS, output_size=adim)
         if decoder == "conformer":
@@ -300,6 +316,29 @@ class UnitVC(AbsTTS):
             x = F.pad(x, (0, 0, 0, S - x.size(1)))
         return x, durations
 
+    def _unit_spembs(self, spembs: Optional[torch.Tensor], B: int) -> torch.Tensor:
+        """(B, spk_embed_dim) L2-normalised d-vectors (errors if missing/wrong)."""
+        if spembs is None:
+            raise ValueError(
+                f"this model needs spembs (B, {self.spk_embed_dim}): a speaker "
+                "embedding (d-vector) per utterance"
+            )
+        spembs = spembs.reshape(B, -1).to(self.spk_proj.weight.dtype)
+        if spembs.size(1) != self.spk_embed_dim:
+            raise ValueError(
+                f"spembs has {spembs.size(1)} dims, the model {self.spk_embed_dim}"
+            )
+        return F.normalize(spembs, dim=-1)
+
+    def speaker_vector(self, spembs: torch.Tensor) -> torch.Tensor:
+        """What ``add`` conditioning adds to every content vector: (B, D) from
+        (B, spk_embed_dim) d-vectors (projected, and layer-normalised with
+        ``condition_norm``)."""
+        if self.spk_embed_dim is None or self.spk_embed_integration_type != "add":
+            raise ValueError("speaker_vector: the model adds no d-vector")
+        v = self.spk_proj(self._unit_spembs(spembs, spembs.size(0)))
+        return v if self.spk_norm is None else self.spk_norm(v)
+
     def _condition(
         self,
         x: torch.Tensor,
@@ -307,24 +346,19 @@ class UnitVC(AbsTTS):
         sids: Optional[torch.Tensor],
         lids: Optional[torch.Tensor],
     ) -> torch.Tensor:
-        """Add the speaker (and language) conditioning to (B, S, D) vectors."""
+        """Add the speaker (and language) conditioning to (B, S, D) vectors (with
+        ``condition_norm``, to the layer-normalised vectors)."""
         B = x.size(0)
+        if self.content_norm is not None:
+            x = self.content_norm(x)
         if self.spk_embed_dim is not None:
-            if spembs is None:
-                raise ValueError(
-                    f"this model needs spembs (B, {self.spk_embed_dim}): a speaker "
-                    "embedding (d-vector) per utterance"
-                )
-            spembs = spembs.reshape(B, -1).to(x.dtype)
-            if spembs.size(1) != self.spk_embed_dim:
-                raise ValueError(
-                    f"spembs has {spembs.size(1)} dims, the model "
-                    f"{self.spk_embed_dim}"
-                )
-            e = F.normalize(spembs, dim=-1)[:, None, :].expand(-1, x.size(1), -1)
+            e = self._unit_spembs(spembs, B).to(x.dtype)
             if self.spk_embed_integration_type == "add":
-                x = x + self.spk_proj(e)
+                x = x + self.speaker_vector(e)[:, None, :]
             else:
+                if self.condition_norm:
+                    e = e * x.size(-1) ** 0.5
+                e = e[:, None, :].expand(-1, x.size(1), -1)
                 x = self.spk_proj(torch.cat([x, e], dim=-1))
         if self.spks is not None:
             if sids is None:
@@ -335,6 +369,31 @@ class UnitVC(AbsTTS):
                 raise ValueError(f"this model needs lids (language ids < {self.langs})")
             x = x + self.lid_emb(lids.reshape(B, -1)[:, 0].long())[:, None, :]
         return x
+
+    @torch.no_grad()
+    def conditioning_norms(
+        self,
+        text: torch.Tensor,
+        text_lengths: torch.Tensor,
+        spembs: torch.Tensor,
+    ) -> Dict[str, float]:
+        """Mean L2 norms at the decoder's input, for ``add`` conditioning: the
+        content vectors (after ``condition_norm``'s LayerNorm, if any) and the
+        speaker vector added to them, and their ratio speaker / content.
+
+        Args:
+            text: (B, T) unit ids; text_lengths: (B,); spembs: (B, spk_embed_dim).
+        """
+        seg, durations = self.segments(text, text_lengths)
+        if self.content_norm is not None:
+            seg = self.content_norm(seg)
+        content = seg.norm(dim=-1)[durations > 0].mean()
+        speaker = self.speaker_vector(spembs).norm(dim=-1).mean()
+        return dict(
+            content=float(content),
+            speaker=float(speaker),
+            ratio=float(speaker / content.clamp(min=1e-12)),
+        )
 
     def generate(
         self,

@@ -1,4 +1,5 @@
-"""Log-mel -> waveform for the VC model's output.
+"""Log-mel -> waveform for the VC model's output (and the choice of the vocoder:
+:func:`build_vocoder`, WORLD for a model of the WORLD envelope).
 
 The default is Griffin-Lim (no training): the log-mel of ESPnet's ``fbank``
 (``LogMelFbank``: magnitude STFT, librosa Slaney mel basis, ``log10``) is turned back
@@ -49,13 +50,16 @@ told from one trained without, and gives noise.)
 import logging
 import warnings
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple, Union
 
 import librosa
 import numpy as np
 import torch
 import yaml
 from typeguard import typechecked
+
+if TYPE_CHECKING:  # pragma: no cover
+    from espnet2_ext.vc.world import WorldVocoder
 
 EPS = 1e-10
 
@@ -683,6 +687,33 @@ def load_hifigan(
     )
 
 
+VOCODERS = ("world", "griffin_lim", "hifigan")
+
+
+def vocoder_kind(feats_extract: Optional[str], vocoder_file: Any = None) -> str:
+    """The vocoder a VC model's features take: ``world`` for ``feats_extract:
+    world`` (coded WORLD envelope), else ``hifigan`` with a checkpoint and
+    ``griffin_lim`` without (``fbank`` log-mel).
+
+    Raises:
+        ValueError: a HiFi-GAN checkpoint for a WORLD model, or features no vocoder
+            here takes.
+    """
+    if feats_extract == "world":
+        if vocoder_file is not None:
+            raise ValueError(
+                "the model predicts the WORLD envelope (feats_extract: world): it is "
+                "synthesised by WORLD, not by a HiFi-GAN checkpoint"
+            )
+        return "world"
+    if feats_extract not in (None, "fbank"):
+        raise ValueError(
+            f"feats_extract is {feats_extract!r}: the VC vocoders take ESPnet's "
+            "fbank log-mel (Griffin-Lim, HiFi-GAN) or the WORLD envelope (world)"
+        )
+    return "griffin_lim" if vocoder_file is None else "hifigan"
+
+
 def build_vocoder(
     vocoder_file: Optional[PathLike] = None,
     vocoder_config: Optional[PathLike] = None,
@@ -691,12 +722,16 @@ def build_vocoder(
     n_iter: int = 32,
     device: str = "cpu",
     trust_pickle: bool = False,
-) -> Union[GriffinLimVocoder, HiFiGANVocoder]:
-    """The VC vocoder: Griffin-Lim without a checkpoint, else HiFi-GAN.
+    feats_extract: Optional[str] = "fbank",
+) -> Union[GriffinLimVocoder, HiFiGANVocoder, "WorldVocoder"]:
+    """The VC vocoder for a model's features (:func:`vocoder_kind`): WORLD for
+    ``feats_extract: world``, else Griffin-Lim without a checkpoint, HiFi-GAN with.
 
-    Both are called the same way: ``vocoder(mel, length=None)`` with the denormalised
-    log10-mel (T, n_mels) -> (T * hop_length,) float32 waveform; ``vocoder.fs``,
-    ``vocoder.hop_length``.
+    The log-mel vocoders are called the same way: ``vocoder(mel, length=None)`` with
+    the denormalised log10-mel (T, n_mels) -> (T * hop_length,) float32 waveform;
+    ``vocoder.fs``, ``vocoder.hop_length``. The WORLD one
+    (:class:`espnet2_ext.vc.world.WorldVocoder`) also takes the source's analysis
+    (F0, aperiodicity) and the target's log-F0 statistics.
 
     Args:
         vocoder_file: a HiFi-GAN checkpoint (:func:`load_hifigan`); None:
@@ -708,7 +743,15 @@ def build_vocoder(
         n_iter: Griffin-Lim iterations.
         device: where HiFi-GAN runs (Griffin-Lim runs on the CPU).
         trust_pickle: read a HiFi-GAN checkpoint that is not plain weights.
+        feats_extract: the TTS experiment's ``feats_extract`` (``fbank`` or
+            ``world``).
     """
+    if vocoder_kind(feats_extract, vocoder_file) == "world":
+        from espnet2_ext.vc.world import WorldVocoder
+
+        if vocoder_config is not None:
+            raise ValueError("vocoder_config given for a WORLD model")
+        return WorldVocoder.from_feats_extract_conf(feats_extract_conf or {})
     if vocoder_file is None:
         if vocoder_config is not None:
             raise ValueError("vocoder_config given without vocoder_file")

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Where a unit-to-mel VC model's mel goes wrong: reconstruction probes.
 
-Each held-out target reading of ``data/<set>`` (the targets of ``data/<set>/pairs``)
-is converted to its own voice: its own units and its own d-vector, so that the real
-mel of the same utterance is the right answer. Then, on those utterances:
+Each held-out target reading of ``data/<set>`` (the targets of ``data/<set>/pairs``;
+with ``--targets all`` the first utterances of ``data/<set>``, e.g. ``--set dev``: the
+training voices, issue 25 check 1c) is converted to its own voice: its own units and
+its own d-vector, so that the real mel of the same utterance is the right answer.
+Then, on those utterances:
 
 * the L1 between predicted and real log10-mel, the ratio of their per-bin standard
   deviations over time (over-smoothing in the global-variance sense), of their mean
@@ -19,6 +21,9 @@ mel of the same utterance is the right answer. Then, on those utterances:
 Run from egs2/mini_synth/vc after ``./run.sh`` (stage 13 packs the model)::
 
     python local/mel_probe.py --model exp/vc_dense/packed.zip --num_utts 12
+    python local/mel_probe.py --model exp/vc_dense/packed.zip --set dev --targets all
+
+A log-mel model only (Griffin-Lim); ``local/vc_checks.py`` has the other checks.
 """
 
 import argparse
@@ -102,6 +107,12 @@ def main(argv: List[str] = None) -> int:
     p.add_argument("--set", default="parallel", help="data/<set> with pairs and text")
     p.add_argument("--wav_scp", default=None, help="default dump/wav16k/<set>/wav.scp")
     p.add_argument("--num_utts", type=int, default=12)
+    p.add_argument(
+        "--targets",
+        default="pairs",
+        choices=("pairs", "all"),
+        help="pairs: the targets of data/<set>/pairs; all: data/<set>'s utterances",
+    )
     p.add_argument("--envelope_bins", type=int, default=5)
     p.add_argument("--unpack_dir", default=None)
     p.add_argument("--out", default=None, help="write the results as JSON here")
@@ -114,8 +125,11 @@ def main(argv: List[str] = None) -> int:
 
     wavs = dict(read_scp(args.wav_scp or f"dump/wav16k/{args.set}/wav.scp"))
     texts = dict(read_scp(f"data/{args.set}/text"))
-    with open(f"data/{args.set}/pairs", encoding="utf-8") as f:
-        targets = sorted({line.split()[2] for line in f if line.strip()})
+    if args.targets == "pairs":
+        with open(f"data/{args.set}/pairs", encoding="utf-8") as f:
+            targets = sorted({line.split()[2] for line in f if line.strip()})
+    else:
+        targets = sorted(texts)
     missing = [u for u in targets if u not in wavs or u not in texts]
     if missing:
         logging.error(
@@ -126,6 +140,11 @@ def main(argv: List[str] = None) -> int:
     conv = VoiceConverter(
         model=args.model, unpack_dir=args.unpack_dir, trust_pickle=True
     )
+    if conv.vocoder_kind != "griffin_lim":
+        logging.error(
+            "a log-mel model with Griffin-Lim only, not %s", conv.vocoder_kind
+        )
+        return 1
     asr = metrics.WhisperASR()
 
     variants: Dict[str, List[torch.Tensor]] = {k: [] for k in VARIANTS}
@@ -151,6 +170,8 @@ def main(argv: List[str] = None) -> int:
 
     result = dict(
         model=args.model,
+        set=args.set,
+        targets=args.targets,
         utterances=len(targets),
         envelope_bins=args.envelope_bins,
         envelope_over="mel bins",  # the files before this key: over frames (a bug)

@@ -9,7 +9,7 @@
 # phone oracle (segments at espeak-ng's true phone boundaries, 12.18/s; --oracle_cmd
 # aligns every split and writes dump/oracle/phone/starts) against fixed pooling at that
 # rate (pool 4.105), segment durations + position scale (dur)
-# and a +-4-unit context layer over the utterance (ctx, with dur), the last two also for
+# and a +-4-unit context layer over the utterance (ctx, alone), the last two also for
 # fixed pooling, and starts moved to the first frame of their unit run (snap).
 # All into the same encoder-decoder with the same budget (conf/benchmark/: the demo's
 # 8 epochs; dedup + BPE with 1,000 pieces over the K=500 deduplicated units:

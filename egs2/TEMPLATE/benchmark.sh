@@ -241,7 +241,7 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
         python -m espnet2_ext.bin.boundary_eval --units "${dumpdir}/units/${dtest}/units" \
             --lm_train_config "${expdir}/unit_lm/config.yaml" --lm_file "${expdir}/unit_lm/valid.loss.ave.pth" \
             --word_ctm "${ctms}/word.ctm" --phone_ctm "${ctms}/phone.ctm" \
-            --feature "$(python -m espnet2_ext.bin.merge_config "${expdir}/kmeans/units.yaml" --get feature)" \
+            --feature "$(python -c "import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))['feature'])" "${expdir}/kmeans/units.yaml")" \
             --target_rates "${boundary_rates:-${target_rates}}" --out "${outdir}/boundaries"
     else
         log "no ${ctms}/word.ctm and phone.ctm (and no --align_cmd): skipping the boundary evaluation"

@@ -94,6 +94,11 @@ def main(argv=None) -> int:
     rows = []
     for spec in args.exp:
         name, _, exp = spec.partition("=")
+        if not (Path(exp) / "config.yaml").is_file():
+            logger.warning(
+                "%s: no %s/config.yaml (not trained yet); skipped", name, exp
+            )
+            continue
         conf = yaml.safe_load((Path(exp) / "config.yaml").read_text())
         kind = conf.get("frontend")
         if kind not in ("entropy_compress", "fixed_pool", "oracle_pool"):

@@ -127,3 +127,44 @@ def test_missing_lm_window_names_the_option(tmp_path, lm_files, caplog):
     )
     assert rc == 1
     assert "--lm_window, or lm_window under frontend_conf" in caplog.text
+
+
+def test_calibration_of_a_deduplicated_units_lm_counts_run_starts(
+    tmp_path, lm_files, token_list
+):
+    """lm_dedup: the entropy of the deduplicated units, starts on run starts, as the
+    frontend makes them; the calibration file says so (merged last into training)."""
+    units = random_units(30, 100, len(token_list), seed=9)
+    units[:, 1::2] = units[:, 0::2]
+    lines = [
+        f"utt{i:03d} " + " ".join(token_list[int(u)] for u in units[i, : 50 + i])
+        for i in range(30)
+    ]
+    (tmp_path / "units").write_text("\n".join(lines) + "\n")
+    (tmp_path / "fe.yaml").write_text(
+        yaml.safe_dump({"frontend_conf": {"lm_dedup": True, "max_len": None}})
+    )
+    out = tmp_path / "calib.yaml"
+    args = ["--lm_train_config", str(lm_files[0]), "--lm_file", str(lm_files[1])]
+    args += ["--units", str(tmp_path / "units"), "--target_rate", "12"]
+    args += ["--lm_window", "32", "--lm_overlap", "8", "--out", str(out)]
+    assert main(args + ["--frontend_config", str(tmp_path / "fe.yaml")]) == 0
+    conf = yaml.safe_load(out.read_text())["frontend_conf"]
+    assert conf["lm_dedup"] is True
+    lm = UnitLM.from_files(*lm_files, window=32, overlap=8)
+    seqs = [units[i, : 50 + i] for i in range(30)]
+    x, lengths = pad_entropies(seqs)
+    h = lm.run_entropy(x.long(), lengths)
+    seg = segment(
+        h,
+        lengths,
+        threshold=conf["threshold"],
+        max_len=None,  # max_len splits in frames, anywhere: none here
+        warn=False,
+        units=x.long(),
+        snap_to_unit_start=True,
+    )
+    rate = float(seg.counts.sum()) / (float(lengths.sum()) / 50)
+    assert abs(rate - 12) / 12 < 0.05
+    # every start is a run start (the units come in pairs: even positions)
+    assert not bool(seg.starts[:, 1::2].any())

@@ -25,3 +25,14 @@ def test_dedup_frontend_registered_and_shapes():
     x = torch.tensor([[9, 2, 2, 2, 3, 3, 2], [9, 4, 4, 9, 9, 9, 9]])
     y, ylen = fe(x, torch.tensor([7, 3]))
     assert ylen.tolist() == [4, 2] and y.shape == (2, 4, 8)
+
+
+def test_dedup_runs_index_each_position_into_the_deduplicated_sequence():
+    ids = torch.tensor([[5, 5, 7, 7, 7, 5, 9, 0], [3, 3, 3, 0, 0, 0, 0, 0]])
+    lengths = torch.tensor([7, 3])
+    out, n, run = dedup(ids, lengths, return_runs=True)
+    assert n.tolist() == [4, 1]
+    assert out[0].tolist() == [5, 7, 5, 9] and out[1, :1].tolist() == [3]
+    assert run.tolist() == [[0, 0, 1, 1, 1, 2, 3, 0], [0, 0, 0, 0, 0, 0, 0, 0]]
+    # the run index gathers each position's own id back
+    assert bool((torch.gather(out, 1, run)[:, :7][0] == ids[0, :7]).all())

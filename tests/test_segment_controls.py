@@ -93,3 +93,54 @@ def test_oracle_pool_segments_start_at_the_given_positions(tmp_path, token_list)
     other = random_units(1, 12, V, seed=99)
     with pytest.raises(ValueError, match="in none of units_files"):
         fe(torch.cat([torch.full((1, 1), sos), other], 1), torch.tensor([13]))
+
+
+def _runs(units, n):
+    """Per-utterance reference: the positions where a new run of equal units begins."""
+    seq = units[:n].tolist()
+    return {t for t in range(n) if t == 0 or seq[t] != seq[t - 1]}
+
+
+def test_run_entropy_scores_the_deduplicated_units(unit_lm, token_list):
+    V = len(token_list)
+    units = random_units(3, 30, V, seed=4)
+    units[:, 1::2] = units[:, 0::2]  # every unit at least twice: runs of 2 or more
+    lengths = torch.tensor([30, 17, 1])
+    h = unit_lm.run_entropy(units, lengths)
+    for b in range(3):
+        n = int(lengths[b])
+        seq = units[b, :n].tolist()
+        runs = sorted(_runs(units[b], n))
+        ded = torch.tensor([[seq[t] for t in runs]])
+        ref = unit_lm.entropy(ded, torch.tensor([len(runs)]))[0]
+        for r, t in enumerate(runs):  # every frame of a run carries the run's entropy
+            end = runs[r + 1] if r + 1 < len(runs) else n
+            assert torch.allclose(h[b, t:end], ref[r].expand(end - t), atol=1e-5)
+        assert bool((h[b, n:] == 0).all())
+
+
+def test_entropy_frontend_over_deduplicated_units_cuts_at_run_starts(
+    lm_files, token_list
+):
+    V = len(token_list)
+    conf = dict(SMALL, threshold=2.0, max_len=None, lm_window=16, lm_overlap=6)
+    fe = EntropyCompressFrontend(
+        V, *lm_files, token_list=token_list, lm_dedup=True, **conf
+    ).eval()
+    units = random_units(3, 40, V, seed=5)
+    units[:, 1::2] = units[:, 0::2]
+    units[0, 10:20] = units[0, 10]  # one long run
+    lengths = torch.tensor([40, 25, 9])
+    h, seg = fe.segment(units, lengths)
+    hd = fe.unit_lm.run_entropy(units, lengths)
+    assert torch.equal(h, hd)
+    for b in range(3):
+        n = int(lengths[b])
+        starts = set(torch.nonzero(seg.starts[b, :n]).flatten().tolist())
+        runs = _runs(units[b], n)
+        # a start is the first frame of a run, at every run whose entropy passes
+        assert starts <= runs
+        assert starts == {0} | {t for t in runs if float(hd[b, t]) > 2.0}
+    with torch.no_grad():
+        out, out_len = fe(units, lengths)
+    assert out_len.tolist() == seg.counts.tolist()

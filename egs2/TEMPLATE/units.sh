@@ -6,7 +6,8 @@
 #   stage 3: k-means on a random subset of the training features
 #   stage 4: unit dumps for every set (Kaldi-style text: utt u u u ...)
 #   stage 5: unit token list (ESPnet order: by frequency) and shape files
-#   stage 6: unit LM training (espnet2.bin.lm_train)
+#   stage 6: unit LM training (espnet2.bin.lm_train); with --dedup_unit_lm true also an
+#            LM on the units with consecutive repeats removed (<expdir>/unit_lm_dedup)
 #   stage 7: entropy threshold calibration to the target rates
 #
 # Recipes call it from their run.sh; every option below can be given as --name value.
@@ -31,6 +32,8 @@ km_seed=0
 km_args=""                # extra args for espnet2_ext.bin.learn_kmeans (e.g. "--n_init 3 --max_iter 20")
 unit_lm_config=conf/unit_lm.yaml   # recipe override, merged over <repo>/conf/unit_lm.yaml
 unit_lm_args=""           # extra args for espnet2.bin.lm_train
+dedup_unit_lm=false       # also train the unit LM on deduplicated units (GSLM's input), for
+                          # variants whose frontend_conf says lm_dedup: true
 entropy_variants=""       # also calibrate conf/frontend/entropy_<v>.yaml -> calib/<v>_rate<R>.yaml
 target_rates="25 15 8"    # segments per second
 # The boundary rule and the LM scoring options (rule, rel_threshold, max_len, min_len,
@@ -60,6 +63,7 @@ unitdir=${dumpdir}/units
 km=${expdir}/kmeans/km_${feature}_${n_clusters}.npy   # plain centroid array (no pickle)
 token_list=${dumpdir}/token_list/units/tokens.txt
 lm_exp=${expdir}/unit_lm
+lm_dedup_exp=${expdir}/unit_lm_dedup
 
 if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
     stage_banner 1 "data preparation: local/data.sh ${local_data_opts}"
@@ -141,38 +145,58 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
     log "token list: $(wc -l < "${token_list}") entries"
 fi
 
-if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
-    stage_banner 6 "unit LM (${unit_lm_config}) -> ${lm_exp}"
-    mkdir -p "${lm_exp}"
+# train_unit_lm EXPDIR SUFFIX: the unit LM on ${unitdir}/<set>/units${SUFFIX}
+train_unit_lm() {
+    local exp=$1 sfx=$2 n
+    mkdir -p "${exp}"
     # shared default, then the recipe's override: the merged file is the one used
     lm_confs=("${REPO}/conf/unit_lm.yaml")
     [ -f "${unit_lm_config}" ] && lm_confs+=("${unit_lm_config}")
-    ${python} -m espnet2_ext.bin.merge_config "${lm_confs[@]}" --out "${lm_exp}/train.yaml"
+    ${python} -m espnet2_ext.bin.merge_config "${lm_confs[@]}" --out "${exp}/train.yaml"
     # a rerun resumes (or finds the training done): keep the earlier log as train.log.<n>
-    if [ -f "${lm_exp}/train.log" ]; then
+    if [ -f "${exp}/train.log" ]; then
         n=1
-        while [ -f "${lm_exp}/train.log.${n}" ]; do n=$((n + 1)); done
-        mv "${lm_exp}/train.log" "${lm_exp}/train.log.${n}"
+        while [ -f "${exp}/train.log.${n}" ]; do n=$((n + 1)); done
+        mv "${exp}/train.log" "${exp}/train.log.${n}"
     fi
     # shellcheck disable=SC2086
-    ${cuda_cmd} --gpu "${ngpu}" "${lm_exp}/train.log" \
-        ${python} -m espnet2.bin.lm_train --config "${lm_exp}/train.yaml" --ngpu "${ngpu}" --resume true \
+    ${cuda_cmd} --gpu "${ngpu}" "${exp}/train.log" \
+        ${python} -m espnet2.bin.lm_train --config "${exp}/train.yaml" --ngpu "${ngpu}" --resume true \
             --multiprocessing_distributed true \
-            --token_list "${token_list}" --token_type word --output_dir "${lm_exp}" \
-            --train_data_path_and_name_and_type "${unitdir}/${train_set}/units,text,text" \
-            --valid_data_path_and_name_and_type "${unitdir}/${valid_set}/units,text,text" \
-            --train_shape_file "${unitdir}/${train_set}/units_shape" \
-            --valid_shape_file "${unitdir}/${valid_set}/units_shape" \
+            --token_list "${token_list}" --token_type word --output_dir "${exp}" \
+            --train_data_path_and_name_and_type "${unitdir}/${train_set}/units${sfx},text,text" \
+            --valid_data_path_and_name_and_type "${unitdir}/${valid_set}/units${sfx},text,text" \
+            --train_shape_file "${unitdir}/${train_set}/units${sfx}_shape" \
+            --valid_shape_file "${unitdir}/${valid_set}/units${sfx}_shape" \
             --fold_length 500 --use_tensorboard false --use_matplotlib false ${unit_lm_args}
+}
+
+if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
+    stage_banner 6 "unit LM (${unit_lm_config}) -> ${lm_exp}${dedup_unit_lm/#true/ and ${lm_dedup_exp}}"
+    train_unit_lm "${lm_exp}" ""
+    if [ "${dedup_unit_lm}" = true ]; then
+        for dset in ${train_set} ${valid_set}; do
+            awk '{ printf "%s", $1; p = ""; for (i = 2; i <= NF; i++) if ($i != p) { printf " %s", $i; p = $i } print "" }' \
+                "${unitdir}/${dset}/units" > "${unitdir}/${dset}/units_dedup"
+            awk '{ print $1, NF - 1 }' "${unitdir}/${dset}/units_dedup" > "${unitdir}/${dset}/units_dedup_shape"
+        done
+        log "deduplicated ${train_set}: $(awk '{ n += NF - 1 } END { print n }' "${unitdir}/${train_set}/units_dedup") units of $(awk '{ n += NF - 1 } END { print n }' "${unitdir}/${train_set}/units")"
+        train_unit_lm "${lm_dedup_exp}" "_dedup"
+    fi
 fi
 
 # calibrate NAME RATE FRONTEND_CONFIG: calib/NAME.yaml, kept while its stamp (the frontend
 # config, the LM, the training units, the rate, the options) is unchanged. Returns 3 when
 # the rule cannot give RATE on this data (calibrate_threshold's exit status for that).
+# A frontend config with lm_dedup: true is calibrated with the deduplicated units' LM.
 calibrate() {
-    local name=$1 rate=$2 fconf=$3 stamp rc=0
+    local name=$1 rate=$2 fconf=$3 stamp rc=0 lm=${lm_exp}
     local out=${lm_exp}/calib/${name}.yaml
-    stamp=$(calib_stamp "${fconf}" "${rate}")
+    if [ "$(${python} -m espnet2_ext.bin.merge_config "${fconf}" --get frontend_conf.lm_dedup 2>/dev/null)" = true ]; then
+        lm=${lm_dedup_exp}
+        [ -f "${lm}/valid.loss.ave.pth" ] || { log "${name}: lm_dedup needs ${lm} (run stage 6 with --dedup_unit_lm true)"; exit 1; }
+    fi
+    stamp=$(calib_stamp "${fconf}" "${rate}" "${lm}")
     if [ "${force}" != true ] && [ -f "${out}" ] && [ "$(cat "${out%.yaml}.stamp" 2>/dev/null)" = "${stamp}" ]; then
         log "${name}: calibrated before with the same inputs: kept"
         return 0
@@ -180,7 +204,7 @@ calibrate() {
     rm -f "${out}" "${out%.yaml}.stamp"
     ${train_cmd} "${lm_exp}/calib/${name}.log" \
         ${python} -m espnet2_ext.bin.calibrate_threshold \
-            --lm_train_config "${lm_exp}/config.yaml" --lm_file "${lm_exp}/valid.loss.ave.pth" \
+            --lm_train_config "${lm}/config.yaml" --lm_file "${lm}/valid.loss.ave.pth" \
             --units "${unitdir}/${train_set}/units" --target_rate "${rate}" --unit_rate "${unit_rate}" \
             --max_utts "${calib_max_utts}" --out "${out}" --frontend_config "${fconf}" || rc=$?
     if [ "${rc}" -ne 0 ]; then
@@ -190,9 +214,9 @@ calibrate() {
     echo "${stamp}" > "${out%.yaml}.stamp"
     log "${name}: $(grep -E 'threshold|achieved_rate' "${out}" | tr -s ' ' | paste -sd' ')"
 }
-calib_stamp() {  # FRONTEND_CONFIG RATE: what a calibration depends on
+calib_stamp() {  # FRONTEND_CONFIG RATE LM_EXP: what a calibration depends on
     {
-        cat "$1" "${lm_exp}/valid.loss.ave.pth" "${unitdir}/${train_set}/units" | sha256sum
+        cat "$1" "$3/valid.loss.ave.pth" "${unitdir}/${train_set}/units" | sha256sum
         echo "$2 ${unit_rate} ${calib_max_utts}"
     } | sha256sum | cut -c1-16
 }

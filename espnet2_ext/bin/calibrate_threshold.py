@@ -73,6 +73,8 @@ DEFAULTS = {
     "lm_window": None,
     "lm_overlap": None,
     "lm_dtype": "float32",
+    "snap_to_unit_start": False,
+    "lm_dedup": False,
 }
 # lm_window None: the LM's longest training sequence (UnitLM.from_files); the number is
 # written into the calibration file
@@ -152,6 +154,17 @@ def get_parser() -> argparse.ArgumentParser:
         choices=["float32", "bfloat16"],
         help=f"default {DEFAULTS['lm_dtype']}",
     )
+    for key, what in (
+        ("snap_to_unit_start", "starts moved to the first frame of their unit run"),
+        ("lm_dedup", "the LM scores deduplicated units (implies snap_to_unit_start)"),
+    ):
+        p.add_argument(
+            f"--{key}",
+            type=lambda v: {"true": True, "false": False}[v.lower()],
+            default=None,
+            metavar="{true,false}",
+            help=f"{what}; default {str(DEFAULTS[key]).lower()}",
+        )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--out", required=True, type=Path, help="YAML with frontend_conf keys"
@@ -208,12 +221,17 @@ def main(argv=None) -> int:
     logger.info("scoring %d of %d utterances with the unit LM", len(keys), len(units))
     ents = []
     keys.sort(key=lambda k: len(units[k]))  # length-sorted batches: less padding
+    # an LM over deduplicated units scores runs (UnitLM.run_entropy), and its starts
+    # fall on a run's first frame, as in the frontend
+    score = lm.run_entropy if opts["lm_dedup"] else lm.entropy
+    snap = bool(opts["snap_to_unit_start"] or opts["lm_dedup"])
     for i in range(0, len(keys), args.batch_size):
         seqs = [units[k] for k in keys[i : i + args.batch_size]]
         x, lengths = pad_entropies(seqs)
-        h = lm.entropy(x.long(), lengths)
+        h = score(x.long(), lengths)
         ents += [h[j, : int(lengths[j])] for j in range(len(seqs))]
     h, lengths = pad_entropies(ents)
+    ids = pad_entropies([units[k] for k in keys])[0].long() if snap else None
     rule = opts["rule"]
     try:
         res = calibrate_threshold(
@@ -225,6 +243,8 @@ def main(argv=None) -> int:
             rel_threshold=opts["rel_threshold"],
             max_len=opts["max_len"],
             min_len=opts["min_len"],
+            units=ids,
+            snap_to_unit_start=snap,
         )
     except CalibrationError as e:  # an unreachable rate: its own exit status
         logger.error("%s", e)
@@ -235,6 +255,9 @@ def main(argv=None) -> int:
     else:
         conf["threshold"] = round(res.threshold, 6)
         conf["rel_threshold"] = opts["rel_threshold"] if rule == "combined" else None
+    for key in ("snap_to_unit_start", "lm_dedup"):  # repeated only when set
+        if opts[key]:
+            conf[key] = True
     conf.update(
         lm_train_config=str(args.lm_train_config),
         lm_file=str(args.lm_file),

@@ -5,7 +5,7 @@ The usual first step of ESPnet's discrete-unit recipes, done on the fly and vect
 dense, dedup and compressed experiments.
 """
 
-from typing import Tuple
+from typing import Tuple, Union
 
 import torch
 from typeguard import typechecked
@@ -14,16 +14,21 @@ from espnet2_ext.compat import AbsFrontend, Embedding
 
 
 def dedup(
-    ids: torch.Tensor, lengths: torch.Tensor
-) -> Tuple[torch.Tensor, torch.Tensor]:
+    ids: torch.Tensor, lengths: torch.Tensor, return_runs: bool = False
+) -> Union[
+    Tuple[torch.Tensor, torch.Tensor], Tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+]:
     """Remove consecutive repeats from a padded batch.
 
     Args:
         ids: (B, T) token ids.
         lengths: (B,) valid lengths.
+        return_runs: also return each position's run index.
 
     Returns:
-        (B, T') ids with repeats removed (padded with 0), and (B,) new lengths.
+        (B, T') ids with repeats removed (padded with 0), (B,) new lengths, and with
+        ``return_runs`` (B, T) the index in the deduplicated sequence of the run each
+        position belongs to (0 at padding).
     """
     B, T = ids.shape
     valid = torch.arange(T, device=ids.device)[None, :] < lengths[:, None]
@@ -34,6 +39,8 @@ def dedup(
     out = ids.new_zeros(B, max(int(new_len.max()), 1))
     rows = torch.arange(B, device=ids.device)[:, None].expand(B, T)
     out[rows[keep], pos[keep]] = ids[keep]
+    if return_runs:
+        return out, new_len, pos.clamp(min=0).masked_fill(~valid, 0)
     return out, new_len
 
 

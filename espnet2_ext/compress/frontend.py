@@ -177,7 +177,12 @@ class EntropyCompressFrontend(_CompressFrontendBase):
             same at training and inference), so the cut positions are lost and only
             the length distribution stays (:func:`shuffle_segment_lengths`).
         snap_to_unit_start: move each start of the rule back to the first frame of
-            the run of equal units it falls in (``segment``); calibration ignores it.
+            the run of equal units it falls in (``segment``).
+        lm_dedup: the unit LM was trained on deduplicated units (runs of equal units
+            as one token, GSLM's input): the entropy is taken over the deduplicated
+            sequence, every frame of a run carries its run's value
+            (:meth:`UnitLM.run_entropy`), and a start falls on the run's first frame
+            (``snap_to_unit_start`` implied). ``min_len`` / ``max_len`` stay in frames.
         strip_sos: drop the ``<sos/eos>`` the MT model prepends.
         d_model, num_heads, local_layers, local_ffn, ffn, num_queries, pool,
         max_position, dropout, scale_position, duration_embed, context_layers,
@@ -217,6 +222,7 @@ class EntropyCompressFrontend(_CompressFrontendBase):
         entropy_cache_max_units: int = 0,
         shuffle_lengths: bool = False,
         snap_to_unit_start: bool = False,
+        lm_dedup: bool = False,
     ):
         check_rule(rule, threshold, rel_threshold)
         check_lengths(min_len, max_len)
@@ -262,7 +268,8 @@ class EntropyCompressFrontend(_CompressFrontendBase):
         self.rule, self.threshold, self.rel_threshold = rule, threshold, rel_threshold
         self.max_len, self.min_len = max_len, min_len
         self.shuffle_lengths = shuffle_lengths
-        self.snap_to_unit_start = snap_to_unit_start
+        self.lm_dedup = lm_dedup
+        self.snap_to_unit_start = snap_to_unit_start or lm_dedup
         self.entropy_cache = (
             EntropyCache(entropy_cache_max_units) if entropy_cache else None
         )
@@ -287,10 +294,11 @@ class EntropyCompressFrontend(_CompressFrontendBase):
                 "LM (it is not a registered submodule); train multi-GPU with DDP, "
                 "ESPnet's --multiprocessing_distributed true (what asr.sh passes)"
             )
+        score = self.unit_lm.run_entropy if self.lm_dedup else self.unit_lm.entropy
         if self.entropy_cache is not None:
-            h = self.entropy_cache.entropy(units, lengths, self.unit_lm.entropy)
+            h = self.entropy_cache.entropy(units, lengths, score)
         else:
-            h = self.unit_lm.entropy(units, lengths)
+            h = score(units, lengths)
         seg = segment(
             h,
             lengths,

@@ -80,6 +80,8 @@ def calibrate_threshold(
     min_len: int = 1,
     iters: int = 60,
     grid: int = 400,
+    units: Optional[torch.Tensor] = None,
+    snap_to_unit_start: bool = False,
 ) -> CalibrationResult:
     """Find the threshold whose average segment rate on the sample is closest to
     ``target_rate``.
@@ -106,6 +108,9 @@ def calibrate_threshold(
         unit_rate: units per second (50 for HuBERT/MFCC at 20 ms).
         iters: bisection steps (``min_len == 1``).
         grid: sweep points per pass (``min_len > 1``).
+        units: (B, T) unit ids, needed by ``snap_to_unit_start``.
+        snap_to_unit_start: count the segments as the frontend makes them, each
+            start moved to the first frame of its unit run (starts that meet merge).
 
     Returns:
         :class:`CalibrationResult`.
@@ -116,7 +121,13 @@ def calibrate_threshold(
     if target_rate <= 0:
         raise CalibrationError(f"target_rate must be > 0, got {target_rate}")
     param = "rel_threshold" if rule == "relative" else "threshold"
-    fixed = dict(rule=rule, max_len=max_len, min_len=min_len)
+    fixed = dict(
+        rule=rule,
+        max_len=max_len,
+        min_len=min_len,
+        units=units,
+        snap_to_unit_start=snap_to_unit_start,
+    )
     if rule == "combined":
         if rel_threshold is None:
             raise CalibrationError(

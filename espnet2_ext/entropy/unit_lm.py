@@ -14,6 +14,8 @@ from typing import List, Optional, Sequence, Union
 import torch
 from typeguard import typechecked
 
+from espnet2_ext.compress.dedup import dedup
+
 logger = logging.getLogger(__name__)
 
 DTYPES = ("float32", "bfloat16")
@@ -265,6 +267,25 @@ class UnitLM(torch.nn.Module):
         return torch.special.entr(torch.softmax(logits.float(), dim=-1)).sum(-1)
 
     @torch.no_grad()
+    def run_entropy(self, units: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Entropy of an LM over deduplicated units, given at every frame of a run.
+
+        For an LM trained on units with consecutive repeats removed (GSLM's and
+        textless-lib's input): the units are deduplicated, each run's first unit is
+        scored given the previous runs, and every frame of the run carries that value.
+
+        Args:
+            units: (B, T) unit ids (50 Hz, repeats included); padding is ignored.
+            lengths: (B,) valid lengths.
+
+        Returns:
+            (B, T) float entropies in nats, constant over each run; padded positions 0.
+        """
+        ids, n, run = dedup(units, lengths, return_runs=True)
+        h = self.entropy(ids, n)
+        valid = _valid_mask(lengths, units.size(1))
+        return torch.gather(h, 1, run).masked_fill(~valid, 0.0)
+
     def entropy(self, units: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Predictive entropy of each unit given its left context.
 

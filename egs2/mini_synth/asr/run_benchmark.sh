@@ -11,7 +11,9 @@
 # rate (pool 4.105), segment durations + position scale (dur)
 # and a +-4-unit context layer over the utterance (ctx, alone), the last two also for
 # fixed pooling, and starts moved to the first frame of their unit run (snap); min_len 2
-# with max_len 5 (min2max5) and min_len 2 with the context layer (min2ctx).
+# with max_len 5 (min2max5) and min_len 2 with the context layer (min2ctx); the entropy
+# of a unit LM trained on deduplicated units (dlm; exp/unit_lm_dedup), alone and with
+# min_len 2 (dlmmin2).
 # All into the same encoder-decoder with the same budget (conf/benchmark/: the demo's
 # 8 epochs; dedup + BPE with 1,000 pieces over the K=500 deduplicated units:
 # sentencepiece needs more pieces than units). Also the boundary F1 of every rule against espeak-ng's word and phone times
@@ -51,10 +53,11 @@ entropy_shuffled_15=entropy_shuffled_rate15 oracle_phone=oracle_phone fixed_pool
 entropy_dur_15=entropy_dur_rate15 fixed_pool_dur_15=fixed_pool3.333_dur entropy_min2_15=entropy_min2_rate15 \
 entropy_ctx_15=entropy_ctx_rate15 fixed_pool_ctx_15=fixed_pool3.333_ctx \
 entropy_snap_15=entropy_snap_rate15 entropy_maxlen4_15=entropy_maxlen4_rate15 \
-entropy_min2max5_15=entropy_min2max5_rate15 entropy_min2ctx_15=entropy_min2ctx_rate15" \
+entropy_min2max5_15=entropy_min2max5_rate15 entropy_min2ctx_15=entropy_min2ctx_rate15 \
+entropy_dlm_15=entropy_dlm_rate15 entropy_dlmmin2_15=entropy_dlmmin2_rate15" \
     --main entropy_15 \
     --target_rates "25 15 8" \
-    --entropy_variants "combined local maxlen4 min2 shuffled dur ctx snap min2max5 min2ctx" \
+    --entropy_variants "combined local maxlen4 min2 shuffled dur ctx snap min2max5 min2ctx dlm dlmmin2" \
     --curve_methods "dense fixed_pool_15 entropy_15" \
     --align_cmd "python ../../../local/espeak_align.py --corpus downloads/mini_synth --out data/align --splits test --nj 2" \
     --oracle_cmd "[ -s dump/oracle/phone/starts ] || { python ../../../local/espeak_align.py --corpus downloads/mini_synth \
@@ -62,7 +65,7 @@ entropy_min2max5_15=entropy_min2max5_rate15 entropy_min2ctx_15=entropy_min2ctx_r
 --feature whisper --ctm data/align/{train,dev,test,test_unseen_voices}/phone.ctm \
 --units dump/units/{train,dev,test,test_unseen_voices}/units --out dump/oracle/phone/starts; }" \
     --docs_dir ../../../docs \
-    --run_opts "--dedup_nbpe 1000" \
+    --run_opts "--dedup_nbpe 1000 --dedup_unit_lm true" \
     --archive_dir benchmark/runs \
     --report_command "cd egs2/mini_synth/asr && ./run_benchmark.sh${quoted}" \
     "$@"

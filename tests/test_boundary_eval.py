@@ -194,3 +194,32 @@ def test_boundary_times_follow_the_extractors_frame_centres(
     assert precision == {"whisper": 1.0, "hubert": 0.0}
     # neither the extractor nor an explicit offset: a clear error
     assert main(base + ["--out", str(tmp_path / "none")]) == 2
+
+
+def test_boundary_eval_with_an_lm_over_deduplicated_units(
+    tmp_path, lm_files, token_list
+):
+    """--lm_dedup: the entropy rules' starts fall on run starts only."""
+    units = random_units(len(LENGTHS), 90, len(token_list), seed=6)
+    units[:, 1::3] = units[:, 0::3]
+    units[:, 2::3] = units[:, 0::3]  # runs of 3 units (or longer): starts at 3k only
+    names = [f"utt{i}" for i in range(len(LENGTHS))]
+    lines = [
+        f"{u} " + " ".join(token_list[int(x)] for x in units[i, :n])
+        for i, (u, n) in enumerate(zip(names, LENGTHS))
+    ]
+    (tmp_path / "units").write_text("\n".join(lines) + "\n")
+    write_ctms(tmp_path, list(zip(names, LENGTHS)))
+    out = tmp_path / "eval"
+    args = ["--units", str(tmp_path / "units"), "--lm_train_config", str(lm_files[0])]
+    args += ["--lm_file", str(lm_files[1]), "--word_ctm", str(tmp_path / "word.ctm")]
+    args += ["--phone_ctm", str(tmp_path / "phone.ctm"), "--target_rates", "8"]
+    args += ["--feature", "hubert", "--lm_window", "32", "--lm_overlap", "8"]
+    args += ["--methods", "global", "--max_len", "0", "--lm_dedup", "true"]
+    assert main(args + ["--out", str(out)]) == 0
+    (row,) = json.loads((out / "results.json").read_text())["rows"]
+    assert row["details"]["snap_to_unit_start"] is True
+    assert row["rate"] == pytest.approx(8, rel=0.15)
+    # every start sits on a run start: on the 3-unit grid, so every one hits a phone
+    # boundary (phones are 3 units long)
+    assert row["phone"]["precision"] == 1.0

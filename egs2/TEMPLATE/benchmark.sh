@@ -25,7 +25,8 @@
 #            reference word and phone times of the first test set
 #            (espnet2_ext.bin.boundary_eval -> <outdir>/boundaries/); the reference CTMs
 #            are <align_dir>/<test>/{word,phone}.ctm, made by --align_cmd when missing;
-#            skipped (with a log line) when neither exists
+#            skipped (with a log line) when neither exists; with an LM over deduplicated
+#            units (exp/unit_lm_dedup) its rules too, in <outdir>/boundaries_dedup_lm/
 #   stage 5: <outdir>/results.csv, results.md, results.png (espnet2_ext.bin.bench_report),
 #            the learning curves of --curve_methods (<outdir>/curves.{csv,md,png},
 #            espnet2_ext.bin.learning_curve), the benchmark section of README.md, and
@@ -243,6 +244,15 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
             --word_ctm "${ctms}/word.ctm" --phone_ctm "${ctms}/phone.ctm" \
             --feature "$(python -c "import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))['feature'])" "${expdir}/kmeans/units.yaml")" \
             --target_rates "${boundary_rates:-${target_rates}}" --out "${outdir}/boundaries"
+        # the LM over deduplicated units (units.sh --dedup_unit_lm true), when there is one
+        if [ -f "${expdir}/unit_lm_dedup/valid.loss.ave.pth" ]; then
+            python -m espnet2_ext.bin.boundary_eval --units "${dumpdir}/units/${dtest}/units" \
+                --lm_train_config "${expdir}/unit_lm_dedup/config.yaml" --lm_file "${expdir}/unit_lm_dedup/valid.loss.ave.pth" \
+                --lm_dedup true --methods "global global_min2 relative combined combined_min2" \
+                --word_ctm "${ctms}/word.ctm" --phone_ctm "${ctms}/phone.ctm" \
+                --feature "$(python -c "import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))['feature'])" "${expdir}/kmeans/units.yaml")" \
+                --target_rates "${boundary_rates:-${target_rates}}" --out "${outdir}/boundaries_dedup_lm"
+        fi
     else
         log "no ${ctms}/word.ctm and phone.ctm (and no --align_cmd): skipping the boundary evaluation"
     fi

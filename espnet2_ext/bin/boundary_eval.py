@@ -14,6 +14,11 @@ For each target rate R (segments/s) every method is run on the evaluated units:
 * ``fixed_frac``: a boundary at every ``round(k * 50 / R)``, k = 1, 2, ... (rate R);
 * ``random``: ``round(T R / 50) - 1`` boundaries per utterance at uniformly random
   distinct positions (fixed ``--seed``).
+With ``--lm_dedup true`` the LM is one trained on deduplicated units (the frontend's
+``lm_dedup``): the entropy rules see each run's entropy at every frame of the run
+(``UnitLM.run_entropy``) and their starts move to the run's first frame, as in the
+frontend and its calibration.
+
 * ``unit_change``: a boundary wherever the unit differs from the previous one (the
   segmentation that deduplication makes, at its own rate: one row, target "-"); how
   well the units' own changes line up with phones and words, which bounds what a rule
@@ -82,7 +87,11 @@ def parse_method(name: str) -> Tuple[str, int]:
 
 
 def score_entropies(
-    lm, units: Dict[str, torch.Tensor], keys: Sequence[str], batch_size: int
+    lm,
+    units: Dict[str, torch.Tensor],
+    keys: Sequence[str],
+    batch_size: int,
+    lm_dedup: bool = False,
 ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Entropies of the listed utterances, in the order of ``keys``.
 
@@ -96,7 +105,7 @@ def score_entropies(
     for i in range(0, len(order), batch_size):
         idx = order[i : i + batch_size]
         x, lengths = pad_entropies([units[keys[j]] for j in idx])
-        h = lm.entropy(x.long(), lengths)
+        h = (lm.run_entropy if lm_dedup else lm.entropy)(x.long(), lengths)
         for row, j in enumerate(idx):
             ents[j] = h[row, : int(lengths[row])]
     return pad_entropies(ents)
@@ -163,11 +172,14 @@ def method_starts(
     max_len: Optional[int],
     rel_threshold: float,
     seed: int,
+    units: Optional[torch.Tensor] = None,
 ) -> Tuple[torch.Tensor, Dict]:
     """Segment starts of one method at one target rate.
 
     Args:
         entropy: (B, T) nats; lengths: (B,).
+        units: (B, T) unit ids: the entropy rules' starts move to the first frame of
+            their unit run (an LM over deduplicated units); None: they stay.
 
     Returns:
         starts (B, T) bool and details (threshold for the entropy rules).
@@ -191,6 +203,8 @@ def method_starts(
     rel = rel_threshold if base == "combined" else None
     param = "rel_threshold" if base == "relative" else "threshold"
     fixed: Dict = dict(rule=base, max_len=max_len, min_len=min_len)
+    if units is not None:
+        fixed.update(units=units, snap_to_unit_start=True)
     if base == "combined":
         fixed["rel_threshold"] = rel
     # bisection for min_len 1, a sweep of the reachable set for min_len > 1 (the rate is
@@ -201,6 +215,7 @@ def method_starts(
     seg = segment(entropy, lengths, warn=False, **{param: theta}, **fixed)
     return seg.starts, {
         param: round(theta, 6),
+        **({"snap_to_unit_start": True} if units is not None else {}),
         **({"rel_threshold": rel} if base == "combined" else {}),
         "min_len": min_len,
         "max_len": max_len,
@@ -371,6 +386,13 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--max_utts", type=int, default=0, help="0: all utterances")
     p.add_argument("--batch_size", type=int, default=32)
     add_lm_window_options(p)
+    p.add_argument(
+        "--lm_dedup",
+        type=lambda v: {"true": True, "false": False}[v.lower()],
+        default=False,
+        metavar="{true,false}",
+        help="the LM was trained on deduplicated units (the frontend's lm_dedup)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, type=Path)
     return p
@@ -463,7 +485,10 @@ def main(argv=None) -> int:
         logger.error("no utterance to evaluate")
         return 1
 
-    entropy, lengths = score_entropies(lm, units, kept, args.batch_size)
+    entropy, lengths = score_entropies(lm, units, kept, args.batch_size, args.lm_dedup)
+    ids = torch.nn.utils.rnn.pad_sequence(
+        [torch.as_tensor(units[k]).long() for k in kept], batch_first=True
+    )
     total_s = float(lengths.sum()) * shift
     region_tier = "word" if "word" in ctm_paths else "phone"
     reg = [speech_region(ctms[region_tier][k]) for k in kept]
@@ -523,6 +548,7 @@ def main(argv=None) -> int:
                     max_len,
                     args.rel_threshold,
                     args.seed,
+                    units=ids if args.lm_dedup else None,
                 )
             except CalibrationError as e:
                 logger.warning("%s at %g/s: %s", m, rate, e)
@@ -530,9 +556,6 @@ def main(argv=None) -> int:
                 continue
             add_row(m, rate, starts, details)
     if "unit_change" in methods:
-        ids = torch.nn.utils.rnn.pad_sequence(
-            [torch.as_tensor(units[k]).long() for k in kept], batch_first=True
-        )
         add_row("unit_change", None, unit_change_starts(ids, lengths), {})
     res = {
         "config": {

@@ -34,6 +34,8 @@ unit_lm_config=conf/unit_lm.yaml   # recipe override, merged over <repo>/conf/un
 unit_lm_args=""           # extra args for espnet2.bin.lm_train
 dedup_unit_lm=false       # also train the unit LM on deduplicated units (GSLM's input), for
                           # variants whose frontend_conf says lm_dedup: true
+dedup_unit_lm_config=conf/unit_lm_dedup.yaml  # merged over the unit LM's configs for it,
+                          # when it exists (e.g. more epochs: an epoch holds half the tokens)
 entropy_variants=""       # also calibrate conf/frontend/entropy_<v>.yaml -> calib/<v>_rate<R>.yaml
 target_rates="25 15 8"    # segments per second
 # The boundary rule and the LM scoring options (rule, rel_threshold, max_len, min_len,
@@ -145,13 +147,14 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
     log "token list: $(wc -l < "${token_list}") entries"
 fi
 
-# train_unit_lm EXPDIR SUFFIX: the unit LM on ${unitdir}/<set>/units${SUFFIX}
+# train_unit_lm EXPDIR SUFFIX [CONFIG]: the unit LM on ${unitdir}/<set>/units${SUFFIX}
 train_unit_lm() {
-    local exp=$1 sfx=$2 n
+    local exp=$1 sfx=$2 extra_conf=${3:-} n
     mkdir -p "${exp}"
-    # shared default, then the recipe's override: the merged file is the one used
+    # shared default, then the recipe's override(s): the merged file is the one used
     lm_confs=("${REPO}/conf/unit_lm.yaml")
     [ -f "${unit_lm_config}" ] && lm_confs+=("${unit_lm_config}")
+    [ -n "${extra_conf}" ] && [ -f "${extra_conf}" ] && lm_confs+=("${extra_conf}")
     ${python} -m espnet2_ext.bin.merge_config "${lm_confs[@]}" --out "${exp}/train.yaml"
     # a rerun resumes (or finds the training done): keep the earlier log as train.log.<n>
     if [ -f "${exp}/train.log" ]; then
@@ -181,7 +184,7 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
             awk '{ print $1, NF - 1 }' "${unitdir}/${dset}/units_dedup" > "${unitdir}/${dset}/units_dedup_shape"
         done
         log "deduplicated ${train_set}: $(awk '{ n += NF - 1 } END { print n }' "${unitdir}/${train_set}/units_dedup") units of $(awk '{ n += NF - 1 } END { print n }' "${unitdir}/${train_set}/units")"
-        train_unit_lm "${lm_dedup_exp}" "_dedup"
+        train_unit_lm "${lm_dedup_exp}" "_dedup" "${dedup_unit_lm_config}"
     fi
 fi
 

@@ -13,7 +13,7 @@
 # fixed pooling, and starts moved to the first frame of their unit run (snap); min_len 2
 # with max_len 5 (min2max5) and min_len 2 with the context layer (min2ctx); the entropy
 # of a unit LM trained on deduplicated units (dlm; exp/unit_lm_dedup), alone and with
-# min_len 2 (dlmmin2).
+# min_len 2 (dlmmin2) and with min2max5's lengths (dlmmin2max5); min2max5 three times.
 # All into the same encoder-decoder with the same budget (conf/benchmark/: the demo's
 # 8 epochs; dedup + BPE with 1,000 pieces over the K=500 deduplicated units:
 # sentencepiece needs more pieces than units). Also the boundary F1 of every rule against espeak-ng's word and phone times
@@ -54,10 +54,12 @@ entropy_dur_15=entropy_dur_rate15 fixed_pool_dur_15=fixed_pool3.333_dur entropy_
 entropy_ctx_15=entropy_ctx_rate15 fixed_pool_ctx_15=fixed_pool3.333_ctx \
 entropy_snap_15=entropy_snap_rate15 entropy_maxlen4_15=entropy_maxlen4_rate15 \
 entropy_min2max5_15=entropy_min2max5_rate15 entropy_min2ctx_15=entropy_min2ctx_rate15 \
-entropy_dlm_15=entropy_dlm_rate15 entropy_dlmmin2_15=entropy_dlmmin2_rate15" \
+entropy_dlm_15=entropy_dlm_rate15 entropy_dlmmin2_15=entropy_dlmmin2_rate15 \
+entropy_dlmmin2max5_15=entropy_dlmmin2max5_rate15 \
+entropy_min2max5_15=entropy_min2max5_rate15_seed1 entropy_min2max5_15=entropy_min2max5_rate15_seed2" \
     --main entropy_15 \
     --target_rates "25 15 8" \
-    --entropy_variants "combined local maxlen4 min2 shuffled dur ctx snap min2max5 min2ctx dlm dlmmin2" \
+    --entropy_variants "combined local maxlen4 min2 shuffled dur ctx snap min2max5 min2ctx dlm dlmmin2 dlmmin2max5" \
     --curve_methods "dense fixed_pool_15 entropy_15" \
     --align_cmd "python ../../../local/espeak_align.py --corpus downloads/mini_synth --out data/align --splits test --nj 2" \
     --oracle_cmd "[ -s dump/oracle/phone/starts ] || { python ../../../local/espeak_align.py --corpus downloads/mini_synth \

@@ -267,24 +267,34 @@ def test_variant_calibration_dedup_bpe_and_parallel_training(recipe):
         and (recipe / "exp/unit_lm/calib/rate15.yaml").is_file()
     )
     # again, with a variant that cannot reach 15/s (max_len 2: at least 25/s): the
-    # finished calibrations are kept, the unreachable one is a logged skip
+    # finished calibrations are kept, the unreachable one is a logged skip; and a
+    # variant over deduplicated units, calibrated with exp/unit_lm_dedup's LM
     (conf / "frontend/entropy_short.yaml").write_text("frontend_conf: {max_len: 2}\n")
-    out = _run_script(
-        recipe,
-        "units.sh",
-        "--stage",
-        "7",
-        "--stop_stage",
-        "7",
-        *common,
-        "--target_rates",
-        "15",
-        "--entropy_variants",
-        "combined short",
+    (conf / "frontend/entropy_dlm.yaml").write_text("frontend_conf: {lm_dedup: true}\n")
+    _, dckpt = write_lm_experiment(
+        recipe / "exp/unit_lm_dedup",
+        tokens,
+        lm_conf={"att_unit": 16, "embed_unit": 16, "unit": 32, "head": 2, "layer": 1},
+        train_shape_file=["dump/units/train/units_shape"],
+        seed=1,
     )
+    shutil.copy(dckpt, recipe / "exp/unit_lm_dedup/valid.loss.ave.pth")
+    stage7 = ["--stage", "7", "--stop_stage", "7", *common, "--target_rates", "15"]
+    variants = ["--entropy_variants", "combined short dlm"]
+    out = _run_script(recipe, "units.sh", *stage7, *variants)
     assert "combined_rate15: calibrated before with the same inputs: kept" in out
     assert "variant short at 15/s: skipped, out of reach (outside what" in out
     assert not (recipe / "exp/unit_lm/calib/short_rate15.yaml").exists()
+    dlm = yaml.safe_load((recipe / "exp/unit_lm/calib/dlm_rate15.yaml").read_text())
+    assert dlm["frontend_conf"]["lm_dedup"] is True
+    assert dlm["frontend_conf"]["lm_file"] == "exp/unit_lm_dedup/valid.loss.ave.pth"
+    # a rerun knows the unreachable rate without calibrating again
+    short_log = recipe / "exp/unit_lm/calib/short_rate15.log"
+    mtime = short_log.stat().st_mtime_ns
+    out = _run_script(recipe, "units.sh", *stage7, *variants)
+    assert "variant short at 15/s: skipped, out of reach (outside what" in out
+    assert "dlm_rate15: calibrated before with the same inputs: kept" in out
+    assert short_log.stat().st_mtime_ns == mtime
 
     tags = "dedup_bpe_seed3 entropy_combined_rate15"  # _seed<N>: the same tag, --seed N
     out = _run_script(

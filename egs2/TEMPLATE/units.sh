@@ -204,14 +204,21 @@ calibrate() {
         log "${name}: calibrated before with the same inputs: kept"
         return 0
     fi
-    rm -f "${out}" "${out%.yaml}.stamp"
+    # out of reach before with the same inputs: the same answer, without the sweep
+    if [ "${force}" != true ] && [ "$(cat "${out%.yaml}.unreachable" 2>/dev/null)" = "${stamp}" ]; then
+        return 3
+    fi
+    rm -f "${out}" "${out%.yaml}.stamp" "${out%.yaml}.unreachable"
     ${train_cmd} "${lm_exp}/calib/${name}.log" \
         ${python} -m espnet2_ext.bin.calibrate_threshold \
             --lm_train_config "${lm}/config.yaml" --lm_file "${lm}/valid.loss.ave.pth" \
             --units "${unitdir}/${train_set}/units" --target_rate "${rate}" --unit_rate "${unit_rate}" \
             --max_utts "${calib_max_utts}" --out "${out}" --frontend_config "${fconf}" || rc=$?
     if [ "${rc}" -ne 0 ]; then
-        if grep -q "is outside what" "${lm_exp}/calib/${name}.log"; then return 3; fi
+        if grep -q "is outside what" "${lm_exp}/calib/${name}.log"; then
+            echo "${stamp}" > "${out%.yaml}.unreachable"
+            return 3
+        fi
         log "${name}: calibration failed (exit ${rc}); see ${lm_exp}/calib/${name}.log"; exit "${rc}"
     fi
     echo "${stamp}" > "${out%.yaml}.stamp"

@@ -175,7 +175,9 @@ train_unit_lm() {
 }
 
 if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
-    stage_banner 6 "unit LM (${unit_lm_config}) -> ${lm_exp}${dedup_unit_lm/#true/ and ${lm_dedup_exp}}"
+    also=""
+    [ "${dedup_unit_lm}" = true ] && also=" and ${lm_dedup_exp}"
+    stage_banner 6 "unit LM (${unit_lm_config}) -> ${lm_exp}${also}"
     train_unit_lm "${lm_exp}" ""
     if [ "${dedup_unit_lm}" = true ]; then
         for dset in ${train_set} ${valid_set}; do

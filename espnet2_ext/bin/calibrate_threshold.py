@@ -28,6 +28,7 @@ from pathlib import Path
 
 import torch
 import yaml
+from espnet2.utils.types import str2bool
 
 from espnet2_ext.entropy.unit_lm import add_lm_window_options
 
@@ -160,7 +161,7 @@ def get_parser() -> argparse.ArgumentParser:
     ):
         p.add_argument(
             f"--{key}",
-            type=lambda v: {"true": True, "false": False}[v.lower()],
+            type=str2bool,
             default=None,
             metavar="{true,false}",
             help=f"{what}; default {str(DEFAULTS[key]).lower()}",

@@ -59,7 +59,6 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
-from espnet2.utils.types import str2bool
 
 from espnet2_ext.entropy.unit_lm import add_lm_window_options
 
@@ -389,7 +388,7 @@ def get_parser() -> argparse.ArgumentParser:
     add_lm_window_options(p)
     p.add_argument(
         "--lm_dedup",
-        type=str2bool,
+        type=lambda v: {"true": True, "false": False}[v.lower()],
         default=False,
         metavar="{true,false}",
         help="the LM was trained on deduplicated units (the frontend's lm_dedup)",

@@ -28,7 +28,6 @@ from pathlib import Path
 
 import torch
 import yaml
-from espnet2.utils.types import str2bool
 
 from espnet2_ext.entropy.unit_lm import add_lm_window_options
 
@@ -161,7 +160,7 @@ def get_parser() -> argparse.ArgumentParser:
     ):
         p.add_argument(
             f"--{key}",
-            type=str2bool,
+            type=lambda v: {"true": True, "false": False}[v.lower()],
             default=None,
             metavar="{true,false}",
             help=f"{what}; default {str(DEFAULTS[key]).lower()}",

@@ -56,6 +56,8 @@ def test_units_stages_and_resume(recipe):
         "dev",
         "--test_sets",
         "test test_unseen_voices",
+        "--unit_lm_extra_sets",
+        "train_unlab",
     ]
     out = _run(
         recipe,
@@ -65,9 +67,10 @@ def test_units_stages_and_resume(recipe):
         "5",
         *common,
         "--local_data_opts",
-        f"--synth_opts '{synth}'",
+        f"--synth_opts '{synth}' --unlab_sentences 5",
     )
-    for s in ("train", "dev", "test", "test_unseen_voices"):
+    # the unlabeled set for the unit LM gets units like the others (and only units)
+    for s in ("train", "dev", "test", "test_unseen_voices", "train_unlab"):
         n = len((recipe / f"data/{s}/wav.scp").read_text().splitlines())
         units = (recipe / f"dump/units/{s}/units").read_text().splitlines()
         assert len(units) == n > 0
@@ -153,10 +156,28 @@ def test_trained_unit_lm_threshold_holds_on_held_out_sets(recipe):
         "test test_unseen_voices",
         "--target_rates",
         "15",
+        "--unit_lm_extra_sets",
+        "train_unlab",
     )
     lm_dir = recipe / "exp/unit_lm"
     log = (lm_dir / "train.log").read_text()
     assert "4epoch results" in log and (lm_dir / "valid.loss.ave.pth").is_file()
+    # the extra LM: deduplicated units of train and train_unlab, validated on dev
+    ext = recipe / "exp/unit_lm_dedup_ext"
+    assert "4epoch results" in (ext / "train.log").read_text()
+    assert (ext / "valid.loss.ave.pth").is_file()
+    ext_cfg = yaml.safe_load((ext / "config.yaml").read_text())
+    assert ext_cfg["train_data_path_and_name_and_type"][0][0] == (
+        "dump/units/lm_train_ext/units_dedup"
+    )
+    text = (recipe / "dump/units/lm_train_ext/units_dedup").read_text().splitlines()
+    n_unlab = len((recipe / "data/train_unlab/wav.scp").read_text().splitlines())
+    n_train = len((recipe / "data/train/wav.scp").read_text().splitlines())
+    assert len(text) == n_train + n_unlab and n_unlab == 5
+    assert all(
+        a != b for line in text for a, b in zip(line.split()[1:], line.split()[2:])
+    )
+    assert "extra LM text: " in out
     report = yaml.safe_load((lm_dir / "calib/rate15.yaml").read_text())
     calib = report["frontend_conf"]
     assert "rate15" in out
@@ -279,8 +300,20 @@ def test_variant_calibration_dedup_bpe_and_parallel_training(recipe):
         seed=1,
     )
     shutil.copy(dckpt, recipe / "exp/unit_lm_dedup/valid.loss.ave.pth")
+    # and a variant that names its LM: the one pre-trained on more speech
+    (conf / "frontend/entropy_ext.yaml").write_text(
+        "unit_lm: unit_lm_dedup_ext\nfrontend_conf: {lm_dedup: true}\n"
+    )
+    _, eckpt = write_lm_experiment(
+        recipe / "exp/unit_lm_dedup_ext",
+        tokens,
+        lm_conf={"att_unit": 16, "embed_unit": 16, "unit": 32, "head": 2, "layer": 1},
+        train_shape_file=["dump/units/train/units_shape"],
+        seed=2,
+    )
+    shutil.copy(eckpt, recipe / "exp/unit_lm_dedup_ext/valid.loss.ave.pth")
     stage7 = ["--stage", "7", "--stop_stage", "7", *common, "--target_rates", "15"]
-    variants = ["--entropy_variants", "combined short dlm"]
+    variants = ["--entropy_variants", "combined short dlm ext"]
     out = _run_script(recipe, "units.sh", *stage7, *variants)
     assert "combined_rate15: calibrated before with the same inputs: kept" in out
     assert "variant short at 15/s: skipped, out of reach (outside what" in out
@@ -288,6 +321,9 @@ def test_variant_calibration_dedup_bpe_and_parallel_training(recipe):
     dlm = yaml.safe_load((recipe / "exp/unit_lm/calib/dlm_rate15.yaml").read_text())
     assert dlm["frontend_conf"]["lm_dedup"] is True
     assert dlm["frontend_conf"]["lm_file"] == "exp/unit_lm_dedup/valid.loss.ave.pth"
+    ext = yaml.safe_load((recipe / "exp/unit_lm/calib/ext_rate15.yaml").read_text())
+    assert ext["frontend_conf"]["lm_file"] == "exp/unit_lm_dedup_ext/valid.loss.ave.pth"
+    assert dlm["frontend_conf"]["threshold"] != ext["frontend_conf"]["threshold"]
     # a rerun knows the unreachable rate without calibrating again
     short_log = recipe / "exp/unit_lm/calib/short_rate15.log"
     mtime = short_log.stat().st_mtime_ns

@@ -324,3 +324,42 @@ def test_cli_and_data_prep(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert res.ok, res.errors
     assert res.num_utts == 6
     assert (dst / "spk2gender").is_file()
+
+
+@needs_espeak
+def test_unlabeled_set_for_lm_pretraining(
+    tiny_corpora: tuple[Path, Path, dict], tmp_path: Path
+) -> None:
+    """local/synth_unlabeled.py: new sentences and voices beside a corpus, none of them a
+    sentence of any split or a held-out voice; deterministic, resumable, and shaped for
+    the LibriSpeech data preparation."""
+    import synth_unlabeled as su
+
+    ref, _, manifest = tiny_corpora
+    out = tmp_path / "unlab"
+    m = su.build_unlabeled(out, ref, num_sentences=12, num_voices=5, seed=4, nj=2)
+    assert m["complete"] and m["summary"]["utterances"] == 12
+    trans = _read_trans(out, "train")
+    assert len(trans) == 12 and len(set(trans.values())) == 12
+    ref_sentences = {
+        t for split in sc.SPLITS for t in _read_trans(ref, split).values()
+    }
+    assert not set(trans.values()) & ref_sentences
+    heldout = {v["name"] for v in manifest["voices"] if v["heldout"]}
+    voices = {v["name"] for v in m["voices"]}
+    assert len(voices) == 5 and not voices & heldout
+    # resumable: a lost file is made again, byte for byte
+    digest = _tree_digest(out)
+    lost = next(out.rglob("*.flac"))
+    lost.unlink()
+    (out / ".done").unlink()
+    su.build_unlabeled(out, ref, num_sentences=12, num_voices=5, seed=4, nj=1)
+    assert _tree_digest(out) == digest
+    # other options in the same folder are refused, not mixed
+    with pytest.raises(SystemExit):
+        su.build_unlabeled(out, ref, num_sentences=13, num_voices=5, seed=4)
+    # an unfinished reference is refused with a clear message
+    with pytest.raises(SystemExit, match="not a complete"):
+        su.build_unlabeled(tmp_path / "x", tmp_path / "nothing", 3, 2, 0)
+    data_prep_librispeech.main(["--src", str(out / "train"), "--dst", str(tmp_path / "d")])
+    assert len((tmp_path / "d/wav.scp").read_text().splitlines()) == 12

@@ -257,7 +257,7 @@ merge_train_config() {      # tag dir: the experiment's merged config -> <dir>/t
     mapfile -t confs <<< "${conf_list}"
     sets=$(exp_sets "${tag}") || return 1
     # shellcheck disable=SC2086
-    ${python} -m espnet2_ext.bin.merge_config "${confs[@]}" --drop calibration \
+    ${python} -m espnet2_ext.bin.merge_config "${confs[@]}" --drop calibration --drop unit_lm \
         ${sets} --out "${dir}/train.yaml"
 }
 

@@ -7,7 +7,9 @@
 #   stage 4: unit dumps for every set (Kaldi-style text: utt u u u ...)
 #   stage 5: unit token list (ESPnet order: by frequency) and shape files
 #   stage 6: unit LM training (espnet2.bin.lm_train); with --dedup_unit_lm true also an
-#            LM on the units with consecutive repeats removed (<expdir>/unit_lm_dedup)
+#            LM on the units with consecutive repeats removed (<expdir>/unit_lm_dedup);
+#            with --unit_lm_extra_sets also a deduplicated-units LM trained on more
+#            (unlabeled) speech (<expdir>/unit_lm_dedup_ext)
 #   stage 7: entropy threshold calibration to the target rates
 #
 # Recipes call it from their run.sh; every option below can be given as --name value.
@@ -36,6 +38,13 @@ dedup_unit_lm=false       # also train the unit LM on deduplicated units (GSLM's
                           # variants whose frontend_conf says lm_dedup: true
 dedup_unit_lm_config=conf/unit_lm_dedup.yaml  # merged over the unit LM's configs for it,
                           # when it exists (e.g. more epochs: an epoch holds half the tokens)
+unit_lm_extra_sets=""     # unlabeled data dirs (data/<set>/wav.scp) whose units only train
+                          # an extra LM, <expdir>/unit_lm_dedup_ext, on ${train_set} + these
+                          # sets, deduplicated (the paper's LM pre-trained on unlabeled
+                          # speech; ESPnet's lm_train_text idea). Stages 2 and 4 make their
+                          # units; no ASR ever reads them. A variant chooses that LM with a
+                          # top-level "unit_lm: unit_lm_dedup_ext" in its frontend yaml
+unit_lm_extra_config=conf/unit_lm_ext.yaml  # merged over the dedup LM's configs for it
 entropy_variants=""       # also calibrate conf/frontend/entropy_<v>.yaml -> calib/<v>_rate<R>.yaml
 target_rates="25 15 8"    # segments per second
 # The boundary rule and the LM scoring options (rule, rel_threshold, max_len, min_len,
@@ -60,12 +69,14 @@ REPO=$(cd "${TEMPLATE}/../.." && pwd)
 : "${cuda_cmd:=${train_cmd}}"
 
 all_sets="${train_set} ${valid_set} ${test_sets}"
+unit_sets="${all_sets} ${unit_lm_extra_sets}"   # what stages 2 and 4 make units for
 featdir=${dumpdir}/feats
 unitdir=${dumpdir}/units
 km=${expdir}/kmeans/km_${feature}_${n_clusters}.npy   # plain centroid array (no pickle)
 token_list=${dumpdir}/token_list/units/tokens.txt
 lm_exp=${expdir}/unit_lm
 lm_dedup_exp=${expdir}/unit_lm_dedup
+lm_ext_exp=${expdir}/unit_lm_dedup_ext
 
 if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
     stage_banner 1 "data preparation: local/data.sh ${local_data_opts}"
@@ -74,8 +85,8 @@ if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
 fi
 
 if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
-    stage_banner 2 "features (${feature}) for ${all_sets}, ${nj} shards each"
-    for dset in ${all_sets}; do
+    stage_banner 2 "features (${feature}) for ${unit_sets}, ${nj} shards each"
+    for dset in ${unit_sets}; do
         out=${featdir}/${feature}/${dset}
         mkdir -p "${out}/log"
         # shellcheck disable=SC2086
@@ -118,8 +129,8 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
 fi
 
 if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
-    stage_banner 4 "unit dumps for ${all_sets}"
-    for dset in ${all_sets}; do
+    stage_banner 4 "unit dumps for ${unit_sets}"
+    for dset in ${unit_sets}; do
         out=${unitdir}/${dset}
         mkdir -p "${out}/log"
         # shellcheck disable=SC2086
@@ -141,20 +152,23 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
         --output "${token_list}" --field 2- \
         --write_vocabulary true --add_symbol "<blank>:0" --add_symbol "<unk>:1" \
         --add_symbol "<sos/eos>:-1"
-    for dset in ${all_sets}; do
+    for dset in ${unit_sets}; do
         awk '{ print $1, NF - 1 }' "${unitdir}/${dset}/units" > "${unitdir}/${dset}/units_shape"
     done
     log "token list: $(wc -l < "${token_list}") entries"
 fi
 
-# train_unit_lm EXPDIR SUFFIX [CONFIG]: the unit LM on ${unitdir}/<set>/units${SUFFIX}
+# train_unit_lm EXPDIR SUFFIX [TRAIN_DIR [CONFIG...]]: the unit LM on
+# <TRAIN_DIR>/units${SUFFIX} (default ${unitdir}/${train_set}), validated on ${valid_set}
 train_unit_lm() {
-    local exp=$1 sfx=$2 extra_conf=${3:-} n
+    local exp=$1 sfx=$2 train_dir=${3:-} n c
+    [ -n "${train_dir}" ] || train_dir=${unitdir}/${train_set}
+    shift 2; [ $# -gt 0 ] && shift
     mkdir -p "${exp}"
     # shared default, then the recipe's override(s): the merged file is the one used
     lm_confs=("${REPO}/conf/unit_lm.yaml")
     [ -f "${unit_lm_config}" ] && lm_confs+=("${unit_lm_config}")
-    [ -n "${extra_conf}" ] && [ -f "${extra_conf}" ] && lm_confs+=("${extra_conf}")
+    for c in "$@"; do if [ -f "${c}" ]; then lm_confs+=("${c}"); fi; done
     ${python} -m espnet2_ext.bin.merge_config "${lm_confs[@]}" --out "${exp}/train.yaml"
     # a rerun resumes (or finds the training done): keep the earlier log as train.log.<n>
     if [ -f "${exp}/train.log" ]; then
@@ -167,9 +181,9 @@ train_unit_lm() {
         ${python} -m espnet2.bin.lm_train --config "${exp}/train.yaml" --ngpu "${ngpu}" --resume true \
             --multiprocessing_distributed true \
             --token_list "${token_list}" --token_type word --output_dir "${exp}" \
-            --train_data_path_and_name_and_type "${unitdir}/${train_set}/units${sfx},text,text" \
+            --train_data_path_and_name_and_type "${train_dir}/units${sfx},text,text" \
             --valid_data_path_and_name_and_type "${unitdir}/${valid_set}/units${sfx},text,text" \
-            --train_shape_file "${unitdir}/${train_set}/units${sfx}_shape" \
+            --train_shape_file "${train_dir}/units${sfx}_shape" \
             --valid_shape_file "${unitdir}/${valid_set}/units${sfx}_shape" \
             --fold_length 500 --use_tensorboard false --use_matplotlib false ${unit_lm_args}
 }
@@ -177,27 +191,46 @@ train_unit_lm() {
 if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
     also=""
     [ "${dedup_unit_lm}" = true ] && also=" and ${lm_dedup_exp}"
+    [ -n "${unit_lm_extra_sets}" ] && also+=" and ${lm_ext_exp}"
     stage_banner 6 "unit LM (${unit_lm_config}) -> ${lm_exp}${also}"
     train_unit_lm "${lm_exp}" ""
-    if [ "${dedup_unit_lm}" = true ]; then
-        for dset in ${train_set} ${valid_set}; do
+    if [ "${dedup_unit_lm}" = true ] || [ -n "${unit_lm_extra_sets}" ]; then
+        for dset in ${train_set} ${valid_set} ${unit_lm_extra_sets}; do
             awk '{ printf "%s", $1; p = ""; for (i = 2; i <= NF; i++) if ($i != p) { printf " %s", $i; p = $i } print "" }' \
                 "${unitdir}/${dset}/units" > "${unitdir}/${dset}/units_dedup"
             awk '{ print $1, NF - 1 }' "${unitdir}/${dset}/units_dedup" > "${unitdir}/${dset}/units_dedup_shape"
         done
         log "deduplicated ${train_set}: $(awk '{ n += NF - 1 } END { print n }' "${unitdir}/${train_set}/units_dedup") units of $(awk '{ n += NF - 1 } END { print n }' "${unitdir}/${train_set}/units")"
-        train_unit_lm "${lm_dedup_exp}" "_dedup" "${dedup_unit_lm_config}"
+    fi
+    if [ "${dedup_unit_lm}" = true ]; then
+        train_unit_lm "${lm_dedup_exp}" "_dedup" "" "${dedup_unit_lm_config}"
+    fi
+    if [ -n "${unit_lm_extra_sets}" ]; then
+        # the pre-training text: the ASR's training units and the unlabeled sets' units
+        ext_dir=${unitdir}/lm_train_ext
+        mkdir -p "${ext_dir}"
+        for dset in ${train_set} ${unit_lm_extra_sets}; do cat "${unitdir}/${dset}/units_dedup"; done > "${ext_dir}/units_dedup"
+        awk '{ print $1, NF - 1 }' "${ext_dir}/units_dedup" > "${ext_dir}/units_dedup_shape"
+        dup=$(cut -d' ' -f1 "${ext_dir}/units_dedup" | sort | uniq -d | wc -l)
+        [ "${dup}" -eq 0 ] || { log "${ext_dir}: ${dup} utterance ids occur in more than one of ${train_set} ${unit_lm_extra_sets}"; exit 1; }
+        log "extra LM text: $(wc -l < "${ext_dir}/units_dedup") utterances, $(awk '{ n += NF - 1 } END { print n }' "${ext_dir}/units_dedup") deduplicated units (${train_set} ${unit_lm_extra_sets})"
+        train_unit_lm "${lm_ext_exp}" "_dedup" "${ext_dir}" "${dedup_unit_lm_config}" "${unit_lm_extra_config}"
     fi
 fi
 
 # calibrate NAME RATE FRONTEND_CONFIG: calib/NAME.yaml, kept while its stamp (the frontend
 # config, the LM, the training units, the rate, the options) is unchanged. Returns 3 when
 # the rule cannot give RATE on this data (calibrate_threshold's exit status for that).
-# A frontend config with lm_dedup: true is calibrated with the deduplicated units' LM.
+# A frontend config with lm_dedup: true is calibrated with the deduplicated units' LM,
+# one with a top-level "unit_lm: <dir under expdir>" with that LM.
 calibrate() {
-    local name=$1 rate=$2 fconf=$3 stamp rc=0 lm=${lm_exp}
+    local name=$1 rate=$2 fconf=$3 stamp rc=0 lm=${lm_exp} chosen
     local out=${lm_exp}/calib/${name}.yaml
-    if [ "$(${python} -m espnet2_ext.bin.merge_config "${fconf}" --get frontend_conf.lm_dedup 2>/dev/null)" = true ]; then
+    chosen=$(${python} -m espnet2_ext.bin.merge_config "${fconf}" --get unit_lm | tr -d '"')
+    if [ "${chosen}" != null ]; then
+        lm=${expdir}/${chosen}
+        [ -f "${lm}/valid.loss.ave.pth" ] || { log "${name}: its unit_lm ${lm} is not trained (stage 6; --unit_lm_extra_sets makes unit_lm_dedup_ext)"; exit 1; }
+    elif [ "$(${python} -m espnet2_ext.bin.merge_config "${fconf}" --get frontend_conf.lm_dedup 2>/dev/null)" = true ]; then
         lm=${lm_dedup_exp}
         [ -f "${lm}/valid.loss.ave.pth" ] || { log "${name}: lm_dedup needs ${lm} (run stage 6 with --dedup_unit_lm true)"; exit 1; }
     fi

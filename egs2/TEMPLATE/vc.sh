@@ -179,7 +179,7 @@ merge_train_config() {      # tag dir: the experiment's merged config -> <dir>/t
     read -r kind _ < <(tag_frontend "${tag}")
     # the frontend files are written for the MT task's top level (frontend: <class>,
     # frontend_conf): their frontend_conf goes under the VC model's tts_conf
-    ${python} -m espnet2_ext.bin.merge_config "${front[@]}" --drop calibration --drop frontend \
+    ${python} -m espnet2_ext.bin.merge_config "${front[@]}" --drop calibration --drop unit_lm --drop frontend \
         --nest tts_conf --out "${dir}/frontend.yaml"
     local get="${python} -m espnet2_ext.bin.merge_config ${dir}/train.yaml --get" key
     # shellcheck disable=SC2086

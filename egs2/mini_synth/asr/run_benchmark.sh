@@ -13,7 +13,10 @@
 # fixed pooling, and starts moved to the first frame of their unit run (snap); min_len 2
 # with max_len 5 (min2max5) and min_len 2 with the context layer (min2ctx); the entropy
 # of a unit LM trained on deduplicated units (dlm; exp/unit_lm_dedup), alone and with
-# min_len 2 (dlmmin2) and with min2max5's lengths (dlmmin2max5); min2max5 three times.
+# min_len 2 (dlmmin2) and with min2max5's lengths (dlmmin2max5); min2max5 three times;
+# dlmmin2max5 with the LM pre-trained on 3.2x the speech (extmin2max5:
+# exp/unit_lm_dedup_ext on train + 14 h of new sentences and voices, local/data.sh
+# --unlab_sentences).
 # All into the same encoder-decoder with the same budget (conf/benchmark/: the demo's
 # 8 epochs; dedup + BPE with 1,000 pieces over the K=500 deduplicated units:
 # sentencepiece needs more pieces than units). Also the boundary F1 of every rule against espeak-ng's word and phone times
@@ -56,10 +59,11 @@ entropy_snap_15=entropy_snap_rate15 entropy_maxlen4_15=entropy_maxlen4_rate15 \
 entropy_min2max5_15=entropy_min2max5_rate15 entropy_min2ctx_15=entropy_min2ctx_rate15 \
 entropy_dlm_15=entropy_dlm_rate15 entropy_dlmmin2_15=entropy_dlmmin2_rate15 \
 entropy_dlmmin2max5_15=entropy_dlmmin2max5_rate15 \
-entropy_min2max5_15=entropy_min2max5_rate15_seed1 entropy_min2max5_15=entropy_min2max5_rate15_seed2" \
+entropy_min2max5_15=entropy_min2max5_rate15_seed1 entropy_min2max5_15=entropy_min2max5_rate15_seed2 \
+entropy_extmin2max5_15=entropy_extmin2max5_rate15" \
     --main entropy_15 \
     --target_rates "25 15 8" \
-    --entropy_variants "combined local maxlen4 min2 shuffled dur ctx snap min2max5 min2ctx dlm dlmmin2 dlmmin2max5" \
+    --entropy_variants "combined local maxlen4 min2 shuffled dur ctx snap min2max5 min2ctx dlm dlmmin2 dlmmin2max5 extmin2max5" \
     --curve_methods "dense fixed_pool_15 entropy_15" \
     --align_cmd "python ../../../local/espeak_align.py --corpus downloads/mini_synth --out data/align --splits test --nj 2" \
     --oracle_cmd "[ -s dump/oracle/phone/starts ] || { python ../../../local/espeak_align.py --corpus downloads/mini_synth \
@@ -67,7 +71,7 @@ entropy_min2max5_15=entropy_min2max5_rate15_seed1 entropy_min2max5_15=entropy_mi
 --feature whisper --ctm data/align/{train,dev,test,test_unseen_voices}/phone.ctm \
 --units dump/units/{train,dev,test,test_unseen_voices}/units --out dump/oracle/phone/starts; }" \
     --docs_dir ../../../docs \
-    --run_opts "--dedup_nbpe 1000 --dedup_unit_lm true" \
+    --run_opts "--dedup_nbpe 1000 --dedup_unit_lm true --unit_lm_extra_sets train_unlab --local_data_opts --unlab_sentences=18000" \
     --archive_dir benchmark/runs \
     --report_command "cd egs2/mini_synth/asr && ./run_benchmark.sh${quoted}" \
     "$@"

@@ -45,6 +45,8 @@ unit_lm_extra_sets=""     # unlabeled data dirs (data/<set>/wav.scp) whose units
                           # units; no ASR ever reads them. A variant chooses that LM with a
                           # top-level "unit_lm: unit_lm_dedup_ext" in its frontend yaml
 unit_lm_extra_config=conf/unit_lm_ext.yaml  # merged over the dedup LM's configs for it
+unit_lm_extra_tag=""      # a second such LM beside the first (e.g. a larger model from
+                          # another --unit_lm_extra_config): <expdir>/unit_lm_dedup_ext_<tag>
 entropy_variants=""       # also calibrate conf/frontend/entropy_<v>.yaml -> calib/<v>_rate<R>.yaml
 target_rates="25 15 8"    # segments per second
 # The boundary rule and the LM scoring options (rule, rel_threshold, max_len, min_len,
@@ -76,7 +78,7 @@ km=${expdir}/kmeans/km_${feature}_${n_clusters}.npy   # plain centroid array (no
 token_list=${dumpdir}/token_list/units/tokens.txt
 lm_exp=${expdir}/unit_lm
 lm_dedup_exp=${expdir}/unit_lm_dedup
-lm_ext_exp=${expdir}/unit_lm_dedup_ext
+lm_ext_exp=${expdir}/unit_lm_dedup_ext${unit_lm_extra_tag:+_${unit_lm_extra_tag}}
 
 if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
     stage_banner 1 "data preparation: local/data.sh ${local_data_opts}"

@@ -245,17 +245,16 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
             --feature "$(python -c "import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))['feature'])" "${expdir}/kmeans/units.yaml")" \
             --target_rates "${boundary_rates:-${target_rates}}" --out "${outdir}/boundaries"
         # the LMs over deduplicated units, when there are: units.sh --dedup_unit_lm true
-        # (exp/unit_lm_dedup) and --unit_lm_extra_sets (exp/unit_lm_dedup_ext, pre-trained
-        # on more speech)
-        for lm_out in unit_lm_dedup:boundaries_dedup_lm unit_lm_dedup_ext:boundaries_ext_lm; do
-            lm=${expdir}/${lm_out%%:*}
+        # (exp/unit_lm_dedup) and --unit_lm_extra_sets with its --unit_lm_extra_tag
+        # (exp/unit_lm_dedup_ext*, pre-trained on more speech): boundaries_<name>_lm
+        for lm in "${expdir}/unit_lm_dedup" "${expdir}"/unit_lm_dedup_ext*; do
             [ -f "${lm}/valid.loss.ave.pth" ] || continue
             python -m espnet2_ext.bin.boundary_eval --units "${dumpdir}/units/${dtest}/units" \
                 --lm_train_config "${lm}/config.yaml" --lm_file "${lm}/valid.loss.ave.pth" \
                 --lm_dedup true --methods "global global_min2 relative combined combined_min2" \
                 --word_ctm "${ctms}/word.ctm" --phone_ctm "${ctms}/phone.ctm" \
                 --feature "$(python -c "import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))['feature'])" "${expdir}/kmeans/units.yaml")" \
-                --target_rates "${boundary_rates:-${target_rates}}" --out "${outdir}/${lm_out#*:}"
+                --target_rates "${boundary_rates:-${target_rates}}" --out "${outdir}/boundaries_${lm##*/unit_lm_}_lm"
         done
     else
         log "no ${ctms}/word.ctm and phone.ctm (and no --align_cmd): skipping the boundary evaluation"

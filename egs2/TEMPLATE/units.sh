@@ -8,8 +8,8 @@
 #   stage 5: unit token list (ESPnet order: by frequency) and shape files
 #   stage 6: unit LM training (espnet2.bin.lm_train); with --dedup_unit_lm true also an
 #            LM on the units with consecutive repeats removed (<expdir>/unit_lm_dedup);
-#            with --unit_lm_extra_sets also a deduplicated-units LM trained on more
-#            (unlabeled) speech (<expdir>/unit_lm_dedup_ext)
+#            with --unit_lm_extra_sets also deduplicated-units LMs trained on more
+#            (unlabeled) speech (--unit_lm_extra_lms: <expdir>/unit_lm_dedup_ext, ...)
 #   stage 7: entropy threshold calibration to the target rates
 #
 # Recipes call it from their run.sh; every option below can be given as --name value.
@@ -39,14 +39,13 @@ dedup_unit_lm=false       # also train the unit LM on deduplicated units (GSLM's
 dedup_unit_lm_config=conf/unit_lm_dedup.yaml  # merged over the unit LM's configs for it,
                           # when it exists (e.g. more epochs: an epoch holds half the tokens)
 unit_lm_extra_sets=""     # unlabeled data dirs (data/<set>/wav.scp) whose units only train
-                          # an extra LM, <expdir>/unit_lm_dedup_ext, on ${train_set} + these
-                          # sets, deduplicated (the paper's LM pre-trained on unlabeled
-                          # speech; ESPnet's lm_train_text idea). Stages 2 and 4 make their
-                          # units; no ASR ever reads them. A variant chooses that LM with a
-                          # top-level "unit_lm: unit_lm_dedup_ext" in its frontend yaml
-unit_lm_extra_config=conf/unit_lm_ext.yaml  # merged over the dedup LM's configs for it
-unit_lm_extra_tag=""      # a second such LM beside the first (e.g. a larger model from
-                          # another --unit_lm_extra_config): <expdir>/unit_lm_dedup_ext_<tag>
+                          # extra LMs on ${train_set} + these sets, deduplicated (the paper's
+                          # LM pre-trained on unlabeled speech; ESPnet's lm_train_text idea).
+                          # Stages 2 and 4 make their units; no ASR ever reads them
+unit_lm_extra_lms="ext:conf/unit_lm_ext.yaml"  # those LMs: NAME:CONFIG, space- or comma-
+                          # separated (each config merged over the dedup LM's configs), trained
+                          # into <expdir>/unit_lm_dedup_<NAME>. A variant chooses one with a
+                          # top-level "unit_lm: unit_lm_dedup_<NAME>" in its frontend yaml
 entropy_variants=""       # also calibrate conf/frontend/entropy_<v>.yaml -> calib/<v>_rate<R>.yaml
 target_rates="25 15 8"    # segments per second
 # The boundary rule and the LM scoring options (rule, rel_threshold, max_len, min_len,
@@ -78,7 +77,6 @@ km=${expdir}/kmeans/km_${feature}_${n_clusters}.npy   # plain centroid array (no
 token_list=${dumpdir}/token_list/units/tokens.txt
 lm_exp=${expdir}/unit_lm
 lm_dedup_exp=${expdir}/unit_lm_dedup
-lm_ext_exp=${expdir}/unit_lm_dedup_ext${unit_lm_extra_tag:+_${unit_lm_extra_tag}}
 
 if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
     stage_banner 1 "data preparation: local/data.sh ${local_data_opts}"
@@ -193,7 +191,7 @@ train_unit_lm() {
 if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
     also=""
     [ "${dedup_unit_lm}" = true ] && also=" and ${lm_dedup_exp}"
-    [ -n "${unit_lm_extra_sets}" ] && also+=" and ${lm_ext_exp}"
+    [ -n "${unit_lm_extra_sets}" ] && also+=" and $(for x in ${unit_lm_extra_lms//,/ }; do printf '%s ' "${expdir}/unit_lm_dedup_${x%%:*}"; done)"
     stage_banner 6 "unit LM (${unit_lm_config}) -> ${lm_exp}${also}"
     train_unit_lm "${lm_exp}" ""
     if [ "${dedup_unit_lm}" = true ] || [ -n "${unit_lm_extra_sets}" ]; then
@@ -216,7 +214,11 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then
         dup=$(cut -d' ' -f1 "${ext_dir}/units_dedup" | sort | uniq -d | wc -l)
         [ "${dup}" -eq 0 ] || { log "${ext_dir}: ${dup} utterance ids occur in more than one of ${train_set} ${unit_lm_extra_sets}"; exit 1; }
         log "extra LM text: $(wc -l < "${ext_dir}/units_dedup") utterances, $(awk '{ n += NF - 1 } END { print n }' "${ext_dir}/units_dedup") deduplicated units (${train_set} ${unit_lm_extra_sets})"
-        train_unit_lm "${lm_ext_exp}" "_dedup" "${ext_dir}" "${dedup_unit_lm_config}" "${unit_lm_extra_config}"
+        for x in ${unit_lm_extra_lms//,/ }; do
+            [[ "${x}" == *:* ]] || { log "--unit_lm_extra_lms: '${x}' is not NAME:CONFIG"; exit 1; }
+            [ -f "${x#*:}" ] || log "--unit_lm_extra_lms: no ${x#*:}: unit_lm_dedup_${x%%:*} is trained with the dedup LM's configs alone"
+            train_unit_lm "${expdir}/unit_lm_dedup_${x%%:*}" "_dedup" "${ext_dir}" "${dedup_unit_lm_config}" "${x#*:}"
+        done
     fi
 fi
 
@@ -231,7 +233,7 @@ calibrate() {
     chosen=$(${python} -m espnet2_ext.bin.merge_config "${fconf}" --get unit_lm | tr -d '"')
     if [ "${chosen}" != null ]; then
         lm=${expdir}/${chosen}
-        [ -f "${lm}/valid.loss.ave.pth" ] || { log "${name}: its unit_lm ${lm} is not trained (stage 6; --unit_lm_extra_sets makes unit_lm_dedup_ext)"; exit 1; }
+        [ -f "${lm}/valid.loss.ave.pth" ] || { log "${name}: its unit_lm ${lm} is not trained (stage 6: --unit_lm_extra_sets with --unit_lm_extra_lms makes unit_lm_dedup_<NAME>)"; exit 1; }
     elif [ "$(${python} -m espnet2_ext.bin.merge_config "${fconf}" --get frontend_conf.lm_dedup 2>/dev/null)" = true ]; then
         lm=${lm_dedup_exp}
         [ -f "${lm}/valid.loss.ave.pth" ] || { log "${name}: lm_dedup needs ${lm} (run stage 6 with --dedup_unit_lm true)"; exit 1; }

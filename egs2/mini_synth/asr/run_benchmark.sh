@@ -16,7 +16,8 @@
 # min_len 2 (dlmmin2) and with min2max5's lengths (dlmmin2max5); min2max5 three times;
 # dlmmin2max5 with the LM pre-trained on 3.2x the speech (extmin2max5:
 # exp/unit_lm_dedup_ext on train + 14 h of new sentences and voices, local/data.sh
-# --unlab_sentences).
+# --unlab_sentences), and with a larger LM on the same speech (extlargemin2max5: 3 x 256,
+# exp/unit_lm_dedup_ext_large).
 # All into the same encoder-decoder with the same budget (conf/benchmark/: the demo's
 # 8 epochs; dedup + BPE with 1,000 pieces over the K=500 deduplicated units:
 # sentencepiece needs more pieces than units). Also the boundary F1 of every rule against espeak-ng's word and phone times
@@ -60,10 +61,10 @@ entropy_min2max5_15=entropy_min2max5_rate15 entropy_min2ctx_15=entropy_min2ctx_r
 entropy_dlm_15=entropy_dlm_rate15 entropy_dlmmin2_15=entropy_dlmmin2_rate15 \
 entropy_dlmmin2max5_15=entropy_dlmmin2max5_rate15 \
 entropy_min2max5_15=entropy_min2max5_rate15_seed1 entropy_min2max5_15=entropy_min2max5_rate15_seed2 \
-entropy_extmin2max5_15=entropy_extmin2max5_rate15" \
+entropy_extmin2max5_15=entropy_extmin2max5_rate15 entropy_extlargemin2max5_15=entropy_extlargemin2max5_rate15" \
     --main entropy_15 \
     --target_rates "25 15 8" \
-    --entropy_variants "combined local maxlen4 min2 shuffled dur ctx snap min2max5 min2ctx dlm dlmmin2 dlmmin2max5 extmin2max5" \
+    --entropy_variants "combined local maxlen4 min2 shuffled dur ctx snap min2max5 min2ctx dlm dlmmin2 dlmmin2max5 extmin2max5 extlargemin2max5" \
     --curve_methods "dense fixed_pool_15 entropy_15" \
     --align_cmd "python ../../../local/espeak_align.py --corpus downloads/mini_synth --out data/align --splits test --nj 2" \
     --oracle_cmd "[ -s dump/oracle/phone/starts ] || { python ../../../local/espeak_align.py --corpus downloads/mini_synth \
@@ -71,7 +72,8 @@ entropy_extmin2max5_15=entropy_extmin2max5_rate15" \
 --feature whisper --ctm data/align/{train,dev,test,test_unseen_voices}/phone.ctm \
 --units dump/units/{train,dev,test,test_unseen_voices}/units --out dump/oracle/phone/starts; }" \
     --docs_dir ../../../docs \
-    --run_opts "--dedup_nbpe 1000 --dedup_unit_lm true --unit_lm_extra_sets train_unlab --local_data_opts --unlab_sentences=18000" \
+    --run_opts "--dedup_nbpe 1000 --dedup_unit_lm true --unit_lm_extra_sets train_unlab \
+--unit_lm_extra_lms ext:conf/unit_lm_ext.yaml,ext_large:conf/unit_lm_ext_large.yaml --local_data_opts --unlab_sentences=18000" \
     --archive_dir benchmark/runs \
     --report_command "cd egs2/mini_synth/asr && ./run_benchmark.sh${quoted}" \
     "$@"

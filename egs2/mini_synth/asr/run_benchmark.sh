@@ -14,7 +14,7 @@
 # with max_len 5 (min2max5) and min_len 2 with the context layer (min2ctx); the entropy
 # of a unit LM trained on deduplicated units (dlm; exp/unit_lm_dedup), alone and with
 # min_len 2 (dlmmin2) and with min2max5's lengths (dlmmin2max5); min2max5 three times;
-# dlmmin2max5 with the LM pre-trained on 3.2x the speech (extmin2max5:
+# dlmmin2max5 with the LM pre-trained on 3.3x the speech (extmin2max5:
 # exp/unit_lm_dedup_ext on train + 14 h of new sentences and voices, local/data.sh
 # --unlab_sentences), and with a larger LM on the same speech (extlargemin2max5: 3 x 256,
 # exp/unit_lm_dedup_ext_large).

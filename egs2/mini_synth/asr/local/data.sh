@@ -10,7 +10,7 @@ nj=2
 synth_opts="--num_sentences 8450 --words_per_class 20"   # options for local/synth_corpus.py
 corpus=downloads/mini_synth
 # Unlabeled speech for the unit LM (issue 23: the paper's pre-trained LM): this many new
-# sentences (about 2.8 s each: 18000 is 14 h) in 24 new voices, none of them a sentence
+# sentences (about 2.9 s each: 18000 is 14.5 h) in 24 new voices, none of them a sentence
 # or held-out voice of the corpus above, into ${corpus}_unlab and data/train_unlab.
 # 0: none. Its units train only exp/unit_lm_dedup_ext (units.sh --unit_lm_extra_sets).
 unlab_sentences=0

@@ -186,7 +186,9 @@ def build_unlabeled(
         "complete": False,
     }
     _write_text_atomic(manifest_path, json.dumps(manifest, indent=2) + "\n")
-    samples, made = run_synth_jobs(_synth_job, [(str(out), u) for u in utts], nj, t0, LOG)
+    samples, made = run_synth_jobs(
+        _synth_job, [(str(out), u) for u in utts], nj, t0, LOG
+    )
     by_chapter: dict[tuple[int, int], list[Utterance]] = defaultdict(list)
     for u in utts:
         by_chapter[(u.speaker_id, u.chapter_id)].append(u)
@@ -217,7 +219,9 @@ def get_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--reference", required=True, help="the labeled synth_corpus.py corpus")
+    p.add_argument(
+        "--reference", required=True, help="the labeled synth_corpus.py corpus"
+    )
     p.add_argument("--out", required=True, help="output root (LibriSpeech-shaped)")
     p.add_argument("--num_sentences", type=int, default=18000)
     p.add_argument("--num_voices", type=int, default=24)

@@ -330,9 +330,9 @@ def test_cli_and_data_prep(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 def test_unlabeled_set_for_lm_pretraining(
     tiny_corpora: tuple[Path, Path, dict], tmp_path: Path
 ) -> None:
-    """local/synth_unlabeled.py: new sentences and voices beside a corpus, none of them a
-    sentence of any split or a held-out voice; deterministic, resumable, and shaped for
-    the LibriSpeech data preparation."""
+    """local/synth_unlabeled.py: new sentences and voices beside a corpus, none of
+    them a sentence of any split or a held-out voice; deterministic, resumable, and
+    shaped for the LibriSpeech data preparation."""
     import synth_unlabeled as su
 
     ref, _, manifest = tiny_corpora
@@ -341,9 +341,7 @@ def test_unlabeled_set_for_lm_pretraining(
     assert m["complete"] and m["summary"]["utterances"] == 12
     trans = _read_trans(out, "train")
     assert len(trans) == 12 and len(set(trans.values())) == 12
-    ref_sentences = {
-        t for split in sc.SPLITS for t in _read_trans(ref, split).values()
-    }
+    ref_sentences = {t for split in sc.SPLITS for t in _read_trans(ref, split).values()}
     assert not set(trans.values()) & ref_sentences
     heldout = {v["name"] for v in manifest["voices"] if v["heldout"]}
     voices = {v["name"] for v in m["voices"]}
@@ -361,5 +359,7 @@ def test_unlabeled_set_for_lm_pretraining(
     # an unfinished reference is refused with a clear message
     with pytest.raises(SystemExit, match="not a complete"):
         su.build_unlabeled(tmp_path / "x", tmp_path / "nothing", 3, 2, 0)
-    data_prep_librispeech.main(["--src", str(out / "train"), "--dst", str(tmp_path / "d")])
+    data_prep_librispeech.main(
+        ["--src", str(out / "train"), "--dst", str(tmp_path / "d")]
+    )
     assert len((tmp_path / "d/wav.scp").read_text().splitlines()) == 12

@@ -178,6 +178,25 @@ def test_trained_unit_lm_threshold_holds_on_held_out_sets(recipe):
         a != b for line in text for a, b in zip(line.split()[1:], line.split()[2:])
     )
     assert "extra LM text: " in out
+    # a rerun of stage 6 keeps both finished LMs without starting ESPnet (train.stamp)
+    again = _run(
+        recipe,
+        "--stage",
+        "6",
+        "--stop_stage",
+        "6",
+        "--python",
+        sys.executable,
+        "--valid_set",
+        "dev",
+        "--test_sets",
+        "test test_unseen_voices",
+        "--unit_lm_extra_sets",
+        "train_unlab",
+    )
+    for d in (lm_dir, ext):
+        assert f"{d.relative_to(recipe)}: trained before on the same config" in again
+        assert not (d / "train.log.1").exists()
     report = yaml.safe_load((lm_dir / "calib/rate15.yaml").read_text())
     calib = report["frontend_conf"]
     assert "rate15" in out

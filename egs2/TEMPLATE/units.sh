@@ -161,7 +161,7 @@ fi
 # train_unit_lm EXPDIR SUFFIX [TRAIN_DIR [CONFIG...]]: the unit LM on
 # <TRAIN_DIR>/units${SUFFIX} (default ${unitdir}/${train_set}), validated on ${valid_set}
 train_unit_lm() {
-    local exp=$1 sfx=$2 train_dir=${3:-} n c
+    local exp=$1 sfx=$2 train_dir=${3:-} n c st
     [ -n "${train_dir}" ] || train_dir=${unitdir}/${train_set}
     shift 2; [ $# -gt 0 ] && shift
     mkdir -p "${exp}"
@@ -170,6 +170,15 @@ train_unit_lm() {
     [ -f "${unit_lm_config}" ] && lm_confs+=("${unit_lm_config}")
     for c in "$@"; do if [ -f "${c}" ]; then lm_confs+=("${c}"); fi; done
     ${python} -m espnet2_ext.bin.merge_config "${lm_confs[@]}" --out "${exp}/train.yaml"
+    # a finished LM trained on the same config and units is kept without starting
+    # ESPnet (train.stamp); otherwise (or with --force true) the run resumes
+    st=$({ cat "${exp}/train.yaml" "${train_dir}/units${sfx}" "${unitdir}/${valid_set}/units${sfx}" "${token_list}"
+        echo "${unit_lm_args}"; } | sha256sum | cut -c1-16)
+    if [ "${force}" != true ] && [ -f "${exp}/valid.loss.ave.pth" ] && [ "$(cat "${exp}/train.stamp" 2>/dev/null)" = "${st}" ]; then
+        log "${exp}: trained before on the same config and units: kept"
+        return 0
+    fi
+    rm -f "${exp}/train.stamp"
     # a rerun resumes (or finds the training done): keep the earlier log as train.log.<n>
     if [ -f "${exp}/train.log" ]; then
         n=1
@@ -186,6 +195,7 @@ train_unit_lm() {
             --train_shape_file "${train_dir}/units${sfx}_shape" \
             --valid_shape_file "${unitdir}/${valid_set}/units${sfx}_shape" \
             --fold_length 500 --use_tensorboard false --use_matplotlib false ${unit_lm_args}
+    echo "${st}" > "${exp}/train.stamp"
 }
 
 if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ]; then

@@ -283,3 +283,73 @@ def test_snap_to_unit_start_moves_starts_to_the_first_frame_of_their_run():
     assert ids(s) == [0, 0, 1, 1, 1, 2, 2, 3, 3, 3]
     with pytest.raises(ValueError, match="needs the unit ids"):
         segment(h, torch.tensor([10]), threshold=1.0, snap_to_unit_start=True)
+
+
+def _greedy_reference(h, n, threshold, min_len, max_len):
+    """The cut mode written as the plain left-to-right loop it stands for."""
+    starts, last = [0], 0
+    for t in range(1, n):
+        if (t - last >= min_len and h[t] > threshold) or t - last == max_len:
+            starts.append(t)
+            last = t
+    return [b - a for a, b in zip(starts, starts[1:] + [n])]
+
+
+def test_cut_mode_hand_computed():
+    # rule starts at 0, 3, 4, 7; min_len 3, max_len 4: 0 -> 3 (a start 3 on) -> 7
+    # (4 is too close; 7 comes 4 on) -> 10 (forced: no start before 11) -> tail 12
+    h = torch.tensor([[0.0, 0.0, 0.0, 5.0, 5.0, 0.0, 0.0, 5.0, 0, 0, 0, 0, 0]])
+    s = segment(
+        h, torch.tensor([13]), threshold=1.0, min_len=3, max_len=4, max_len_mode="cut"
+    )
+    assert _lengths_of(s, [13]) == [[3, 4, 4, 2]]
+    # the split mode cannot hold min_len 3 with max_len 4 at all
+    with pytest.raises(ValueError, match="or max_len_mode 'cut'"):
+        segment(h, torch.tensor([13]), threshold=1.0, min_len=3, max_len=4)
+    with pytest.raises(ValueError, match="below min_len"):
+        segment(
+            h,
+            torch.tensor([13]),
+            threshold=1.0,
+            min_len=3,
+            max_len=2,
+            max_len_mode="cut",
+        )
+    with pytest.raises(ValueError, match="unknown max_len_mode"):
+        segment(h, torch.tensor([13]), threshold=1.0, max_len_mode="pad")
+
+
+@pytest.mark.parametrize("min_len,max_len", [(1, 1), (1, 4), (3, 4), (2, 5), (4, 4)])
+def test_cut_mode_equals_the_greedy_loop_and_holds_both_bounds(min_len, max_len):
+    g = torch.Generator().manual_seed(min_len * 10 + max_len)
+    h = torch.rand(16, 60, generator=g) * 4
+    lengths = torch.randint(1, 61, (16,), generator=g)
+    for theta in (-1.0, 1.0, 2.0, 3.0, 5.0):
+        s = segment(
+            h,
+            lengths,
+            threshold=theta,
+            min_len=min_len,
+            max_len=max_len,
+            max_len_mode="cut",
+            warn=False,
+        )
+        got = _lengths_of(s, lengths)
+        for b, n in enumerate(lengths.tolist()):
+            assert got[b] == _greedy_reference(
+                h[b].tolist(), n, theta, min_len, max_len
+            ), (theta, b)
+            assert max(got[b]) <= max_len and min(got[b][:-1] or [min_len]) >= min_len
+
+
+def test_cut_mode_min3max4_calibrates_between_fixed_poolings_ends():
+    """min_len 3, max_len 4: every start after 3 units is 16.7/s, none after 4 is
+    12.5/s; 15/s, fixed pooling's rate with windows of 3.33, lies between."""
+    g = torch.Generator().manual_seed(1)
+    h = torch.rand(32, 300, generator=g) * 4
+    lengths = torch.full((32,), 300)
+    rule = dict(min_len=3, max_len=4, max_len_mode="cut")
+    assert segment_rate(h, lengths, threshold=-1.0, **rule) == pytest.approx(50 / 3)
+    assert segment_rate(h, lengths, threshold=9.0, **rule) == pytest.approx(12.5)
+    res = calibrate_threshold(h, lengths, target_rate=15.0, **rule)
+    assert abs(res.achieved_rate - 15.0) < 0.1

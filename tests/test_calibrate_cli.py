@@ -114,6 +114,15 @@ def test_calibration_file_carries_every_shared_option(tmp_path, lm_files, token_
     # a rate the rule cannot give (max_len 8 never goes below 50 / 8 = 6.25/s): exit 3
     low = [a if a != "7" else "3" for a in base]
     assert main(low + ["--frontend_config", str(fconf)]) == 3
+    # lengths the split mode cannot hold: a clear refusal (exit 2), not a traceback;
+    # the cut mode holds them and the calibration file repeats the mode
+    assert main(base + ["--min_len", "3", "--max_len", "4", "--lm_window", "32"]) == 2
+    cut = base + ["--min_len", "3", "--max_len", "4", "--max_len_mode", "cut"]
+    cut += ["--lm_window", "32"]
+    cut[cut.index("7")] = "14"
+    assert main(cut) == 0
+    conf = yaml.safe_load(out.read_text())["frontend_conf"]
+    assert (conf["min_len"], conf["max_len"], conf["max_len_mode"]) == (3, 4, "cut")
 
 
 def test_missing_lm_window_names_the_option(tmp_path, lm_files, caplog):

@@ -70,6 +70,7 @@ DEFAULTS = {
     "rel_threshold": None,
     "max_len": 10,
     "min_len": 1,
+    "max_len_mode": "split",
     "lm_window": None,
     "lm_overlap": None,
     "lm_dtype": "float32",
@@ -145,6 +146,13 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--min_len", type=int, default=None, help=f"default {DEFAULTS['min_len']}"
     )
+    p.add_argument(
+        "--max_len_mode",
+        default=None,
+        choices=["split", "cut"],
+        help="how min_len / max_len are held (entropy.boundaries.segment); default "
+        f"{DEFAULTS['max_len_mode']}",
+    )
     p.add_argument("--max_utts", type=int, default=2000, help="utterances sampled")
     p.add_argument("--batch_size", type=int, default=32)
     add_lm_window_options(p)
@@ -181,6 +189,7 @@ def main(argv=None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s"
     )
+    from espnet2_ext.entropy.boundaries import check_lengths
     from espnet2_ext.entropy.calibration import (
         CalibrationError,
         calibrate_threshold,
@@ -190,6 +199,7 @@ def main(argv=None) -> int:
 
     try:
         opts = resolve_options(args)
+        check_lengths(opts["min_len"], opts["max_len"], opts["max_len_mode"])
     except ValueError as e:
         logger.error("%s", e)
         return 2
@@ -245,6 +255,7 @@ def main(argv=None) -> int:
             min_len=opts["min_len"],
             units=ids,
             snap_to_unit_start=snap,
+            max_len_mode=opts["max_len_mode"],
         )
     except CalibrationError as e:  # an unreachable rate: its own exit status
         logger.error("%s", e)
@@ -258,6 +269,8 @@ def main(argv=None) -> int:
     for key in ("snap_to_unit_start", "lm_dedup"):  # repeated only when set
         if opts[key]:
             conf[key] = True
+    if opts["max_len_mode"] != DEFAULTS["max_len_mode"]:
+        conf["max_len_mode"] = opts["max_len_mode"]
     conf.update(
         lm_train_config=str(args.lm_train_config),
         lm_file=str(args.lm_file),

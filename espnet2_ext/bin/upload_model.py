@@ -132,6 +132,17 @@ def _count_params(path: Path) -> Optional[int]:
         return None
 
 
+# the entropy frontend's segmentation options, as a model card lists them
+SEGMENT_KEYS = (
+    "rule",
+    "threshold",
+    "rel_threshold",
+    "max_len",
+    "min_len",
+    "max_len_mode",
+)
+
+
 def _fmt(conf: Optional[Dict[str, Any]], keys: Sequence[str]) -> str:
     conf = conf or {}
     parts = [f"{k}={conf[k]}" for k in keys if conf.get(k) is not None]
@@ -223,7 +234,7 @@ def model_card(
     frontend = cfg.get("frontend")
     fconf = _frontend_conf_with_defaults(frontend, cfg.get("frontend_conf") or {})
     if frontend == "entropy_compress":
-        seg = _fmt(fconf, ["rule", "threshold", "rel_threshold", "max_len", "min_len"])
+        seg = _fmt(fconf, SEGMENT_KEYS)
         fusion = _fmt(fconf, ["d_model", "num_queries", "pool"])
         front_desc = (
             f"`entropy_compress`: segments start where the frozen unit LM's "
@@ -355,7 +366,7 @@ def _vc_frontend_desc(
         adim = (cfg.get("tts_conf") or {}).get("adim", 256)
         fconf = _frontend_conf_with_defaults(cls_name, {"d_model": adim, **fconf})
     if frontend == "entropy":
-        seg = _fmt(fconf, ["rule", "threshold", "rel_threshold", "max_len", "min_len"])
+        seg = _fmt(fconf, SEGMENT_KEYS)
         fusion = _fmt(fconf, ["d_model", "num_queries", "pool"])
         calib = (
             cfg.get("calibration") if isinstance(cfg.get("calibration"), dict) else {}

@@ -162,6 +162,11 @@ class EntropyCompressFrontend(_CompressFrontendBase):
         rel_threshold: entropy-jump threshold theta_r (nats).
         max_len: longest segment in units (None: unlimited).
         min_len: shortest segment in units.
+        max_len_mode: ``split`` (merge short segments, then split long ones into
+            near-equal pieces; needs ``max_len >= 2 * min_len - 1``) | ``cut`` (one
+            greedy pass: the next start is the first rule start at least ``min_len``
+            units on, else the unit ``max_len`` on; e.g. ``min_len 3, max_len 4``:
+            fixed pooling's lengths at 15/s, the rule choosing between them).
         lm_window: LM context in tokens; longer sequences use overlapping windows.
             None: the longest sequence the LM was trained on (from its training shape
             file; the calibration stage writes the number into the config).
@@ -223,9 +228,10 @@ class EntropyCompressFrontend(_CompressFrontendBase):
         shuffle_lengths: bool = False,
         snap_to_unit_start: bool = False,
         lm_dedup: bool = False,
+        max_len_mode: str = "split",
     ):
         check_rule(rule, threshold, rel_threshold)
-        check_lengths(min_len, max_len)
+        check_lengths(min_len, max_len, max_len_mode)
         super().__init__(
             input_size,
             strip_sos,
@@ -267,6 +273,7 @@ class EntropyCompressFrontend(_CompressFrontendBase):
         self._lm = [lm]  # a list: keeps the frozen LM out of the module tree
         self.rule, self.threshold, self.rel_threshold = rule, threshold, rel_threshold
         self.max_len, self.min_len = max_len, min_len
+        self.max_len_mode = max_len_mode
         self.shuffle_lengths = shuffle_lengths
         self.lm_dedup = lm_dedup
         self.snap_to_unit_start = snap_to_unit_start or lm_dedup
@@ -309,6 +316,7 @@ class EntropyCompressFrontend(_CompressFrontendBase):
             min_len=self.min_len,
             units=units,
             snap_to_unit_start=self.snap_to_unit_start,
+            max_len_mode=self.max_len_mode,
         )
         if self.shuffle_lengths:
             seg = shuffle_segment_lengths(units, lengths, seg)

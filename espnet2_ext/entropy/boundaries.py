@@ -23,6 +23,14 @@ single segment of an utterance shorter than ``min_len``. It needs
 ``max_len >= 2 * min_len - 1`` (otherwise a segment of ``max_len + 1`` units can be
 neither kept nor split into two pieces of ``min_len``); :func:`check_lengths` enforces
 that.
+
+``max_len_mode="cut"`` replaces the two steps by one greedy pass that holds both
+bounds for any ``min_len <= max_len``: from each kept start, the next one is the first
+rule start at least ``min_len`` units later if it comes within ``max_len`` units, else
+the unit ``max_len`` after it. Every segment has ``min_len`` to ``max_len`` units
+except an utterance's last, which may be shorter (as the last window of fixed
+pooling). With ``min_len=3, max_len=4`` every segment has fixed pooling's lengths at
+15/s, and the rule only chooses between 3 and 4.
 """
 
 import warnings
@@ -32,6 +40,7 @@ from typing import Optional
 import torch
 
 RULES = ("global", "relative", "combined")
+MAX_LEN_MODES = ("split", "cut")
 
 
 class NoBoundaryWarning(UserWarning):
@@ -68,24 +77,37 @@ def check_rule(
         raise ValueError(f"rule {rule!r} needs rel_threshold (entropy jump, nats)")
 
 
-def check_lengths(min_len: int, max_len: Optional[int]) -> None:
+def check_lengths(
+    min_len: int, max_len: Optional[int], max_len_mode: str = "split"
+) -> None:
     """Raise ValueError unless every segment can be kept within [min_len, max_len].
 
     Splitting a segment of ``n > max_len`` units into ``ceil(n / max_len)`` near-equal
     pieces keeps every piece at ``min_len`` or more exactly when
-    ``max_len >= 2 * min_len - 1``.
+    ``max_len >= 2 * min_len - 1``; the greedy ``cut`` mode needs
+    ``max_len >= min_len``.
     """
+    if max_len_mode not in MAX_LEN_MODES:
+        raise ValueError(
+            f"unknown max_len_mode {max_len_mode!r}; choose one of {MAX_LEN_MODES}"
+        )
     if min_len < 1:
         raise ValueError(f"min_len must be >= 1, got {min_len}")
     if max_len is not None:
         if max_len < 1:
             raise ValueError(f"max_len must be >= 1 or None, got {max_len}")
-        if max_len < 2 * min_len - 1:
+        if max_len_mode == "cut":
+            if max_len < min_len:
+                raise ValueError(
+                    f"max_len={max_len} is below min_len={min_len}: no segment can "
+                    "have both"
+                )
+        elif max_len < 2 * min_len - 1:
             raise ValueError(
                 f"max_len={max_len} and min_len={min_len} cannot both hold: a "
                 f"segment of {max_len + 1} units could be neither kept nor split "
                 f"into pieces of >= {min_len}; use max_len >= {2 * min_len - 1} (2 * "
-                "min_len - 1) or a smaller min_len"
+                "min_len - 1), a smaller min_len or max_len_mode 'cut'"
             )
 
 
@@ -122,8 +144,10 @@ def segment(
     warn: bool = True,
     units: Optional[torch.Tensor] = None,
     snap_to_unit_start: bool = False,
+    max_len_mode: str = "split",
 ) -> Segmentation:
-    """Apply a boundary rule, then ``min_len`` merging and ``max_len`` splitting.
+    """Apply a boundary rule, then ``min_len`` merging and ``max_len`` splitting
+    (``max_len_mode="cut"``: both in one greedy pass).
 
     Args:
         entropy: (B, T) entropies in nats (padding ignored).
@@ -139,11 +163,15 @@ def segment(
         snap_to_unit_start: move each start of the rule back to the first frame of
             the run of equal units it falls in (on raw 50 Hz units the entropy peaks
             a frame after a new unit begins); before ``min_len`` and ``max_len``.
+        max_len_mode: ``split`` (merge short segments, then split long ones into
+            near-equal pieces) | ``cut`` (one greedy pass: the next start is the
+            first rule start at least ``min_len`` units on, else the unit
+            ``max_len`` on; see the module docstring).
 
     Returns:
         :class:`Segmentation`.
     """
-    check_lengths(min_len, max_len)
+    check_lengths(min_len, max_len, max_len_mode)
     B, T = entropy.shape
     valid = _valid(lengths, T)
     starts = rule_starts(entropy, lengths, rule, threshold, rel_threshold)
@@ -168,10 +196,13 @@ def segment(
         if units is None:
             raise ValueError("snap_to_unit_start needs the unit ids (units=...)")
         starts = snap_to_run_start(starts, units, valid)
-    if min_len > 1:
-        starts = _merge_short(starts, valid, min_len)
-    if max_len is not None:
-        starts = split_long(starts, valid, max_len)
+    if max_len_mode == "cut" and max_len is not None:
+        starts = _greedy_starts(starts, valid, min_len, max_len)
+    else:
+        if min_len > 1:
+            starts = _merge_short(starts, valid, min_len)
+        if max_len is not None:
+            starts = split_long(starts, valid, max_len)
     seg_ids = torch.cumsum(starts.long(), dim=1) - 1
     seg_ids = seg_ids.masked_fill(~valid, -1)
     counts = starts.sum(1)
@@ -230,10 +261,8 @@ def _merge_short(
     following ones within ``min_len`` units are merged into its segment, so a rule that
     fires at every unit gives segments of exactly ``min_len`` units.
 
-    Vectorised with pointer doubling: ``nxt[t]`` is the first candidate start at or
-    after ``t + min_len``; the kept starts are the chain ``0, nxt[0], nxt[nxt[0]],
-    ...``, all of whose members are found in ``ceil(log2(T))`` gathers over the batch
-    (no loop over positions or segments).
+    The chain of kept starts is :func:`_greedy_starts` (pointer doubling, no loop
+    over positions or segments).
 
     Args:
         starts: (B, T) bool candidate starts (``starts[:, 0]`` True where valid).
@@ -242,6 +271,47 @@ def _merge_short(
 
     Returns:
         (B, T) bool kept starts.
+    """
+    B, T = starts.shape
+    pos = torch.arange(T + 1, device=starts.device)
+    kept = _greedy_starts(starts, valid, min_len)
+    # a last segment shorter than min_len joins its left neighbour
+    lengths = valid.sum(1)
+    last = (
+        torch.where(
+            kept, pos[:T].expand(B, T), torch.zeros_like(kept, dtype=torch.long)
+        )
+        .max(1)
+        .values
+    )
+    short_tail = (lengths - last < min_len) & (last > 0)
+    kept[torch.arange(B, device=starts.device), last] &= ~short_tail
+    return kept
+
+
+def _greedy_starts(
+    starts: torch.Tensor,
+    valid: torch.Tensor,
+    min_len: int,
+    max_len: Optional[int] = None,
+) -> torch.Tensor:
+    """The chain of greedily kept starts: from a kept start ``t``, the next is the
+    first candidate at or after ``t + min_len``, or (with ``max_len``) the unit
+    ``t + max_len`` when no candidate comes before it.
+
+    Vectorised with pointer doubling: ``nxt[t]`` is that next start (``T``: none);
+    the kept starts are the chain ``0, nxt[0], nxt[nxt[0]], ...``, all of whose
+    members are found in ``ceil(log2(T))`` gathers over the batch (no loop over
+    positions or segments).
+
+    Args:
+        starts: (B, T) bool candidate starts.
+        valid: (B, T) bool.
+        min_len: units from a kept start before the next candidate counts (>= 1).
+        max_len: longest segment (None: no bound).
+
+    Returns:
+        (B, T) bool kept starts (``t = 0`` kept where valid; no tail rule).
     """
     B, T = starts.shape
     dev = starts.device
@@ -253,6 +323,11 @@ def _merge_short(
     at[:, :T] = torch.where(cand, pos[:T].expand(B, T), at[:, :T])
     first_from = at.flip(1).cummin(1).values.flip(1)  # (B, T + 1)
     jump = first_from.gather(1, (pos + min_len).clamp(max=T).expand(B, T + 1))
+    if max_len is not None:
+        forced = (pos + max_len).expand(B, T + 1)
+        lengths = valid.sum(1, keepdim=True)
+        forced = torch.where(forced < lengths, forced, torch.full_like(forced, T))
+        jump = torch.minimum(jump, forced)
     chain = torch.zeros(B, 1, dtype=torch.long, device=dev)  # f^n(0), n < 2^k
     while chain.size(1) <= T:  # after k steps: the first 2^k chain members
         chain = torch.cat([chain, jump.gather(1, chain)], dim=1)
@@ -261,19 +336,7 @@ def _merge_short(
             break
     kept = torch.zeros(B, T + 1, dtype=torch.bool, device=dev)
     kept.scatter_(1, chain, True)
-    kept = kept[:, :T] & valid
-    # a last segment shorter than min_len joins its left neighbour
-    lengths = valid.sum(1)
-    last = (
-        torch.where(
-            kept, pos[:T].expand(B, T), torch.zeros_like(kept, dtype=torch.long)
-        )
-        .max(1)
-        .values
-    )
-    short_tail = (lengths - last < min_len) & (last > 0)
-    kept[torch.arange(B, device=dev), last] &= ~short_tail
-    return kept
+    return kept[:, :T] & valid
 
 
 def split_long(starts: torch.Tensor, valid: torch.Tensor, max_len: int) -> torch.Tensor:

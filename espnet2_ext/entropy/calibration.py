@@ -82,6 +82,7 @@ def calibrate_threshold(
     grid: int = 400,
     units: Optional[torch.Tensor] = None,
     snap_to_unit_start: bool = False,
+    max_len_mode: str = "split",
 ) -> CalibrationResult:
     """Find the threshold whose average segment rate on the sample is closest to
     ``target_rate``.
@@ -111,6 +112,7 @@ def calibrate_threshold(
         units: (B, T) unit ids, needed by ``snap_to_unit_start``.
         snap_to_unit_start: count the segments as the frontend makes them, each
             start moved to the first frame of its unit run (starts that meet merge).
+        max_len_mode: how ``min_len`` / ``max_len`` are held (``segment``).
 
     Returns:
         :class:`CalibrationResult`.
@@ -127,6 +129,7 @@ def calibrate_threshold(
         min_len=min_len,
         units=units,
         snap_to_unit_start=snap_to_unit_start,
+        max_len_mode=max_len_mode,
     )
     if rule == "combined":
         if rel_threshold is None:

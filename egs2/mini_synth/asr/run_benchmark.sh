@@ -18,7 +18,7 @@
 # exp/unit_lm_dedup_ext on train + 14 h of new sentences and voices, local/data.sh
 # --unlab_sentences), and with a larger LM on the same speech (extlargemin2max5: 3 x 256,
 # exp/unit_lm_dedup_ext_large; three times); fixed pooling's own lengths, 3 or 4 units,
-# with the unit LM choosing which (min3max4).
+# with the unit LM choosing which (min3max4; three times).
 # All into the same encoder-decoder with the same budget (conf/benchmark/: the demo's
 # 8 epochs; dedup + BPE with 1,000 pieces over the K=500 deduplicated units:
 # sentencepiece needs more pieces than units). Also the boundary F1 of every rule against espeak-ng's word and phone times
@@ -65,7 +65,8 @@ entropy_min2max5_15=entropy_min2max5_rate15_seed1 entropy_min2max5_15=entropy_mi
 entropy_extmin2max5_15=entropy_extmin2max5_rate15 entropy_extlargemin2max5_15=entropy_extlargemin2max5_rate15 \
 entropy_extlargemin2max5_15=entropy_extlargemin2max5_rate15_seed1 \
 entropy_extlargemin2max5_15=entropy_extlargemin2max5_rate15_seed2 \
-entropy_min3max4_15=entropy_min3max4_rate15" \
+entropy_min3max4_15=entropy_min3max4_rate15 \
+entropy_min3max4_15=entropy_min3max4_rate15_seed1 entropy_min3max4_15=entropy_min3max4_rate15_seed2" \
     --main entropy_15 \
     --target_rates "25 15 8" \
     --entropy_variants "combined local maxlen4 min2 shuffled dur ctx snap min2max5 min2ctx dlm dlmmin2 dlmmin2max5 extmin2max5 extlargemin2max5 min3max4" \

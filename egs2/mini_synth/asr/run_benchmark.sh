@@ -3,7 +3,8 @@
 # conv subsampling, dedup, dedup + BPE, fixed pooling at exactly 25 / 15 / 8 segments/s
 # (pool sizes 2, 3.333 and 6.25 units), entropy at 25 / 15 / 8 segments/s (global rule,
 # calibrated on train), the combined rule and a local layer before the fusion at 15/s;
-# dense, fixed_pool_15 and entropy_15 three times each (seeds 0, 1, 2: mean and sd).
+# dense, fixed_pool_15 and entropy_15 three times each (seeds 0, 1, 2: mean and sd;
+# dense a fourth time, seed 3, trained for a speed piece of the rows below).
 # Issue 23's ablation at 15/s, one seed each (conf/frontend/entropy_<variant>.yaml,
 # fixed_pool_<variant>.yaml): max_len 4, min_len 2, the shuffled-lengths control, the
 # phone oracle (segments at espeak-ng's true phone boundaries, 12.18/s; --oracle_cmd
@@ -66,7 +67,8 @@ entropy_extmin2max5_15=entropy_extmin2max5_rate15 entropy_extlargemin2max5_15=en
 entropy_extlargemin2max5_15=entropy_extlargemin2max5_rate15_seed1 \
 entropy_extlargemin2max5_15=entropy_extlargemin2max5_rate15_seed2 \
 entropy_min3max4_15=entropy_min3max4_rate15 \
-entropy_min3max4_15=entropy_min3max4_rate15_seed1 entropy_min3max4_15=entropy_min3max4_rate15_seed2" \
+entropy_min3max4_15=entropy_min3max4_rate15_seed1 entropy_min3max4_15=entropy_min3max4_rate15_seed2 \
+dense=dense_seed3" \
     --main entropy_15 \
     --target_rates "25 15 8" \
     --entropy_variants "combined local maxlen4 min2 shuffled dur ctx snap min2max5 min2ctx dlm dlmmin2 dlmmin2max5 extmin2max5 extlargemin2max5 min3max4" \

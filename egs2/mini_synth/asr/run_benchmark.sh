@@ -69,10 +69,10 @@ entropy_extlargemin2max5_15=entropy_extlargemin2max5_rate15_seed2 \
 entropy_min3max4_15=entropy_min3max4_rate15 \
 entropy_min3max4_15=entropy_min3max4_rate15_seed1 entropy_min3max4_15=entropy_min3max4_rate15_seed2 \
 dense=dense_seed3" \
-    --main entropy_15 \
+    --main entropy_min3max4_15 \
     --target_rates "25 15 8" \
     --entropy_variants "combined local maxlen4 min2 shuffled dur ctx snap min2max5 min2ctx dlm dlmmin2 dlmmin2max5 extmin2max5 extlargemin2max5 min3max4" \
-    --curve_methods "dense fixed_pool_15 entropy_15" \
+    --curve_methods "dense fixed_pool_15 entropy_15 entropy_min3max4_15" \
     --align_cmd "python ../../../local/espeak_align.py --corpus downloads/mini_synth --out data/align --splits test --nj 2" \
     --oracle_cmd "[ -s dump/oracle/phone/starts ] || { python ../../../local/espeak_align.py --corpus downloads/mini_synth \
 --out data/align --splits 'train dev test test_unseen_voices' --nj 2 && python local/oracle_starts.py --tier phone \

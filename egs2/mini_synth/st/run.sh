@@ -5,7 +5,8 @@
 # declension, numbers, dates and clock times). Whisper tiny.en encoder units (k-means
 # K=500), a small unit LM, and the dense 50 Hz baseline against the entropy-compressed
 # model (15 segments/s: the first release's entropy_rate15 and the ASR benchmark's best
-# self-contained variant, min2max5: segments of two to five units) and fixed pooling at
+# variants: min2max5, segments of two to five units, and min3max4, the recipe default,
+# fixed pooling's lengths with the LM choosing three or four units) and fixed pooling at
 # the same rate, scored with sacreBLEU and
 # chrF on the test set, a compositional test set (unseen combinations) and unseen
 # voices, dedup + BPE over the units (19.5 pieces/s; sentencepiece over K=500 units
@@ -31,8 +32,8 @@ set -euo pipefail
     --km_max_frames 100000 \
     --km_args "--n_init 1 --max_iter 20" \
     --target_rates "15" \
-    --entropy_variants "min2max5" \
-    --asr_exps "dense entropy_rate15 entropy_min2max5_rate15 fixed_pool3.333 dedup_bpe transcript" \
+    --entropy_variants "min2max5 min3max4" \
+    --asr_exps "dense entropy_rate15 entropy_min2max5_rate15 entropy_min3max4_rate15 fixed_pool3.333 dedup_bpe transcript" \
     --asr_exp_overrides "dedup_bpe:batch_bins=1320 transcript:batch_bins=330" \
     --train_jobs 2 \
     --train_threads 1 \

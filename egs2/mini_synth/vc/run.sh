@@ -6,7 +6,8 @@
 # too), a small unit LM, Resemblyzer d-vectors, and the unit-to-mel
 # model with the dense 50 Hz input against the entropy-compressed input at 15
 # segments/s (the first release's entropy_rate15 and the ASR benchmark's best
-# self-contained variant, min2max5: segments of two to five units) and fixed pooling at
+# variants: min2max5, segments of two to five units, and min3max4, the recipe default,
+# fixed pooling's lengths with the LM choosing three or four units) and fixed pooling at
 # the same rate, converted with WORLD (log-mel models: Griffin-Lim) and scored
 # on 40 of the pairs (Whisper and pocketsphinx WER, speaker cosine, MCD-DTW, DNSMOS
 # fast mode). About 30 minutes on 2 CPU cores (README.md).
@@ -28,8 +29,8 @@ set -euo pipefail
     --km_max_frames 100000 \
     --km_args "--n_init 1 --max_iter 20" \
     --target_rates "15" \
-    --entropy_variants "min2max5" \
-    --vc_exps "dense entropy_rate15 entropy_min2max5_rate15 fixed_pool3.333" \
+    --entropy_variants "min2max5 min3max4" \
+    --vc_exps "dense entropy_rate15 entropy_min2max5_rate15 entropy_min3max4_rate15 fixed_pool3.333" \
     --eval_max_pairs 40 \
     --train_jobs 2 \
     --train_threads 1 \

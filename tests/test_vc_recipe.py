@@ -77,6 +77,10 @@ def test_mini_synth_vc_recipe_all_stages(tmp_path):
         (conf / "frontend" / f"{kind}.yaml").write_text(
             yaml.safe_dump(dict(frontend_conf=fconf))
         )
+    # the variants run.sh calibrates (--entropy_variants): the recipe's own files
+    for v in ("min2max5", "min3max4"):
+        name = f"entropy_{v}.yaml"
+        shutil.copy(RECIPE / "conf" / "frontend" / name, conf / "frontend" / name)
     (conf / "unit_lm.yaml").write_text(
         "lm_conf: {embed_unit: 16, att_unit: 16, head: 2, unit: 32, layer: 1}\n"
         "batch_bins: 4000\nmax_epoch: 1\nnum_workers: 0\n"
